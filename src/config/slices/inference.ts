@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { componentName, durationMs } from './common.js';
+
+/** How the inspector reaches the Edge Agent (AWS's or ours). */
+export const inferenceSchema = z
+  .strictObject({
+    endpoint: z
+      .string()
+      .regex(/^(unix:\/\/?\/.+|unix:.+|dns:.+|[A-Za-z0-9.-]+:\d+)$/, 'a gRPC target: unix:///path.sock or host:port')
+      .default('unix:///tmp/aws.iot.lookoutvision.EdgeAgent.sock'),
+    modelComponent: componentName.default('lookout-edge-demo-model'),
+    /** inline bytes, POSIX shared memory, or shared memory when available. */
+    transport: z.enum(['auto', 'shm', 'inline']).default('auto'),
+    callTimeoutMs: durationMs.default(5_000),
+    modelStartTimeoutMs: durationMs.default(120_000),
+    pollIntervalMs: durationMs.default(500),
+    retry: z
+      .strictObject({
+        initialBackoffMs: durationMs.default(100),
+        maxBackoffMs: durationMs.default(10_000),
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+export type InferenceConfig = z.infer<typeof inferenceSchema>;

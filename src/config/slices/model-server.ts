@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { componentName, positiveInt } from './common.js';
+
+export const modelEntrySchema = z.strictObject({
+  component: componentName,
+  /** Directory holding the model's manifest.json (written by `lookout-edge train` or by hand for ONNX). */
+  path: z.string().min(1),
+  startOnBoot: z.boolean().default(true),
+});
+
+export const modelServerSchema = z
+  .strictObject({
+    socket: z.string().min(1).default('/tmp/aws.iot.lookoutvision.EdgeAgent.sock'),
+    /** File mode of the socket, octal string; group access, never world-writable. */
+    socketMode: z
+      .string()
+      .regex(/^0?[0-7]{3}$/, 'an octal mode such as 0660')
+      .refine((m) => (parseInt(m, 8) & 0o002) === 0, 'must not be world-writable')
+      .default('0660'),
+    socketGroup: z.string().optional(),
+    /** Every sub-directory with a manifest.json is served under its directory name. */
+    modelsDir: z.string().min(1).optional(),
+    models: z.array(modelEntrySchema).default([]),
+    queueSize: positiveInt.max(10_000).default(32),
+    concurrency: positiveInt.max(64).default(1),
+    executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).default(['cpu']),
+  })
+  .prefault({});
+export type ModelServerConfig = z.infer<typeof modelServerSchema>;

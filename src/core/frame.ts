@@ -1,0 +1,26 @@
+/** A captured frame, still encoded as the camera sent it (JPEG/PNG) or already raw RGB (RTSP). */
+export interface Frame {
+  /** Unique per frame: `<camera>-<capture time ms>-<sequence>`. */
+  readonly id: string;
+  readonly cameraId: string;
+  /** Set when a trigger asked for this part (PLC "inspect part 1234"). */
+  readonly partId?: string;
+  /** Wall-clock capture time, ms since epoch. */
+  readonly capturedAt: number;
+  readonly data: EncodedFrameData | RawFrameData;
+  /** Where it came from, for operators: a file name, a URL, an RTSP stream. */
+  readonly origin?: string;
+}
+
+export interface EncodedFrameData {
+  readonly kind: 'encoded';
+  readonly bytes: Buffer;
+}
+
+export interface RawFrameData {
+  readonly kind: 'raw';
+  readonly width: number;
+  readonly height: number;
+  /** Packed RGB888. */
+  readonly pixels: Buffer;
+}
