@@ -1,0 +1,16 @@
+export interface PublishOptions {
+  readonly qos: 0 | 1;
+  readonly retain?: boolean;
+}
+
+/**
+ * One transport to a broker (Greengrass IPC, MQTT 5). publish() resolves only when the transport
+ * acknowledged the message (PUBACK, or the nucleus's answer) and rejects with a LookoutError otherwise.
+ */
+export interface Publisher {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void>;
+  isConnected(): boolean;
+}

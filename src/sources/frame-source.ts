@@ -1,0 +1,41 @@
+import type { Frame } from '../core/frame.js';
+
+/** The life of a camera connection. */
+export type SourceState = 'idle' | 'connecting' | 'streaming' | 'stalled' | 'backing-off' | 'stopped';
+
+export type HealthGrade = 'good' | 'degraded' | 'bad';
+
+export interface SourceHealth {
+  readonly state: SourceState;
+  /** Frames per second delivered over the last minute. */
+  readonly fps: number;
+  readonly framesTotal: number;
+  /** Frames the source itself had to drop (decode errors, oversize, overwritten before read). */
+  readonly framesDropped: number;
+  readonly reconnectsLastHour: number;
+  readonly stallsLastHour: number;
+  readonly lastFrameAt?: number;
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
+  readonly grade: HealthGrade;
+}
+
+/**
+ * One camera. Free-running sources push every frame they get to `deps.onFrame` once started;
+ * `capture()` takes one frame now, for trigger mode ("inspect part 1234"). Neither ever throws
+ * into the pipeline: failures move the state machine (backing off, stalled) and show in health().
+ */
+export interface FrameSource {
+  readonly cameraId: string;
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  health(): SourceHealth;
+  /** One frame now (a snapshot GET, the newest decoded RTSP frame, the next file). Rejects with a LookoutError. */
+  capture(partId?: string): Promise<Frame>;
+}
+
+export interface FrameSourceDeps {
+  /** Called for every frame in free-running mode; the pipeline decides what to keep. */
+  readonly onFrame: (frame: Frame) => void;
+  /** In trigger mode the source does not free-run: start() only connects, frames come from capture(). */
+  readonly freeRunning: boolean;
+}
