@@ -1,0 +1,75 @@
+import type { ModelStatus } from './model.js';
+import type { Verdict } from './verdict.js';
+
+/**
+ * What the inspector tells its operator surface (status page, metrics, health messages).
+ * Produced by the pipeline; consumed by src/status and src/publish. Plain data, no I/O.
+ */
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly count: number;
+}
+
+export interface CameraStatus {
+  readonly id: string;
+  readonly paused: boolean;
+  readonly triggerMode: boolean;
+  readonly source: {
+    readonly state: string;
+    readonly fps: number;
+    readonly framesTotal: number;
+    readonly framesDropped: number;
+    readonly reconnectsLastHour: number;
+    readonly stallsLastHour: number;
+    readonly grade: 'good' | 'degraded' | 'bad';
+    readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
+  };
+  /** Frames the pipeline dropped for backpressure (free-running keeps only the newest). */
+  readonly framesSkipped: number;
+  readonly triggerQueueDepth: number;
+  readonly counts: { readonly pass: number; readonly reject: number; readonly hold: number; readonly errors: number };
+  readonly lastVerdict?: Verdict;
+  /** Per-camera score threshold override in force (remote command), if any. */
+  readonly thresholdOverride?: number;
+}
+
+export interface InspectorStatus {
+  readonly thingName: string;
+  readonly startedAt: number;
+  readonly now: number;
+  readonly model: { readonly component: string; readonly status: keyof typeof ModelStatus | 'UNKNOWN'; readonly statusMessage?: string };
+  readonly cameras: readonly CameraStatus[];
+  /** Per-stage latency in ms over a recent window: preprocess, inference, decide, mask, total. */
+  readonly latency: Readonly<Record<string, LatencySummary>>;
+  readonly outbox: {
+    readonly depth: number;
+    readonly oldestAgeMs: number | null;
+    readonly evictions: number;
+    readonly writable: boolean;
+  };
+  /** The last error of each part (`source:cam1`, `inference`, `outbox`, `publish:cloud`, ...). */
+  readonly lastErrors: Readonly<Record<string, { readonly code: string; readonly message: string; readonly at: number }>>;
+  readonly ready: { readonly model: boolean; readonly sources: boolean; readonly outbox: boolean };
+}
+
+/** What the pipeline emits as it works; the dashboard streams these live. */
+export interface InspectorEvents {
+  verdict: [verdict: Verdict];
+  /** A small JPEG of the latest inspected frame of a camera, with its mask overlaid when there is one. */
+  preview: [cameraId: string, jpeg: Buffer, verdictId: string];
+}
+
+/** Remote control of a running inspector (MQTT commands, HTTP triggers). Every method validates its input. */
+export interface InspectorControl {
+  setThreshold(cameraId: string | '*', threshold: number | null): void;
+  pauseCamera(cameraId: string): void;
+  resumeCamera(cameraId: string): void;
+  /** Capture and inspect one frame now; resolves with its verdict. */
+  inspectNow(cameraId: string, partId?: string): Promise<Verdict>;
+  reloadModel(): Promise<{ component: string; status: string }>;
+  status(): InspectorStatus;
+  latestPreview(cameraId: string): { jpeg: Buffer; verdictId: string } | undefined;
+}
