@@ -34,8 +34,12 @@ export interface FrameSource {
 }
 
 export interface FrameSourceDeps {
-  /** Called for every frame in free-running mode; the pipeline decides what to keep. */
-  readonly onFrame: (frame: Frame) => void;
+  /**
+   * Called for every frame in free-running mode; the pipeline decides what to keep. The promise settles
+   * once the pipeline is done with the frame (its verdict is durable). Cameras that stream ignore it;
+   * lossless sources (folder drops) await it before moving the input to processed/ and taking the next.
+   */
+  readonly onFrame: (frame: Frame) => Promise<void>;
   /** In trigger mode the source does not free-run: start() only connects, frames come from capture(). */
   readonly freeRunning: boolean;
 }
