@@ -1,0 +1,313 @@
+import type { EventEmitter } from 'node:events';
+import type { CameraConfig, DecideConfig } from '../config/schema.js';
+import { type LookoutError, toLookoutError } from '../core/errors.js';
+import type { Frame } from '../core/frame.js';
+import type { InspectorEvents } from '../core/inspector-status.js';
+import type { Logger } from '../core/log.js';
+import type { DetectResult } from '../core/model.js';
+import type { StageTimings, Verdict } from '../core/verdict.js';
+import { type DecisionInput, decide } from '../decide/rules.js';
+import type { InferenceClient } from '../inference/inference-client.js';
+import type { PreprocessedFrame, Preprocessor } from '../preprocess/preprocessor.js';
+import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
+import { BoundedQueue } from './bounded-queue.js';
+import type { ModelSupervisor } from './model-supervisor.js';
+import type { MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
+import type { StageStats } from './stage-stats.js';
+
+export interface CameraWorkerDeps {
+  readonly camera: CameraConfig;
+  readonly decideRules: DecideConfig;
+  readonly createSource: (deps: FrameSourceDeps) => FrameSource;
+  readonly preprocessor: Preprocessor;
+  readonly inference: InferenceClient;
+  readonly model: ModelSupervisor;
+  readonly masks: MaskSink;
+  readonly previews: PreviewRenderer;
+  readonly sink: VerdictSink;
+  readonly events: EventEmitter<InspectorEvents>;
+  readonly stats: StageStats;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+/** A unit of work: a frame that arrived, or a request to capture one (trigger, snapshot command). */
+interface Job {
+  readonly frame?: Frame;
+  readonly partId?: string;
+  readonly enqueuedAt: number;
+  settle(result: Verdict | undefined, error?: unknown): void;
+}
+
+const PREVIEW_INTERVAL_MS = 500;
+
+/**
+ * One camera's loop: frames → preprocess → model → rules → mask → delivery, one frame in flight.
+ * Backpressure is explicit and counted: a streaming camera keeps only the newest frame (older ones are
+ * skipped and counted); folder drops and triggers are lossless through a bounded queue that refuses
+ * (QUEUE_FULL, counted) when full and raises an alarm before that.
+ */
+export class CameraWorker {
+  readonly id: string;
+  private readonly source: FrameSource;
+  private readonly lossless: boolean;
+  private readonly queue: BoundedQueue<Job>;
+  private newest: Job | undefined;
+  private wake: (() => void) | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private lastPreviewAt = 0;
+  private previewBusy = false;
+  paused = false;
+  thresholdOverride: number | undefined;
+  framesSkipped = 0;
+  readonly counts = { pass: 0, reject: 0, hold: 0, errors: 0 };
+  lastVerdict: Verdict | undefined;
+  latestPreview: { jpeg: Buffer; verdictId: string } | undefined;
+
+  constructor(private readonly deps: CameraWorkerDeps) {
+    const { camera } = deps;
+    this.id = camera.id;
+    const triggered = camera.trigger?.enabled === true;
+    this.lossless = camera.source.type === 'folder' && !camera.source.replay;
+    this.queue = new BoundedQueue(camera.trigger?.queueSize ?? 64, camera.trigger?.alarmAt ?? 0.8);
+    this.source = deps.createSource({ freeRunning: !triggered, onFrame: (frame) => this.offer(frame) });
+  }
+
+  get config(): CameraConfig {
+    return this.deps.camera;
+  }
+
+  get triggerMode(): boolean {
+    return this.deps.camera.trigger?.enabled === true;
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  get queueAlarm(): boolean {
+    return this.queue.alarm;
+  }
+
+  health() {
+    return this.source.health();
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.loop = this.run();
+    await this.source.start();
+  }
+
+  async stop(reason = 'stopping'): Promise<void> {
+    this.running = false;
+    await this.source.stop(reason);
+    this.wake?.();
+    await this.loop;
+    const leftovers = [...this.queue.drain(), ...(this.newest ? [this.newest] : [])];
+    this.newest = undefined;
+    for (const job of leftovers) job.settle(undefined, new Error(`camera ${this.id} stopped before the frame was inspected`));
+  }
+
+  /** Capture and inspect one frame now (trigger or snapshot command); resolves with its verdict. */
+  inspectNow(partId?: string): Promise<Verdict> {
+    return new Promise<Verdict>((resolve, reject) => {
+      this.enqueue({
+        ...(partId !== undefined ? { partId } : {}),
+        enqueuedAt: this.now(),
+        settle: (verdict, error) => (verdict ? resolve(verdict) : reject(error)),
+      });
+    });
+  }
+
+  /** Called by the source for each frame it produced (free-running). */
+  private offer(frame: Frame): Promise<void> {
+    if (this.paused) {
+      this.framesSkipped += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const job: Job = { frame, enqueuedAt: this.now(), settle: (_v, error) => (error ? reject(error) : resolve()) };
+      if (this.lossless) {
+        this.enqueue(job);
+        return;
+      }
+      if (this.newest) {
+        this.framesSkipped += 1;
+        this.newest.settle(undefined);
+      }
+      this.newest = job;
+      this.wake?.();
+    });
+  }
+
+  private enqueue(job: Job): void {
+    try {
+      this.queue.push(job);
+    } catch (err) {
+      this.deps.log.warn({ err: toLookoutError(err).toJSON(), depth: this.queue.depth }, 'inspection queue full: request refused');
+      job.settle(undefined, err);
+      return;
+    }
+    if (this.queue.alarm) this.deps.log.warn({ depth: this.queue.depth, capacity: this.queue.capacity }, 'inspection queue alarm');
+    this.wake?.();
+  }
+
+  private next(): Job | undefined {
+    const queued = this.queue.shift();
+    if (queued) return queued;
+    const newest = this.newest;
+    this.newest = undefined;
+    return newest;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const job = this.next();
+      if (!job) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        const verdict = await this.process(job);
+        job.settle(verdict);
+      } catch (err) {
+        // Delivery failed (outbox not writable): the frame is not accepted; the source keeps its input.
+        this.counts.errors += 1;
+        this.deps.log.error({ err: toLookoutError(err).toJSON() }, 'verdict could not be made durable');
+        job.settle(undefined, err);
+      }
+    }
+  }
+
+  private async process(job: Job): Promise<Verdict> {
+    const { log, stats } = this.deps;
+    const timings: StageTimings = {};
+    const startedAt = this.now();
+    timings.queueMs = startedAt - job.enqueuedAt;
+
+    let frame = job.frame;
+    let input: DecisionInput | undefined;
+    let image: PreprocessedFrame | undefined;
+    if (!frame) {
+      try {
+        const t = this.now();
+        frame = await this.source.capture(job.partId);
+        timings.captureMs = this.now() - t;
+      } catch (err) {
+        input = { kind: 'frame-error', error: toLookoutError(err, 'SOURCE_UNAVAILABLE') };
+      }
+    }
+    const frameId = frame?.id ?? `${this.id}-${startedAt}-capture-failed`;
+    const flog = log.child({ frameId, ...(job.partId ? { partId: job.partId } : {}) });
+
+    if (frame && !input) {
+      const t = this.now();
+      try {
+        image = await this.deps.preprocessor.run(frame);
+      } catch (err) {
+        input = { kind: 'frame-error', error: toLookoutError(err, 'FRAME_CORRUPT') };
+      }
+      timings.preprocessMs = this.now() - t;
+    }
+
+    const lease = this.deps.model.acquire();
+    let result: DetectResult | undefined;
+    try {
+      if (image && !input) {
+        const t = this.now();
+        try {
+          result = await this.deps.inference.detect(lease.component, image, { wantMask: true });
+          input = { kind: 'result', result };
+        } catch (err) {
+          const error = toLookoutError(err, 'INFERENCE_FAILED');
+          this.deps.model.reportFailure(error);
+          input = { kind: error.code === 'INFERENCE_INVALID_ARGUMENT' ? 'frame-error' : 'model-error', error };
+        }
+        timings.inferenceMs = this.now() - t;
+      }
+    } finally {
+      lease.release();
+    }
+
+    const t = this.now();
+    const decision = decide(input!, this.deps.camera.decide ?? this.deps.decideRules, {
+      ...(this.thresholdOverride !== undefined ? { thresholdOverride: this.thresholdOverride } : {}),
+    });
+    timings.decideMs = this.now() - t;
+
+    let mask: SavedMask | undefined;
+    if (result?.mask && decision.isAnomalous) {
+      const tm = this.now();
+      try {
+        mask = await this.deps.masks.save({ verdictId: frameId, cameraId: this.id, mask: result.mask, ...(image ? { frame: image } : {}), classes: decision.anomalies });
+      } catch (err) {
+        flog.warn({ err: toLookoutError(err).toJSON() }, 'mask not saved');
+      }
+      timings.maskMs = this.now() - tm;
+    }
+
+    const decidedAt = this.now();
+    const capturedAt = frame?.capturedAt ?? startedAt;
+    timings.totalMs = decidedAt - Math.min(capturedAt, job.enqueuedAt);
+    const error = input && input.kind !== 'result' ? (input.error as LookoutError) : undefined;
+    const verdict: Verdict = {
+      id: frameId,
+      frameId,
+      cameraId: this.id,
+      ...(job.partId !== undefined ? { partId: job.partId } : frame?.partId !== undefined ? { partId: frame.partId } : {}),
+      modelComponent: lease.component,
+      outcome: decision.outcome,
+      basis: decision.basis,
+      isAnomalous: decision.isAnomalous,
+      ...(result ? { confidence: result.confidence } : {}),
+      ...(result?.anomalyScore !== undefined ? { anomalyScore: result.anomalyScore } : {}),
+      ...(decision.threshold !== undefined ? { anomalyThreshold: decision.threshold } : {}),
+      anomalies: decision.anomalies,
+      ...(decision.reason ? { reason: decision.reason } : {}),
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+      ...(mask ? { mask: { png: mask.png, ...(mask.overlay ? { overlay: mask.overlay } : {}), bytes: mask.bytes } } : {}),
+      capturedAt,
+      decidedAt,
+      timings,
+    };
+
+    await this.deps.sink.deliver(verdict, mask?.pngBytes ? { png: mask.pngBytes } : undefined);
+
+    this.counts[verdict.outcome] += 1;
+    if (error) this.counts.errors += 1;
+    this.lastVerdict = verdict;
+    stats.record(timings);
+    if (error) flog.warn({ err: error.toJSON(), outcome: verdict.outcome }, 'frame not inspected by the model; fail-safe verdict');
+    else flog.debug({ outcome: verdict.outcome, score: verdict.anomalyScore, totalMs: timings.totalMs }, 'verdict');
+    this.deps.events.emit('verdict', verdict);
+    if (image) this.preview(image, verdict, result?.mask);
+    return verdict;
+  }
+
+  /** Renders the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects), off the hot path. */
+  private preview(image: PreprocessedFrame, verdict: Verdict, mask: DetectResult['mask']): void {
+    const due = this.now() - this.lastPreviewAt >= PREVIEW_INTERVAL_MS || verdict.outcome !== 'pass';
+    if (!due || this.previewBusy) return;
+    this.previewBusy = true;
+    this.lastPreviewAt = this.now();
+    this.deps.previews
+      .render(image, verdict.isAnomalous ? mask : undefined)
+      .then((jpeg) => {
+        this.latestPreview = { jpeg, verdictId: verdict.id };
+        this.deps.events.emit('preview', this.id, jpeg, verdict.id);
+      })
+      .catch((err: unknown) => this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered'))
+      .finally(() => {
+        this.previewBusy = false;
+      });
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+}

@@ -1,0 +1,182 @@
+import { EventEmitter } from 'node:events';
+import type { CameraConfig, DecideConfig } from '../config/schema.js';
+import { LookoutError } from '../core/errors.js';
+import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus } from '../core/inspector-status.js';
+import type { Logger } from '../core/log.js';
+import type { Verdict } from '../core/verdict.js';
+import type { InferenceClient } from '../inference/inference-client.js';
+import type { OutboxStats } from '../outbox/outbox.js';
+import type { Preprocessor } from '../preprocess/preprocessor.js';
+import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
+import { CameraWorker } from './camera-worker.js';
+import type { ModelSupervisor } from './model-supervisor.js';
+import type { MaskSink, PreviewRenderer, VerdictSink } from './ports.js';
+import { StageStats } from './stage-stats.js';
+
+export interface InspectorDeps {
+  readonly thingName: string;
+  readonly cameras: readonly CameraConfig[];
+  readonly decideRules: DecideConfig;
+  readonly createSource: (camera: CameraConfig, deps: FrameSourceDeps) => FrameSource;
+  readonly createPreprocessor: (camera: CameraConfig) => Preprocessor;
+  readonly inference: InferenceClient;
+  readonly model: ModelSupervisor;
+  readonly masks: MaskSink;
+  readonly previews: PreviewRenderer;
+  readonly sink: VerdictSink;
+  readonly outboxStats: () => OutboxStats;
+  readonly log: Logger;
+}
+
+/**
+ * The inspector: one worker per enabled camera around one model supervisor. Implements the control
+ * surface that remote commands, HTTP triggers and the status page use. A failing camera never stops
+ * the others: each worker owns its source, its state machine and its errors.
+ */
+export class Inspector implements InspectorControl {
+  readonly events = new EventEmitter<InspectorEvents>();
+  readonly stats = new StageStats();
+  private readonly workers = new Map<string, CameraWorker>();
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly deps: InspectorDeps) {
+    for (const camera of deps.cameras.filter((c) => c.enabled)) this.addCamera(camera);
+  }
+
+  async start(): Promise<void> {
+    void this.deps.model.ensure();
+    await Promise.all([...this.workers.values()].map((w) => w.start()));
+    this.deps.log.info({ cameras: [...this.workers.keys()], model: this.deps.model.component }, 'inspector started');
+  }
+
+  async stop(reason = 'stopping'): Promise<void> {
+    this.deps.model.stop();
+    await Promise.all([...this.workers.values()].map((w) => w.stop(reason)));
+    this.deps.log.info({ reason }, 'inspector stopped');
+  }
+
+  /** Replaces cameras whose configuration changed (live configuration); others keep running. */
+  async applyCameras(next: readonly CameraConfig[]): Promise<void> {
+    const wanted = new Map(next.filter((c) => c.enabled).map((c) => [c.id, c]));
+    for (const [id, worker] of this.workers) {
+      const cfg = wanted.get(id);
+      if (!cfg || JSON.stringify(cfg) !== JSON.stringify(worker.config)) {
+        await worker.stop('configuration changed');
+        this.workers.delete(id);
+      }
+    }
+    for (const [id, cfg] of wanted) {
+      if (!this.workers.has(id)) await this.addCamera(cfg).start();
+    }
+  }
+
+  setThreshold(cameraId: string, threshold: number | null): void {
+    if (threshold !== null && !(threshold >= 0 && threshold <= 1)) {
+      throw new LookoutError('COMMAND_INVALID', 'threshold must be a number in [0,1], or null to clear it');
+    }
+    const targets = cameraId === '*' ? [...this.workers.values()] : [this.worker(cameraId)];
+    for (const w of targets) w.thresholdOverride = threshold ?? undefined;
+  }
+
+  pauseCamera(cameraId: string): void {
+    this.worker(cameraId).paused = true;
+  }
+
+  resumeCamera(cameraId: string): void {
+    this.worker(cameraId).paused = false;
+  }
+
+  inspectNow(cameraId: string, partId?: string): Promise<Verdict> {
+    if (partId !== undefined && !/^[\w.:/-]{1,128}$/.test(partId)) {
+      return Promise.reject(new LookoutError('COMMAND_INVALID', 'partId: 1-128 of letters, digits and _ . : / -'));
+    }
+    return this.worker(cameraId).inspectNow(partId);
+  }
+
+  reloadModel(): Promise<{ component: string; status: string }> {
+    return this.deps.model.reload();
+  }
+
+  /** Model rollout: start the new model, move traffic once it is RUNNING, then stop the old one. */
+  switchModel(component: string): Promise<void> {
+    return this.deps.model.switchTo(component);
+  }
+
+  latestPreview(cameraId: string): { jpeg: Buffer; verdictId: string } | undefined {
+    return this.workers.get(cameraId)?.latestPreview;
+  }
+
+  status(): InspectorStatus {
+    const cameras: CameraStatus[] = [...this.workers.values()].map((w) => {
+      const h = w.health();
+      return {
+        id: w.id,
+        paused: w.paused,
+        triggerMode: w.triggerMode,
+        source: {
+          state: h.state,
+          fps: h.fps,
+          framesTotal: h.framesTotal,
+          framesDropped: h.framesDropped,
+          reconnectsLastHour: h.reconnectsLastHour,
+          stallsLastHour: h.stallsLastHour,
+          grade: h.grade,
+          ...(h.lastError ? { lastError: h.lastError } : {}),
+        },
+        framesSkipped: w.framesSkipped,
+        triggerQueueDepth: w.queueDepth,
+        counts: { ...w.counts },
+        ...(w.lastVerdict ? { lastVerdict: w.lastVerdict } : {}),
+        ...(w.thresholdOverride !== undefined ? { thresholdOverride: w.thresholdOverride } : {}),
+      };
+    });
+    const outbox = this.deps.outboxStats();
+    const lastErrors: Record<string, { code: string; message: string; at: number }> = {};
+    for (const c of cameras) if (c.source.lastError) lastErrors[`source:${c.id}`] = c.source.lastError;
+    const modelError = this.deps.model.lastError;
+    if (modelError) lastErrors.inference = { code: modelError.code, message: modelError.message, at: Date.now() };
+    if (outbox.lastError) lastErrors.outbox = outbox.lastError;
+    const model = this.deps.model.status;
+    return {
+      thingName: this.deps.thingName,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      model,
+      cameras,
+      latency: this.stats.summary(),
+      outbox: { depth: outbox.depth, oldestAgeMs: outbox.oldestAgeMs, evictions: outbox.evictions, writable: outbox.writable },
+      lastErrors,
+      ready: {
+        model: model.status === 'RUNNING',
+        sources: cameras.every((c) => c.paused || c.source.grade !== 'bad'),
+        outbox: outbox.writable,
+      },
+    };
+  }
+
+  private addCamera(camera: CameraConfig): CameraWorker {
+    const log = this.deps.log.child({ stage: 'camera', camera: camera.id });
+    const worker = new CameraWorker({
+      camera,
+      decideRules: this.deps.decideRules,
+      createSource: (deps) => this.deps.createSource(camera, deps),
+      preprocessor: this.deps.createPreprocessor(camera),
+      inference: this.deps.inference,
+      model: this.deps.model,
+      masks: this.deps.masks,
+      previews: this.deps.previews,
+      sink: this.deps.sink,
+      events: this.events,
+      stats: this.stats,
+      log,
+    });
+    this.workers.set(camera.id, worker);
+    return worker;
+  }
+
+  private worker(cameraId: string): CameraWorker {
+    const worker = this.workers.get(cameraId);
+    if (!worker) throw new LookoutError('COMMAND_INVALID', `no camera "${cameraId}"`);
+    return worker;
+  }
+}
