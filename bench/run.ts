@@ -1,0 +1,53 @@
+/**
+ * `npm run bench`: runs every bench/*.bench.ts in this process, one after the other, prints one
+ * report, and writes it to BENCHMARKS.md with the machine noted. `npm run bench -- outbox model`
+ * runs only the named ones.
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './types.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const only = process.argv.slice(2);
+const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
+const sections: Array<{ name: string; results: BenchResult[]; error?: string }> = [];
+
+for (const file of files) {
+  const name = basename(file, '.bench.ts');
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  try {
+    const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
+    sections.push({ name, results: await mod.run() });
+  } catch (err) {
+    sections.push({ name, results: [], error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
+const lines: string[] = [
+  '# Benchmarks',
+  '',
+  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+  'Every figure is measured against a baseline in the same run; ratio = value / baseline (or as stated).',
+  '',
+];
+for (const s of sections) {
+  lines.push(`## ${s.name}`, '');
+  if (s.error) {
+    lines.push(`Failed: ${s.error}`, '');
+    continue;
+  }
+  lines.push('| measure | value | baseline | ratio | target |', '| --- | --- | --- | --- | --- |');
+  for (const r of s.results) {
+    const base = r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)} ${r.unit}` : '';
+    lines.push(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${base} | ${r.ratio !== undefined ? fmt(r.ratio) : ''} | ${r.target ?? ''} |`);
+  }
+  lines.push('');
+}
+const report = lines.join('\n');
+process.stdout.write(`${report}\n`);
+if (only.length === 0) await writeFile(join(here, '..', 'BENCHMARKS.md'), report);
+process.exitCode = sections.some((s) => s.error) ? 1 : 0;
