@@ -31,3 +31,12 @@ export interface MaskSink {
 export interface PreviewRenderer {
   render(frame: RgbImage, mask?: NonNullable<DetectResult['mask']>): Promise<Buffer>;
 }
+
+/**
+ * Keeps frames worth keeping (anomalies, low-confidence verdicts, a sample of normals) with their
+ * verdict and mask, for operator review and retraining. Also records every verdict for reports.
+ * Never blocks or fails the pipeline: errors are logged and counted by the implementation.
+ */
+export interface EvidenceSink {
+  record(input: { verdict: Verdict; frame?: RgbImage; mask?: NonNullable<DetectResult['mask']> }): void;
+}
