@@ -108,6 +108,8 @@ export class ShmPool {
   private readonly free: ShmSegment[] = [];
   private readonly all = new Set<ShmSegment>();
   private closed = false;
+  /** Segments being created right now: they count against the bound. */
+  private creating = 0;
 
   constructor(private readonly options: ShmPoolOptions = {}) {}
 
@@ -132,8 +134,13 @@ export class ShmPool {
     if (this.closed) throw new LookoutError('SHM_UNAVAILABLE', 'shared memory pool is closed');
     let segment = this.free.pop();
     if (!segment) {
-      if (this.all.size >= (this.options.maxSegments ?? 4)) return undefined;
-      segment = await this.create();
+      if (this.all.size + this.creating >= (this.options.maxSegments ?? 4)) return undefined;
+      this.creating++;
+      try {
+        segment = await this.create();
+      } finally {
+        this.creating--;
+      }
     }
     try {
       await segment.reserve(bytes);
