@@ -33,6 +33,8 @@ export interface EdgeAgentClientStats {
   retries: number;
   /** Masks that came back inline although we asked for shared memory. */
   inlineMasks: number;
+  /** Shared memory was given up because the agent could not read our segments (auto mode). */
+  shmDisabled: boolean;
   failures: Record<string, number>;
 }
 
@@ -48,7 +50,7 @@ export class EdgeAgentClient implements InferenceClient {
   private pool: ShmPool | undefined;
   private readonly abort = new AbortController();
   private readonly ensuring = new Map<string, Promise<ModelInfo>>();
-  private readonly counters: EdgeAgentClientStats = { calls: 0, shmCalls: 0, inlineCalls: 0, poolExhausted: 0, retries: 0, inlineMasks: 0, failures: {} };
+  private readonly counters: EdgeAgentClientStats = { calls: 0, shmCalls: 0, inlineCalls: 0, poolExhausted: 0, retries: 0, inlineMasks: 0, shmDisabled: false, failures: {} };
 
   constructor(private readonly deps: EdgeAgentClientDeps) {}
 
@@ -161,7 +163,7 @@ export class EdgeAgentClient implements InferenceClient {
     let restarted = false;
     for (;;) {
       try {
-        return await this.retrying('DetectAnomalies', () => this.detectOnce(modelComponent, image, options));
+        return await this.retrying('DetectAnomalies', () => this.detectVia(modelComponent, image, options));
       } catch (err) {
         if (!restarted && isLookoutError(err, 'MODEL_NOT_RUNNING') && this.deps.autoStart !== false) {
           restarted = true;
@@ -173,13 +175,36 @@ export class EdgeAgentClient implements InferenceClient {
     }
   }
 
-  private async detectOnce(modelComponent: string, image: RgbImage, options: DetectOptions): Promise<DetectResult> {
+  /**
+   * In `auto` mode an agent that cannot open our segments (another host or a private /dev/shm) answers
+   * INVALID_ARGUMENT to a shared-memory call whose image we already checked: try that call inline, and if
+   * inline works, stop using shared memory for this agent.
+   */
+  private async detectVia(modelComponent: string, image: RgbImage, options: DetectOptions): Promise<DetectResult> {
+    const viaShm = this.pool !== undefined;
+    try {
+      return await this.detectOnce(modelComponent, image, options, viaShm);
+    } catch (err) {
+      if (!viaShm || this.deps.config.transport !== 'auto' || !isLookoutError(err, 'INFERENCE_INVALID_ARGUMENT')) throw err;
+      const result = await this.detectOnce(modelComponent, image, options, false);
+      if (this.pool) {
+        this.deps.log.warn({ err }, 'the agent cannot read our shared memory; sending images inline from now on');
+        const pool = this.pool;
+        this.pool = undefined;
+        this.counters.shmDisabled = true;
+        await pool.close();
+      }
+      return result;
+    }
+  }
+
+  private async detectOnce(modelComponent: string, image: RgbImage, options: DetectOptions, viaShm: boolean): Promise<DetectResult> {
     this.counters.calls++;
     const { width, height, pixels } = image;
     const length = rgbByteLength(width, height);
     const maskOffset = alignUp(length);
     let lease: ShmLease | undefined;
-    if (this.pool) {
+    if (viaShm && this.pool) {
       lease = await this.pool.acquire(options.wantMask ? maskOffset + length : length);
       if (!lease) this.counters.poolExhausted++;
     }

@@ -35,6 +35,8 @@ export interface Script {
   score?: number;
   /** Leave anomaly_score out, as an older agent does. */
   noScore?: boolean;
+  /** Counted by load(). */
+  loads?: number;
   /** Infer started (to synchronise races). */
   onInfer?: () => void;
   unloads?: number;
@@ -45,6 +47,7 @@ export function scriptedRuntime(script: Script): ModelRuntime {
   return {
     kind: 'scripted',
     async load(_dir, m): Promise<LoadedModel> {
+      script.loads = (script.loads ?? 0) + 1;
       if (script.loadDelayMs) await new Promise((r) => setTimeout(r, script.loadDelayMs));
       if (script.loadError) throw script.loadError;
       return {
