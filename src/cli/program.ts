@@ -4,6 +4,7 @@ import { configCommand } from './config.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
 import { withConfigOptions } from './config-options.js';
+import { serveModelCommand } from './serve-model.js';
 
 /** `lookout-edge <command>`: parses flags and hands over to the app; no logic lives here. */
 export function buildProgram(): Command {
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
 
   withConfigOptions(program.command('run').description('run the inspector: cameras → model → verdicts → MQTT')).action(() => notBuiltYet('run'));
-  withConfigOptions(program.command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(() => notBuiltYet('serve-model'));
+  program.addCommand(serveModelCommand());
   program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
   program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));
   program.command('demo').description('run the whole system locally on generated images').action(() => notBuiltYet('demo'));

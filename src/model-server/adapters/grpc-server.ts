@@ -1,0 +1,97 @@
+import * as grpc from '@grpc/grpc-js';
+import { type ErrorCode, LookoutError, toLookoutError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../inference/adapters/edge-agent-proto.js';
+import { WANT_MASK_METADATA } from '../../inference/edge-agent-wire.js';
+import type { EdgeAgentHandlers } from '../edge-agent-service.js';
+
+/** How our errors leave the server: exactly the status codes AWS's agent uses. */
+const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
+  INFERENCE_INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  MODEL_NOT_FOUND: grpc.status.NOT_FOUND,
+  MODEL_NOT_RUNNING: grpc.status.FAILED_PRECONDITION,
+  QUEUE_FULL: grpc.status.RESOURCE_EXHAUSTED,
+  INFERENCE_OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
+  RUNTIME_INFER_FAILED: grpc.status.INTERNAL,
+  INTERNAL: grpc.status.INTERNAL,
+};
+
+export function grpcStatusFor(err: unknown): grpc.status {
+  return STATUS_FOR[toLookoutError(err).code] ?? grpc.status.UNKNOWN;
+}
+
+export interface GrpcEdgeAgentServerDeps {
+  /** gRPC address: `unix:/path.sock` or `host:port` (port 0 picks one). */
+  readonly address: string;
+  readonly handlers: EdgeAgentHandlers;
+  readonly log: Logger;
+}
+
+type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
+
+/** The grpc-js side of the server: registers the five RPCs, binds, shuts down. */
+export class GrpcEdgeAgentServer {
+  private server: grpc.Server | undefined;
+
+  constructor(private readonly deps: GrpcEdgeAgentServerDeps) {}
+
+  /** Binds and serves; resolves with the bound port (0 for Unix sockets). */
+  async start(): Promise<number> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    const h = this.deps.handlers;
+    server.addService(edgeAgentServiceDefinition(), {
+      DetectAnomalies: this.unary('DetectAnomalies', (req, call) => {
+        const want = call.metadata.get(WANT_MASK_METADATA)[0];
+        return h.detectAnomalies(req as never, { wantMask: want !== '0' });
+      }),
+      StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
+      StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),
+      ListModels: this.unary('ListModels', () => h.listModels()),
+      DescribeModel: this.unary('DescribeModel', (req) => h.describeModel(req as never)),
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(this.deps.address, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+        if (err) reject(new LookoutError('INTERNAL', `cannot listen on ${this.deps.address}: ${err.message}`, { cause: err }));
+        else resolve(boundPort);
+      });
+    });
+    this.server = server;
+    return port;
+  }
+
+  private unary(method: string, fn: (req: unknown, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>): Unary {
+    return (call, callback) => {
+      fn(call.request, call).then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          const e = toLookoutError(err);
+          const code = grpcStatusFor(e);
+          const log = this.deps.log;
+          if (code === grpc.status.INTERNAL || code === grpc.status.UNKNOWN) log.error({ method, err: e }, 'rpc failed');
+          else log.debug({ method, code: e.code, msg: e.message }, 'rpc refused');
+          callback({ code, details: e.message });
+        },
+      );
+    };
+  }
+
+  /** Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
+  async stop(graceMs: number): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,94 @@
+import { unlink } from 'node:fs/promises';
+import type { ModelServerConfig } from '../config/schema.js';
+import { LookoutError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { ModelInfo } from '../core/model.js';
+import { GrpcEdgeAgentServer } from './adapters/grpc-server.js';
+import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
+import { EdgeAgentService } from './edge-agent-service.js';
+import type { ModelEntry } from './model-entries.js';
+import { ModelSlot } from './model-slot.js';
+import { DEFAULT_SHM_DIR } from './shm-access.js';
+import { removeStaleSocket, secureSocket } from './unix-socket.js';
+
+export interface EdgeAgentServerDeps {
+  readonly config: ModelServerConfig;
+  readonly entries: readonly ModelEntry[];
+  readonly log: Logger;
+  /** Listen on `host:port` (TCP, port 0 picks one) instead of the configured Unix socket. */
+  readonly tcpAddress?: string;
+  /** Where shm_open names live (Linux: /dev/shm). */
+  readonly shmDir?: string;
+  /** How long stop() lets running calls finish before cutting them. Default 10 s. */
+  readonly shutdownGraceMs?: number;
+}
+
+/**
+ * Our drop-in replacement for AWS's Lookout for Vision Edge Agent: the five RPCs over a Unix socket,
+ * several models each with its state machine, one bounded request queue and bounded concurrency.
+ */
+export class EdgeAgentServer {
+  private readonly slots = new Map<string, ModelSlot>();
+  private readonly executor: BoundedExecutor;
+  private grpc: GrpcEdgeAgentServer | undefined;
+  private boundAddress: string | undefined;
+  private socketPath: string | undefined;
+
+  constructor(private readonly deps: EdgeAgentServerDeps) {
+    for (const entry of deps.entries) {
+      if (this.slots.has(entry.component)) throw new LookoutError('CONFIG_INVALID', `model component ${entry.component} is configured twice`);
+      this.slots.set(entry.component, new ModelSlot({ entry, log: deps.log }));
+    }
+    this.executor = new BoundedExecutor({ concurrency: deps.config.concurrency, queueSize: deps.config.queueSize });
+  }
+
+  /** The address clients use: `unix:///path.sock` or `host:port`. */
+  get address(): string {
+    if (!this.boundAddress) throw new LookoutError('INTERNAL', 'server not started');
+    return this.boundAddress;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    const service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log });
+    let address: string;
+    if (this.deps.tcpAddress) {
+      address = this.deps.tcpAddress;
+    } else {
+      this.socketPath = config.socket;
+      if (await removeStaleSocket(config.socket)) log.warn({ socket: config.socket }, 'removed a stale socket file');
+      address = `unix:${config.socket}`;
+    }
+    const grpcServer = new GrpcEdgeAgentServer({ address, handlers: service, log });
+    const port = await grpcServer.start();
+    this.grpc = grpcServer;
+    if (this.socketPath) {
+      await secureSocket(this.socketPath, config.socketMode, config.socketGroup);
+      this.boundAddress = `unix://${this.socketPath}`;
+    } else {
+      this.boundAddress = address.replace(/:0$/, `:${port}`);
+    }
+    log.info({ address: this.boundAddress, models: [...this.slots.keys()] }, 'edge agent server listening');
+    for (const slot of this.slots.values()) if (slot.entry.startOnBoot !== false) slot.start();
+  }
+
+  /** Graceful: refuse new calls, finish running ones, unload the models, remove the socket file. */
+  async stop(reason = 'stop'): Promise<void> {
+    const grpcServer = this.grpc;
+    this.grpc = undefined;
+    if (!grpcServer) return;
+    this.deps.log.info({ reason }, 'edge agent server stopping');
+    await grpcServer.stop(this.deps.shutdownGraceMs ?? 10_000);
+    await Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined)));
+    if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
+    this.deps.log.info({ reason }, 'edge agent server stopped');
+  }
+
+  models(): ModelInfo[] {
+    return [...this.slots.values()].map((s) => s.describe());
+  }
+
+  stats(): ExecutorStats {
+    return this.executor.stats();
+  }
+}

@@ -1,0 +1,110 @@
+import type { FileHandle } from 'node:fs/promises';
+import { LookoutError, toLookoutError } from '../core/errors.js';
+import { rgbByteLength } from '../core/image.js';
+import type { Logger } from '../core/log.js';
+import type { ModelInfo } from '../core/model.js';
+import type {
+  WireBitmap,
+  WireDescribeModelResponse,
+  WireDetectAnomaliesRequest,
+  WireDetectAnomaliesResponse,
+  WireListModelsResponse,
+  WireModelDescription,
+  WireModelRequest,
+  WireStatusResponse,
+} from '../inference/edge-agent-wire.js';
+import type { BoundedExecutor } from './bounded-executor.js';
+import { checkDetectRequest, toWireResult } from './detect-request.js';
+import type { ModelSlot } from './model-slot.js';
+import { openMaskSegment, readSegment, writeSegment } from './shm-access.js';
+
+/** Per-call context the transport adapter extracts from the call (metadata). */
+export interface CallContext {
+  /** False when our own client said it does not want a mask (AWS clients never say so). */
+  readonly wantMask: boolean;
+}
+
+/** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
+export interface EdgeAgentHandlers {
+  detectAnomalies(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse>;
+  startModel(req: WireModelRequest): Promise<WireStatusResponse>;
+  stopModel(req: WireModelRequest): Promise<WireStatusResponse>;
+  listModels(): Promise<WireListModelsResponse>;
+  describeModel(req: WireModelRequest): Promise<WireDescribeModelResponse>;
+}
+
+export interface EdgeAgentServiceDeps {
+  readonly slots: ReadonlyMap<string, ModelSlot>;
+  readonly executor: BoundedExecutor;
+  readonly shmDir: string;
+  readonly log: Logger;
+}
+
+function toWireDescription(info: ModelInfo): WireModelDescription {
+  return { model_component: info.component, lookout_vision_model_arn: info.modelArn, status: info.status, status_message: info.statusMessage };
+}
+
+export class EdgeAgentService implements EdgeAgentHandlers {
+  constructor(private readonly deps: EdgeAgentServiceDeps) {}
+
+  private slot(component: string): ModelSlot {
+    const slot = this.deps.slots.get(component);
+    if (!slot) throw new LookoutError('MODEL_NOT_FOUND', `no model component ${JSON.stringify(component)}`, { details: { component } });
+    return slot;
+  }
+
+  async startModel(req: WireModelRequest): Promise<WireStatusResponse> {
+    return { status: this.slot(req.model_component).start() };
+  }
+
+  async stopModel(req: WireModelRequest): Promise<WireStatusResponse> {
+    return { status: await this.slot(req.model_component).stop() };
+  }
+
+  async listModels(): Promise<WireListModelsResponse> {
+    return { models: [...this.deps.slots.values()].map((s) => toWireDescription(s.describe())) };
+  }
+
+  async describeModel(req: WireModelRequest): Promise<WireDescribeModelResponse> {
+    return { model_description: toWireDescription(this.slot(req.model_component).describe()) };
+  }
+
+  async detectAnomalies(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse> {
+    const slot = this.slot(req.model_component);
+    const checked = checkDetectRequest(req, this.deps.shmDir);
+    slot.assertRunning();
+    return this.deps.executor.run(async () => {
+      const lease = slot.acquire(); // the model may have been stopped while we waited
+      let maskFile: FileHandle | undefined;
+      try {
+        const { width, height, source, maskHandle } = checked;
+        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap');
+        if (maskHandle) maskFile = await openMaskSegment(maskHandle, 'anomaly_mask_params');
+        const wantMask = maskHandle !== undefined || ctx.wantMask;
+        let result;
+        try {
+          result = await lease.model.infer({ width, height, pixels }, { wantMask });
+        } catch (err) {
+          throw toLookoutError(err, 'RUNTIME_INFER_FAILED');
+        }
+        let mask: WireBitmap | undefined;
+        if (result.mask && wantMask) {
+          const expected = rgbByteLength(width, height);
+          if (result.mask.width !== width || result.mask.height !== height || result.mask.pixels.length !== expected) {
+            throw new LookoutError('RUNTIME_INFER_FAILED', `runtime returned a ${result.mask.width}x${result.mask.height} mask for a ${width}x${height} image`);
+          }
+          if (maskHandle && maskFile) {
+            await writeSegment(maskFile, maskHandle, result.mask.pixels);
+            mask = { width, height, shared_memory_handle: { name: maskHandle.name, offset: maskHandle.offset, size: expected } };
+          } else {
+            mask = { width, height, byte_data: result.mask.pixels };
+          }
+        }
+        return { detect_anomaly_result: toWireResult(result, lease.model.manifest.threshold, mask) };
+      } finally {
+        lease.release();
+        await maskFile?.close();
+      }
+    });
+  }
+}

@@ -1,0 +1,7 @@
+import type { ModelRuntime } from '../runtime.js';
+import { noopRuntime } from './noop.js';
+
+/** Every runtime the server can load, by manifest `runtime` name. */
+export const RUNTIMES: Record<string, ModelRuntime> = {
+  noop: noopRuntime,
+};
