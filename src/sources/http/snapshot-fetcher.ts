@@ -5,6 +5,7 @@ import { DigestSession } from './digest-auth.js';
 export interface SnapshotTarget {
   /** http(s) URL without credentials (they are moved to `auth` by `splitCredentials`). */
   readonly url: string;
+  /** scheme: basic sends credentials up front; digest answers a Digest challenge; absent answers either. */
   readonly auth?: { readonly username: string; readonly password: string; readonly scheme?: 'basic' | 'digest' };
 }
 
@@ -51,19 +52,26 @@ export function redactUrl(url: string): string {
  */
 export class SnapshotFetcher {
   private digest: DigestSession | undefined;
+  private basic: boolean;
 
-  constructor(private readonly target: SnapshotTarget, private readonly limits: SnapshotLimits) {}
+  constructor(
+    private readonly target: SnapshotTarget,
+    private readonly limits: SnapshotLimits,
+  ) {
+    this.basic = target.auth?.scheme === 'basic';
+  }
 
   async fetch(signal?: AbortSignal): Promise<Snapshot> {
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
       let res = await this.request(combined);
-      if (res.status === 401 && this.target.auth && this.target.auth.scheme !== 'basic') {
-        const header = res.headers.get('www-authenticate') ?? '';
+      if (res.status === 401 && this.target.auth && !this.basic) {
+        const challenges = parseChallenges(res.headers.get('www-authenticate') ?? '');
         await res.body?.cancel();
-        this.digest = DigestSession.from(parseChallenges(header));
-        if (this.digest) res = await this.request(combined);
+        this.digest = DigestSession.from(challenges);
+        if (!this.digest && this.target.auth.scheme === undefined && challenges.some((c) => c.scheme === 'basic')) this.basic = true;
+        if (this.digest || this.basic) res = await this.request(combined);
       }
       if (res.status === 401 || res.status === 403) {
         this.digest = undefined;
@@ -100,7 +108,7 @@ export class SnapshotFetcher {
     const headers: Record<string, string> = { accept: 'image/jpeg, image/png, image/*;q=0.8' };
     const auth = this.target.auth;
     if (auth) {
-      if (auth.scheme === 'basic') {
+      if (this.basic) {
         headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
       } else if (this.digest) {
         const u = new URL(this.target.url);
