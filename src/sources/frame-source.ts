@@ -1,4 +1,5 @@
 import type { Frame } from '../core/frame.js';
+import type { Logger } from '../core/log.js';
 
 /** The life of a camera connection. */
 export type SourceState = 'idle' | 'connecting' | 'streaming' | 'stalled' | 'backing-off' | 'stopped';
@@ -35,11 +36,13 @@ export interface FrameSource {
 
 export interface FrameSourceDeps {
   /**
-   * Called for every frame in free-running mode; the pipeline decides what to keep. The promise settles
-   * once the pipeline is done with the frame (its verdict is durable). Cameras that stream ignore it;
-   * lossless sources (folder drops) await it before moving the input to processed/ and taking the next.
+   * Called for every frame in free-running mode; the pipeline decides what to keep. The folder source
+   * awaits a returned promise before it moves the file (processed/ on resolve, failed/ on reject) and
+   * reads the next one, which makes folder intake lossless; the other sources ignore the result.
    */
-  readonly onFrame: (frame: Frame) => Promise<void>;
+  readonly onFrame: (frame: Frame) => void | Promise<unknown>;
   /** In trigger mode the source does not free-run: start() only connects, frames come from capture(). */
   readonly freeRunning: boolean;
+  /** A child logger carrying `{ stage: 'source', camera }`. */
+  readonly log: Logger;
 }

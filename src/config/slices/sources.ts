@@ -87,3 +87,7 @@ export const camerasSchema = z
   .max(64)
   .default([])
   .refine((cams) => new Set(cams.map((c) => c.id)).size === cams.length, 'camera ids must be unique');
+export type FolderSourceConfig = z.infer<typeof folderSourceSchema>;
+export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
+export type OnvifSourceConfig = z.infer<typeof onvifSourceSchema>;
+export type RtspSourceConfig = z.infer<typeof rtspSourceSchema>;

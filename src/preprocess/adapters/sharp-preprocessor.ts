@@ -1,0 +1,131 @@
+import { availableParallelism } from 'node:os';
+import sharp from 'sharp';
+import { LookoutError } from '../../core/errors.js';
+import type { Frame, RawFrameData } from '../../core/frame.js';
+import type { PreprocessConfig } from '../../config/slices/preprocess.js';
+import { checkOutputSize, checkRoi, orientedSize, parseHexColor } from '../geometry.js';
+import type { PreprocessedFrame, Preprocessor } from '../preprocessor.js';
+
+export interface SharpSettings {
+  /** libvips threads per image; default: the machine's cores. */
+  readonly threads?: number;
+}
+
+let configured = false;
+
+/**
+ * Process-wide sharp settings for a long-running agent: no operation/file cache (every frame is
+ * new; the cache only grows memory), and a bounded number of libvips threads per image.
+ */
+export function configureSharp(settings: SharpSettings = {}): void {
+  if (configured) return;
+  configured = true;
+  sharp.cache(false);
+  sharp.concurrency(Math.max(1, settings.threads ?? availableParallelism()));
+}
+
+/**
+ * decode (JPEG/PNG/…, or raw RGB from RTSP) → EXIF orientation → ROI → resize → packed RGB888.
+ * Bad input never hangs or crashes: over the byte/pixel limits → FRAME_TOO_LARGE, undecodable or
+ * truncated → FRAME_CORRUPT, ROI outside the frame or a result outside 64..4096 → FRAME_INVALID_SIZE.
+ */
+export class SharpPreprocessor implements Preprocessor {
+  private readonly background: { r: number; g: number; b: number; alpha: number };
+
+  constructor(private readonly config: PreprocessConfig) {
+    this.background = { ...parseHexColor(config.padColor), alpha: 1 };
+  }
+
+  async run(frame: Frame): Promise<PreprocessedFrame> {
+    return frame.data.kind === 'raw' ? this.runRaw(frame.data) : this.runEncoded(frame.data.bytes);
+  }
+
+  private async runEncoded(bytes: Buffer): Promise<PreprocessedFrame> {
+    if (bytes.length === 0) throw new LookoutError('FRAME_CORRUPT', 'empty frame (0 bytes)');
+    if (bytes.length > this.config.maxInputBytes) {
+      throw new LookoutError('FRAME_TOO_LARGE', `frame has ${bytes.length} bytes, more than ${this.config.maxInputBytes}`, { details: { bytes: bytes.length } });
+    }
+    const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'warning' as const };
+    let meta: sharp.Metadata;
+    try {
+      meta = await sharp(bytes, options).metadata();
+    } catch (err) {
+      throw translate(err);
+    }
+    if (meta.width === undefined || meta.height === undefined) throw new LookoutError('FRAME_CORRUPT', 'frame has no dimensions');
+    if (meta.width * meta.height > this.config.maxInputPixels) {
+      throw new LookoutError('FRAME_TOO_LARGE', `frame is ${meta.width}x${meta.height}, more than ${this.config.maxInputPixels} pixels`, {
+        details: { width: meta.width, height: meta.height },
+      });
+    }
+    const source = orientedSize(meta.width, meta.height, meta.orientation);
+    return this.finish(sharp(bytes, options).rotate(), source.width, source.height);
+  }
+
+  private async runRaw(data: RawFrameData): Promise<PreprocessedFrame> {
+    const { width, height, pixels } = data;
+    if (pixels.length !== width * height * 3) {
+      throw new LookoutError('FRAME_CORRUPT', `raw frame has ${pixels.length} bytes for ${width}x${height} RGB`);
+    }
+    if (width * height > this.config.maxInputPixels) throw new LookoutError('FRAME_TOO_LARGE', `raw frame is ${width}x${height}`);
+    const { roi, width: outW, height: outH } = this.config;
+    if (!roi && outW === undefined && outH === undefined) {
+      checkOutputSize(width, height);
+      return { width, height, pixels, sourceWidth: width, sourceHeight: height };
+    }
+    return this.finish(sharp(pixels, { raw: { width, height, channels: 3 }, limitInputPixels: this.config.maxInputPixels }), width, height);
+  }
+
+  private async finish(image: sharp.Sharp, sourceWidth: number, sourceHeight: number): Promise<PreprocessedFrame> {
+    const { roi, width, height } = this.config;
+    let expectW = sourceWidth;
+    let expectH = sourceHeight;
+    if (roi) {
+      checkRoi(roi, sourceWidth, sourceHeight);
+      image = image.extract(roi);
+      expectW = roi.width;
+      expectH = roi.height;
+    }
+    if (width !== undefined || height !== undefined) {
+      if (width !== undefined && height !== undefined) {
+        expectW = width;
+        expectH = height;
+      } else if (width !== undefined) {
+        expectH = Math.round((expectH * width) / expectW);
+        expectW = width;
+      } else if (height !== undefined) {
+        expectW = Math.round((expectW * height) / expectH);
+        expectH = height;
+      }
+      // fail before decoding when the result cannot be sent anyway
+      checkOutputSize(expectW, expectH);
+      image = image.resize({
+        ...(width !== undefined ? { width } : {}),
+        ...(height !== undefined ? { height } : {}),
+        fit: this.config.resize === 'fit' ? 'contain' : 'fill',
+        background: this.background,
+      });
+    } else {
+      checkOutputSize(expectW, expectH);
+    }
+    let out: { data: Buffer; info: sharp.OutputInfo };
+    try {
+      out = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    } catch (err) {
+      throw translate(err);
+    }
+    const { data, info } = out;
+    if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+      throw new LookoutError('INTERNAL', `sharp produced ${info.channels} channels, ${data.length} bytes for ${info.width}x${info.height}`);
+    }
+    checkOutputSize(info.width, info.height);
+    return { width: info.width, height: info.height, pixels: data, sourceWidth, sourceHeight };
+  }
+}
+
+function translate(err: unknown): LookoutError {
+  if (err instanceof LookoutError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit/i.test(message)) return new LookoutError('FRAME_TOO_LARGE', message, { cause: err });
+  return new LookoutError('FRAME_CORRUPT', `frame could not be decoded: ${message}`, { cause: err });
+}
