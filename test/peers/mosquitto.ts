@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), 'le-mosquitto-'));
+  // Started as root, mosquitto drops to the `mosquitto` user: it must be able to write its database here.
+  if (options.persistence) await chmod(dir, 0o777);
   const configPath = join(dir, 'mosquitto.conf');
   await writeFile(
     configPath,

@@ -68,6 +68,8 @@ describe('broker outage while verdicts flow', () => {
     };
 
     await send(0, 500);
+    // What the broker already acknowledged is the broker's business: let it reach the subscriber first.
+    await waitFor(() => seen.size >= 500, 10_000, 'the first 500 at the subscriber');
     await broker.stop();
     await waitFor(() => !publisher.isConnected(), 5_000, 'publisher to see the outage');
     await send(500, 1_800);
@@ -75,7 +77,7 @@ describe('broker outage while verdicts flow', () => {
     await broker.restart();
     await send(1_800, 2_000);
 
-    await waitFor(() => ids.every((id) => seen.has(id)), 20_000, () => `all 2,000 ids (have ${seen.size}, depth ${outbox.stats().depth})`);
+    await waitFor(() => ids.every((id) => seen.has(id)), 20_000, () => `all 2,000 ids (have ${seen.size}, depth ${outbox.stats().depth}, missing ${ids.filter((id) => !seen.has(id)).slice(0, 5).join(",")}…${ids.filter((id) => !seen.has(id)).slice(-3).join(",")})`);
     await waitFor(() => outbox.stats().depth === 0, 5_000, 'outbox to drain');
     expect(received).toBeGreaterThanOrEqual(2_000);
     expect(outbox.stats().delivered).toBeGreaterThanOrEqual(2_000);
