@@ -22,9 +22,14 @@ export function assertPublishable(topic: string, payload: unknown): asserts payl
   if (!Buffer.isBuffer(payload)) {
     throw new LookoutError('PAYLOAD_INVALID', `payload for ${topic} is not a byte buffer`, { details: { topic } });
   }
-  if (payload.length >= MAX_PAYLOAD_BYTES) {
-    throw new LookoutError('PAYLOAD_INVALID', `payload for ${topic} is ${payload.length} bytes; IoT Core refuses ${MAX_PAYLOAD_BYTES} bytes and more`, {
-      details: { topic, bytes: payload.length, limit: MAX_PAYLOAD_BYTES },
+  assertPayloadSize(payload.length, `payload for ${topic}`);
+}
+
+/** The size rule alone (payload builders call it before a topic is known). */
+export function assertPayloadSize(bytes: number, what: string): void {
+  if (bytes >= MAX_PAYLOAD_BYTES) {
+    throw new LookoutError('PAYLOAD_INVALID', `${what} is ${bytes} bytes; IoT Core refuses ${MAX_PAYLOAD_BYTES} bytes and more`, {
+      details: { bytes, limit: MAX_PAYLOAD_BYTES },
     });
   }
 }
