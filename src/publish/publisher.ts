@@ -13,4 +13,6 @@ export interface Publisher {
   stop(reason?: string): Promise<void>;
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void>;
   isConnected(): boolean;
+  /** Tells when the transport comes up or goes down (the relay retries at once on reconnection). */
+  onConnectionChange?(listener: (connected: boolean) => void): () => void;
 }

@@ -1,0 +1,311 @@
+import type { Database } from 'better-sqlite3';
+import type { OutboxConfig } from '../../config/schema.js';
+import { LookoutError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { assertPublishable } from '../../publish/limits.js';
+import type { NewOutboxMessage, OutboxMessage, OutboxQueue, OutboxStats, StoredMessage } from '../outbox.js';
+import { ackMessages } from './sqlite/ack-messages.js';
+import { addToCounter, type CounterName, readCounters } from './sqlite/counters.js';
+import { deadLetterMessages } from './sqlite/dead-letter-messages.js';
+import { evictForRoom } from './sqlite/evict-for-room.js';
+import { expireMessages } from './sqlite/expire-messages.js';
+import { insertMessages } from './sqlite/insert-messages.js';
+import { markFailed } from './sqlite/mark-failed.js';
+import { openDatabase } from './sqlite/open-database.js';
+import { readBatch } from './sqlite/read-batch.js';
+import { readOldestCreatedAt, readTotals } from './sqlite/read-totals.js';
+import { translateSqliteError } from './sqlite/translate-sqlite-error.js';
+
+export type SqliteOutboxConfig = Pick<OutboxConfig, 'path' | 'maxBytes' | 'maxRows' | 'maxAgeMs' | 'synchronous' | 'expireIntervalMs'>;
+
+export interface SqliteOutboxDeps {
+  readonly config: SqliteOutboxConfig;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** After a failure, the database is reopened at most this often (ms). */
+  readonly reopenIntervalMs?: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The durable outbox on better-sqlite3 (WAL). Every write is one transaction; write() group-commits
+ * the messages of one event-loop tick. When the disk refuses writes the outbox reports
+ * `writable: false` and OUTBOX_UNAVAILABLE in stats().lastError, throws that code to callers, and
+ * tries to reopen the database on the next call (at most every `reopenIntervalMs`).
+ */
+export class SqliteOutbox implements OutboxQueue {
+  private db: Database | undefined;
+  private rows = 0;
+  private bytes = 0;
+  private counters: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
+  private writable = false;
+  private lastError: OutboxStats['lastError'];
+  private lastOpenAttempt = -Infinity;
+  private expireTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<() => void>();
+  private pending: { messages: OutboxMessage[]; waiters: Waiter[] } | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: SqliteOutboxDeps) {}
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.tryOpen();
+    if (this.deps.config.expireIntervalMs > 0) {
+      this.expireTimer = setInterval(() => {
+        try {
+          this.expire();
+        } catch {
+          // recorded in lastError by expire()
+        }
+      }, this.deps.config.expireIntervalMs);
+      this.expireTimer.unref();
+    }
+  }
+
+  async stop(reason = 'stop'): Promise<void> {
+    this.stopped = true;
+    if (this.expireTimer) clearInterval(this.expireTimer);
+    this.expireTimer = undefined;
+    this.flushPending();
+    this.closeDb();
+    this.deps.log.debug({ reason }, 'outbox closed');
+  }
+
+  enqueue(message: NewOutboxMessage): void {
+    this.enqueueMany([message]);
+  }
+
+  enqueueMany(messages: readonly NewOutboxMessage[]): void {
+    const full = messages.map((m) => this.normalize(m));
+    this.commit(full);
+  }
+
+  write(messages: readonly NewOutboxMessage[]): Promise<void> {
+    let full: OutboxMessage[];
+    try {
+      full = messages.map((m) => this.normalize(m));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (!this.pending) {
+        this.pending = { messages: [], waiters: [] };
+        setImmediate(() => this.flushPending());
+      }
+      this.pending.messages.push(...full);
+      this.pending.waiters.push({ resolve, reject });
+    });
+  }
+
+  readBatch(limit: number): StoredMessage[] {
+    return this.withDb('read', (db) => readBatch(db, limit));
+  }
+
+  ack(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    this.withDb('ack', (db) => {
+      const removed = db.transaction(() => {
+        const r = ackMessages(db, seqs);
+        addToCounter(db, 'delivered', r.rows);
+        return r;
+      })();
+      this.applyRemoved(removed);
+      this.counters.delivered += removed.rows;
+    });
+  }
+
+  markFailed(seqs: readonly number[], error: LookoutError): void {
+    if (seqs.length === 0) return;
+    this.withDb('mark', (db) => db.transaction(() => markFailed(db, seqs, error.code))());
+  }
+
+  deadLetter(seqs: readonly number[], error: LookoutError): void {
+    if (seqs.length === 0) return;
+    this.withDb('dead-letter', (db) => {
+      const removed = db.transaction(() => {
+        const r = deadLetterMessages(db, seqs, error.code, this.now());
+        addToCounter(db, 'dead_lettered', r.rows);
+        return r;
+      })();
+      this.applyRemoved(removed);
+      this.counters.dead_lettered += removed.rows;
+    });
+    this.deps.log.warn({ count: seqs.length, code: error.code }, 'messages refused for good; moved to dead_letters');
+  }
+
+  expire(now = this.now()): number {
+    const removed = this.withDb('expire', (db) =>
+      db.transaction(() => {
+        const r = expireMessages(db, now - this.deps.config.maxAgeMs);
+        addToCounter(db, 'expired', r.rows);
+        addToCounter(db, 'evictions', r.rows);
+        return r;
+      })(),
+    );
+    this.applyRemoved(removed);
+    this.counters.expired += removed.rows;
+    this.counters.evictions += removed.rows;
+    if (removed.rows > 0) this.deps.log.warn({ count: removed.rows, maxAgeMs: this.deps.config.maxAgeMs }, 'outbox messages expired undelivered');
+    return removed.rows;
+  }
+
+  onEnqueue(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  stats(): OutboxStats {
+    let oldest: number | null = null;
+    if (this.db && this.rows > 0) {
+      try {
+        oldest = readOldestCreatedAt(this.db);
+      } catch {
+        oldest = null;
+      }
+    }
+    return {
+      depth: this.rows,
+      bytes: this.bytes,
+      oldestAgeMs: oldest === null ? null : Math.max(0, this.now() - oldest),
+      evictions: this.counters.evictions,
+      expired: this.counters.expired,
+      delivered: this.counters.delivered,
+      deadLettered: this.counters.dead_lettered,
+      writable: this.writable,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private normalize(m: NewOutboxMessage): OutboxMessage {
+    if (typeof m.id !== 'string' || m.id.length === 0 || m.id.length > 256) {
+      throw new LookoutError('PAYLOAD_INVALID', 'outbox message needs an id of 1-256 characters (the idempotency key)');
+    }
+    assertPublishable(m.topic, m.payload);
+    return { id: m.id, topic: m.topic, payload: m.payload, priority: m.priority === 'reject' ? 'reject' : 'normal', retain: m.retain === true, createdAt: m.createdAt ?? this.now() };
+  }
+
+  private flushPending(): void {
+    const batch = this.pending;
+    this.pending = undefined;
+    if (!batch) return;
+    try {
+      this.commit(batch.messages);
+      for (const w of batch.waiters) w.resolve();
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err);
+    }
+  }
+
+  /** One transaction: make room (evicting and counting), then insert. */
+  private commit(messages: readonly OutboxMessage[]): void {
+    if (messages.length === 0) return;
+    if (this.stopped) throw new LookoutError('OUTBOX_UNAVAILABLE', 'the outbox is stopped');
+    const { maxRows, maxBytes } = this.deps.config;
+    const incomingBytes = messages.reduce((n, m) => n + m.payload.length, 0);
+    const result = this.withDb('enqueue', (db) =>
+      db.transaction(() => {
+        const needRows = this.rows + messages.length - maxRows;
+        const needBytes = this.bytes + incomingBytes - maxBytes;
+        let evicted = { rows: 0, bytes: 0 };
+        if (needRows > 0 || needBytes > 0) {
+          evicted = evictForRoom(db, { rows: Math.max(0, needRows), bytes: Math.max(0, needBytes) });
+          if (evicted.rows < needRows || evicted.bytes < needBytes) {
+            throw new LookoutError('OUTBOX_FULL', `outbox is full (${maxRows} rows / ${maxBytes} bytes) and nothing more can be evicted`, {
+              details: { maxRows, maxBytes, incomingBytes },
+            });
+          }
+          addToCounter(db, 'evictions', evicted.rows);
+        }
+        const added = insertMessages(db, messages);
+        return { evicted, added };
+      })(),
+    );
+    this.applyRemoved(result.evicted);
+    this.counters.evictions += result.evicted.rows;
+    this.rows += result.added.rows;
+    this.bytes += result.added.bytes;
+    if (result.evicted.rows > 0) {
+      this.deps.log.warn({ evicted: result.evicted.rows, total: this.counters.evictions }, 'outbox full: evicted oldest messages');
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  private applyRemoved(removed: { rows: number; bytes: number }): void {
+    this.rows = Math.max(0, this.rows - removed.rows);
+    this.bytes = Math.max(0, this.bytes - removed.bytes);
+  }
+
+  private tryOpen(): Database | undefined {
+    if (this.db) return this.db;
+    const interval = this.deps.reopenIntervalMs ?? 1_000;
+    const now = this.now();
+    if (now - this.lastOpenAttempt < interval) return undefined;
+    this.lastOpenAttempt = now;
+    try {
+      const db = openDatabase(this.deps.config.path, this.deps.config.synchronous);
+      const totals = readTotals(db);
+      this.rows = totals.rows;
+      this.bytes = totals.bytes;
+      this.counters = readCounters(db);
+      this.db = db;
+      this.writable = true;
+      this.deps.log.info({ path: this.deps.config.path, depth: this.rows, synchronous: this.deps.config.synchronous }, 'outbox open');
+      return db;
+    } catch (err) {
+      this.degrade(translateSqliteError(err, 'open'));
+      return undefined;
+    }
+  }
+
+  private withDb<T>(action: string, fn: (db: Database) => T): T {
+    const db = this.tryOpen();
+    if (!db) {
+      throw new LookoutError('OUTBOX_UNAVAILABLE', `outbox ${action} refused: ${this.lastError?.message ?? 'database not open'}`, {
+        details: { path: this.deps.config.path },
+      });
+    }
+    try {
+      const out = fn(db);
+      if (!this.writable && action !== 'read') {
+        this.writable = true;
+        this.deps.log.info({ path: this.deps.config.path }, 'outbox writable again');
+      }
+      return out;
+    } catch (err) {
+      const e = translateSqliteError(err, action);
+      if (e.code === 'OUTBOX_UNAVAILABLE') {
+        this.degrade(e);
+        // A connection that hit an I/O error is not trusted: reopen on the next call.
+        this.closeDb();
+      }
+      throw e;
+    }
+  }
+
+  private degrade(error: LookoutError): void {
+    const first = this.writable || !this.lastError;
+    this.writable = false;
+    this.lastError = { code: error.code, message: error.message, at: this.now() };
+    if (first) this.deps.log.error({ err: error.toJSON(), path: this.deps.config.path }, 'outbox not writable: delivery is degraded');
+  }
+
+  private closeDb(): void {
+    const db = this.db;
+    this.db = undefined;
+    this.lastOpenAttempt = this.now();
+    try {
+      db?.close();
+    } catch {
+      // already broken
+    }
+  }
+}

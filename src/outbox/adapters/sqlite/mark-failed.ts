@@ -1,0 +1,8 @@
+import type { Database } from 'better-sqlite3';
+import { statement } from './statements.js';
+
+/** Counts a failed attempt and keeps the error code (never the message text) for operators. */
+export function markFailed(db: Database, seqs: readonly number[], code: string): void {
+  const update = statement(db, 'UPDATE messages SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
+  for (const seq of seqs) update.run(code, seq);
+}

@@ -1,0 +1,21 @@
+import type { Database } from 'better-sqlite3';
+import type { StoredMessage } from '../../outbox.js';
+import { type MessageRow, PRIORITY_REJECT, statement } from './statements.js';
+
+/** The oldest `limit` waiting messages, in enqueue order. */
+export function readBatch(db: Database, limit: number): StoredMessage[] {
+  const rows = statement(
+    db,
+    'SELECT seq, id, topic, payload, priority, retain, created_at, attempts FROM messages ORDER BY seq LIMIT ?',
+  ).all(limit) as MessageRow[];
+  return rows.map((r) => ({
+    seq: r.seq,
+    id: r.id,
+    topic: r.topic,
+    payload: r.payload,
+    priority: r.priority === PRIORITY_REJECT ? 'reject' : 'normal',
+    retain: r.retain === 1,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+  }));
+}
