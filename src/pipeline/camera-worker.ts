@@ -71,7 +71,11 @@ export class CameraWorker {
     const triggered = camera.trigger?.enabled === true;
     this.lossless = camera.source.type === 'folder' && !camera.source.replay;
     this.queue = new BoundedQueue(camera.trigger?.queueSize ?? 64, camera.trigger?.alarmAt ?? 0.8);
-    this.source = deps.createSource({ freeRunning: !triggered, onFrame: (frame) => this.offer(frame) });
+    this.source = deps.createSource({
+      freeRunning: !triggered,
+      onFrame: (frame) => this.offer(frame),
+      log: deps.log.child({ stage: 'source' }),
+    });
   }
 
   get config(): CameraConfig {
