@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
+import { runCommand } from './run.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
 import { withConfigOptions } from './config-options.js';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  withConfigOptions(program.command('run').description('run the inspector: cameras → model → verdicts → MQTT')).action(() => notBuiltYet('run'));
+  program.addCommand(runCommand());
   program.addCommand(serveModelCommand());
   program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
   program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));

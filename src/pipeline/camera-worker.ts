@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { CameraConfig, DecideConfig } from '../config/schema.js';
-import { type LookoutError, toLookoutError } from '../core/errors.js';
+import { type ErrorCode, LookoutError, toLookoutError } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import type { InspectorEvents } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
@@ -132,7 +132,14 @@ export class CameraWorker {
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const job: Job = { frame, enqueuedAt: this.now(), settle: (_v, error) => (error ? reject(error) : resolve()) };
+      // The promise tells lossless sources where the input goes: processed/ once its verdict is durable,
+      // failed/ when the frame itself was bad or the verdict could not be made durable.
+      const settle = (verdict: Verdict | undefined, error?: unknown) => {
+        if (error) reject(error);
+        else if (verdict?.basis === 'frame-error') reject(new LookoutError(verdict.error?.code as ErrorCode ?? 'FRAME_CORRUPT', verdict.error?.message ?? 'bad frame'));
+        else resolve();
+      };
+      const job: Job = { frame, enqueuedAt: this.now(), settle };
       if (this.lossless) {
         this.enqueue(job);
         return;
