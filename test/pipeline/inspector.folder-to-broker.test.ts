@@ -80,7 +80,7 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
     const verdicts = messages.filter((m) => m.topic === 'lookout/gateway-1/line1/verdict').map((m) => m.body);
     expect(verdicts.map((v) => `${v.outcome}/${v.basis}`).sort()).toEqual(['pass/model', 'reject/frame-error', 'reject/model']);
     const defect = verdicts.find((v) => v.basis === 'model' && v.outcome === 'reject')!;
-    expect(defect.DetectAnomalyResult).toMatchObject({ IsAnomalous: true, Anomalies: [{ Name: 'scratch', PixelAnomaly: { Color: '#23A436' } }] });
+    expect(defect.DetectAnomalyResult).toMatchObject({ IsAnomalous: true, Anomalies: [{ Name: 'background' }, { Name: 'scratch', PixelAnomaly: { Color: '#23A436' } }] });
     expect(verdicts.find((v) => v.basis === 'frame-error')?.error).toMatchObject({ code: 'FRAME_CORRUPT' });
 
     const rejects = messages.filter((m) => m.topic === 'lookout/gateway-1/line1/reject');
