@@ -4,7 +4,6 @@ import { configCommand } from './config.js';
 import { runCommand } from './run.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
-import { withConfigOptions } from './config-options.js';
 import { serveModelCommand } from './serve-model.js';
 
 /** `lookout-edge <command>`: parses flags and hands over to the app; no logic lives here. */

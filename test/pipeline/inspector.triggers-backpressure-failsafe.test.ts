@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
-import { type InspectorApp, startInspectorApp } from '../../src/main.js';
+import { startInspectorApp } from '../../src/main.js';
 import { HttpCamera } from '../peers/http-camera.js';
-import { removeDir, type Script, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import { removeDir, type Script, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
 
 const greyJpeg = (shade: number) => sharp({ create: { width: 160, height: 120, channels: 3, background: { r: shade, g: shade, b: shade } } }).jpeg().toBuffer();
 
