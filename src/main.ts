@@ -13,6 +13,7 @@ import { createSharpPreviewRenderer } from './pipeline/adapters/sharp-preview.js
 import { Inspector } from './pipeline/inspector.js';
 import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { createPreprocessor } from './preprocess/create-preprocessor.js';
+import { MqttJsPublisher } from './publish/adapters/mqtt-js-publisher.js';
 import { Mqtt5Publisher } from './publish/adapters/mqtt5-publisher.js';
 import { AgentStatus, offlineWill } from './publish/agent-status.js';
 import { Delivery } from './publish/delivery.js';
@@ -21,6 +22,8 @@ import type { Publisher } from './publish/publisher.js';
 import { RejectSignaller } from './publish/reject-signaller.js';
 import { Topics } from './publish/topics.js';
 import { createFrameSource } from './sources/create-frame-source.js';
+import { canSubscribe, type Subscriber } from './publish/subscriber.js';
+import { subscribeTriggers } from './pipeline/remote-triggers.js';
 
 export interface InspectorApp {
   readonly inspector: Inspector;
@@ -114,6 +117,13 @@ export async function startInspectorApp(config: Readonly<Config>, log: Logger): 
     await inspector.start();
     await agentStatus.start();
 
+    const inbound = [local, cloud].find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+    const triggered = config.cameras.filter((c) => c.enabled && c.trigger?.enabled).map((c) => c.id);
+    if (inbound && triggered.length > 0) {
+      const offs = await subscribeTriggers({ subscriber: inbound, base: topics.base, cameraIds: triggered, inspector, log: log.child({ stage: 'triggers' }) });
+      track('triggers', { stop: async () => void (await Promise.all(offs.map((off) => off()))) });
+    }
+
     return { inspector, outbox, stop: stopAll };
   } catch (err) {
     await stopAll('start-up failed');
@@ -132,6 +142,16 @@ function createPublisher(
   if (kind === 'none') return undefined;
   if (kind === 'mqtt') {
     const broker = role === 'cloud' ? config.mqtt : config.localMqtt;
+    if (broker.protocolVersion === 4) {
+      return new MqttJsPublisher({
+        name: role,
+        broker,
+        clientId: broker.clientId ?? `${payload.thingName}-${role}`,
+        publishTimeoutMs: config.publishTimeoutMs,
+        will: offlineWill(topics, payload),
+        log: log.child({ stage: 'publish', publisher: role }),
+      });
+    }
     return new Mqtt5Publisher({
       name: role,
       broker,

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { toLookoutError } from '../core/errors.js';
+import type { InspectorControl } from '../core/inspector-status.js';
+import type { Logger } from '../core/log.js';
+import type { Subscriber } from '../publish/subscriber.js';
+
+const MAX_TRIGGER_BYTES = 4096;
+const triggerSchema = z.strictObject({ partId: z.string().regex(/^[\w.:/-]{1,128}$/).optional() }).prefault({});
+
+/**
+ * PLC triggers over MQTT: a message on `<base>/<camera>/trigger` with `{"partId": "1234"}` (or an empty
+ * body) inspects one frame of that camera; the verdict for part 1234 goes out on the camera's verdict
+ * (and reject) topics like any other. Malformed triggers are logged and dropped; nothing here throws.
+ */
+export async function subscribeTriggers(deps: {
+  subscriber: Subscriber;
+  base: string;
+  cameraIds: readonly string[];
+  inspector: Pick<InspectorControl, 'inspectNow'>;
+  log: Logger;
+}): Promise<Array<() => Promise<void>>> {
+  const offs: Array<() => Promise<void>> = [];
+  for (const cameraId of deps.cameraIds) {
+    const topic = `${deps.base}/${cameraId}/trigger`;
+    offs.push(
+      await deps.subscriber.subscribe(topic, (_topic, payload) => {
+        const parsed = parseTrigger(payload);
+        if (!parsed.ok) {
+          deps.log.warn({ camera: cameraId, problem: parsed.problem }, 'trigger ignored');
+          return;
+        }
+        deps.inspector.inspectNow(cameraId, parsed.partId).catch((err: unknown) => {
+          deps.log.warn({ camera: cameraId, partId: parsed.partId, err: toLookoutError(err).toJSON() }, 'trigger not served');
+        });
+      }),
+    );
+  }
+  return offs;
+}
+
+export function parseTrigger(payload: Buffer): { ok: true; partId?: string } | { ok: false; problem: string } {
+  if (payload.length > MAX_TRIGGER_BYTES) return { ok: false, problem: `payload over ${MAX_TRIGGER_BYTES} bytes` };
+  let json: unknown = {};
+  if (payload.length > 0) {
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      return { ok: false, problem: 'payload is not JSON' };
+    }
+  }
+  const result = triggerSchema.safeParse(json);
+  if (!result.success) return { ok: false, problem: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  return result.data.partId === undefined ? { ok: true } : { ok: true, partId: result.data.partId };
+}

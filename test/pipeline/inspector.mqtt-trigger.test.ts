@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/log.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/adapters/embedded-broker.js';
+import { type InspectorApp, startInspectorApp } from '../../src/main.js';
+import { parseTrigger } from '../../src/pipeline/remote-triggers.js';
+import { HttpCamera } from '../peers/http-camera.js';
+import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+
+/** A PLC asks over MQTT "inspect part A-77" and reads the verdict for A-77; here through the embedded MQTT 3.1.1 broker. */
+describe('inspector: PLC trigger over MQTT (embedded broker, MQTT 3.1.1)', () => {
+  let dir: string;
+  let agent: TestServer;
+  let broker: EmbeddedBroker;
+  let camera: HttpCamera;
+  let app: InspectorApp;
+  let plc: mqtt.MqttClient;
+  const verdicts: Array<Record<string, unknown>> = [];
+
+  beforeAll(async () => {
+    dir = await tempDir('le-trigger-');
+    agent = await startServer([{ component: 'm1', manifest: { input: { width: 128, height: 96 } } }], { dir });
+    broker = await startEmbeddedBroker();
+    camera = new HttpCamera(await sharp({ create: { width: 128, height: 96, channels: 3, background: '#202020' } }).jpeg().toBuffer());
+    await camera.start();
+    const mqttCfg = { port: broker.port, protocolVersion: 4 };
+    const config = loadConfig([
+      {
+        source: 'test',
+        values: {
+          thingName: 'gw',
+          inference: { endpoint: agent.address, modelComponent: 'm1' },
+          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+          outbox: { path: join(dir, 'outbox.sqlite') },
+          masks: { dir: join(dir, 'masks') },
+          status: { enabled: false },
+        },
+      },
+    ]);
+    app = await startInspectorApp(config, createLogger('silent'));
+    plc = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, clientId: 'plc' });
+    await plc.subscribeAsync('lookout/gw/cam1/verdict', { qos: 1 });
+    plc.on('message', (_t, payload) => verdicts.push(JSON.parse(payload.toString()) as Record<string, unknown>));
+    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+  });
+
+  afterAll(async () => {
+    await plc?.endAsync();
+    await app?.stop('test');
+    await camera?.stop();
+    await broker?.stop();
+    await agent?.stop();
+    await removeDir(dir);
+  });
+
+  it('inspects the part named in the trigger and publishes its verdict', async () => {
+    // the inspector subscribes after it connects; retry the trigger until it is heard
+    await waitFor(
+      async () => {
+        await plc.publishAsync('lookout/gw/cam1/trigger', JSON.stringify({ partId: 'A-77' }), { qos: 1 });
+        return verdicts.some((v) => v.partId === 'A-77');
+      },
+      10_000,
+      'verdict for A-77',
+    );
+    expect(verdicts.find((v) => v.partId === 'A-77')).toMatchObject({ cameraId: 'cam1', outcome: 'pass', basis: 'model' });
+  });
+
+  it('ignores malformed triggers without harm', async () => {
+    await plc.publishAsync('lookout/gw/cam1/trigger', '{not json', { qos: 1 });
+    await plc.publishAsync('lookout/gw/cam1/trigger', JSON.stringify({ partId: 'bad id with spaces' }), { qos: 1 });
+    await plc.publishAsync('lookout/gw/cam1/trigger', JSON.stringify({ partId: 'B-1' }), { qos: 1 });
+    await waitFor(() => verdicts.some((v) => v.partId === 'B-1'), 10_000, 'verdict for B-1');
+    expect(verdicts.filter((v) => v.partId === 'B-1')).toHaveLength(1);
+    expect(verdicts.every((v) => v.partId === 'A-77' || v.partId === 'B-1')).toBe(true);
+  });
+
+  it('parses triggers strictly', () => {
+    expect(parseTrigger(Buffer.alloc(0))).toEqual({ ok: true });
+    expect(parseTrigger(Buffer.from('{"partId":"P-1"}'))).toEqual({ ok: true, partId: 'P-1' });
+    expect(parseTrigger(Buffer.from('{"partId":"P 1"}')).ok).toBe(false);
+    expect(parseTrigger(Buffer.from('{"part":"P-1"}')).ok).toBe(false);
+    expect(parseTrigger(Buffer.alloc(5000, 32)).ok).toBe(false);
+  });
+});
