@@ -41,6 +41,9 @@ interface Job {
 
 const PREVIEW_INTERVAL_MS = 500;
 
+/** Stage durations to the microsecond. */
+const ms = (value: number) => Math.round(value * 1000) / 1000;
+
 /**
  * One camera's loop: frames → preprocess → model → rules → mask → delivery, one frame in flight.
  * Backpressure is explicit and counted: a streaming camera keeps only the newest frame (older ones are
@@ -199,6 +202,7 @@ export class CameraWorker {
     const { log, stats } = this.deps;
     const timings: StageTimings = {};
     const startedAt = this.now();
+    const t0 = performance.now();
     timings.queueMs = startedAt - job.enqueuedAt;
 
     let frame = job.frame;
@@ -206,9 +210,9 @@ export class CameraWorker {
     let image: PreprocessedFrame | undefined;
     if (!frame) {
       try {
-        const t = this.now();
+        const t = performance.now();
         frame = await this.source.capture(job.partId);
-        timings.captureMs = this.now() - t;
+        timings.captureMs = ms(performance.now() - t);
       } catch (err) {
         input = { kind: 'frame-error', error: toLookoutError(err, 'SOURCE_UNAVAILABLE') };
       }
@@ -217,20 +221,20 @@ export class CameraWorker {
     const flog = log.child({ frameId, ...(job.partId ? { partId: job.partId } : {}) });
 
     if (frame && !input) {
-      const t = this.now();
+      const t = performance.now();
       try {
         image = await this.deps.preprocessor.run(frame);
       } catch (err) {
         input = { kind: 'frame-error', error: toLookoutError(err, 'FRAME_CORRUPT') };
       }
-      timings.preprocessMs = this.now() - t;
+      timings.preprocessMs = ms(performance.now() - t);
     }
 
     const lease = this.deps.model.acquire();
     let result: DetectResult | undefined;
     try {
       if (image && !input) {
-        const t = this.now();
+        const t = performance.now();
         try {
           result = await this.deps.inference.detect(lease.component, image, { wantMask: true });
           input = { kind: 'result', result };
@@ -239,32 +243,32 @@ export class CameraWorker {
           this.deps.model.reportFailure(error);
           input = { kind: error.code === 'INFERENCE_INVALID_ARGUMENT' ? 'frame-error' : 'model-error', error };
         }
-        timings.inferenceMs = this.now() - t;
+        timings.inferenceMs = ms(performance.now() - t);
       }
     } finally {
       lease.release();
     }
 
-    const t = this.now();
+    const t = performance.now();
     const decision = decide(input!, this.deps.camera.decide ?? this.deps.decideRules, {
       ...(this.thresholdOverride !== undefined ? { thresholdOverride: this.thresholdOverride } : {}),
     });
-    timings.decideMs = this.now() - t;
+    timings.decideMs = ms(performance.now() - t);
 
     let mask: SavedMask | undefined;
     if (result?.mask && decision.isAnomalous) {
-      const tm = this.now();
+      const tm = performance.now();
       try {
         mask = await this.deps.masks.save({ verdictId: frameId, cameraId: this.id, mask: result.mask, ...(image ? { frame: image } : {}), classes: decision.anomalies });
       } catch (err) {
         flog.warn({ err: toLookoutError(err).toJSON() }, 'mask not saved');
       }
-      timings.maskMs = this.now() - tm;
+      timings.maskMs = ms(performance.now() - tm);
     }
 
     const decidedAt = this.now();
     const capturedAt = frame?.capturedAt ?? startedAt;
-    timings.totalMs = decidedAt - Math.min(capturedAt, job.enqueuedAt);
+    timings.totalMs = ms(performance.now() - t0 + timings.queueMs);
     const error = input && input.kind !== 'result' ? (input.error as LookoutError) : undefined;
     const verdict: Verdict = {
       id: frameId,

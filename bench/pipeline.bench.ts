@@ -1,0 +1,147 @@
+/**
+ * Whole-pipeline throughput on 1920x1080 JPEGs with a zero-cost model (noop runtime over the real
+ * Edge Agent protocol and shared memory), against sharp alone doing the same decode + resize in the
+ * same run: ratio = pipeline frames/s ÷ sharp frames/s (target ≥ 0.90). Also per-stage latency
+ * percentiles. Each camera inspects one frame at a time; two cameras run side by side.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { loadConfig } from '../src/config/load.js';
+import { createLogger } from '../src/core/log.js';
+import type { Frame } from '../src/core/frame.js';
+import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
+import { MaskStore } from '../src/masks/mask-store.js';
+import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
+import { noopRuntime } from '../src/model-server/runtimes/noop.js';
+import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
+import { createSharpPreviewRenderer } from '../src/pipeline/adapters/sharp-preview.js';
+import { Inspector } from '../src/pipeline/inspector.js';
+import { ModelSupervisor } from '../src/pipeline/model-supervisor.js';
+import { createPreprocessor } from '../src/preprocess/create-preprocessor.js';
+import { Delivery } from '../src/publish/delivery.js';
+import { Topics } from '../src/publish/topics.js';
+import type { FrameSource } from '../src/sources/frame-source.js';
+import type { BenchResult } from './types.js';
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 120);
+const MODEL = { width: 512, height: 384 };
+
+async function testJpeg(): Promise<Buffer> {
+  const noise = Buffer.alloc(1920 * 1080 * 3);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  return sharp(noise, { raw: { width: 1920, height: 1080, channels: 3 } }).blur(2).jpeg({ quality: 85 }).toBuffer();
+}
+
+/** An in-memory camera: capture() hands out the same 1080p JPEG; the pipeline is the only cost. */
+function memoryCamera(cameraId: string, jpeg: Buffer): FrameSource {
+  let seq = 0;
+  return {
+    cameraId,
+    async start() {},
+    async stop() {},
+    capture: async (partId?: string): Promise<Frame> => ({
+      id: `${cameraId}-${Date.now()}-${seq++}`,
+      cameraId,
+      capturedAt: Date.now(),
+      data: { kind: 'encoded', bytes: jpeg },
+      ...(partId ? { partId } : {}),
+    }),
+    health: () => ({ state: 'streaming', fps: 0, framesTotal: seq, framesDropped: 0, reconnectsLastHour: 0, stallsLastHour: 0, grade: 'good' }),
+  };
+}
+
+async function sharpFloor(jpeg: Buffer, frames: number, parallel: number): Promise<number> {
+  const one = () => sharp(jpeg).rotate().resize(MODEL.width, MODEL.height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  await one();
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let i = 0; i < frames / parallel; i++) await one();
+    }),
+  );
+  return frames / ((performance.now() - t) / 1000);
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'le-bench-pipeline-'));
+  const log = createLogger('silent');
+  const jpeg = await testJpeg();
+  const config = loadConfig([
+    {
+      source: 'bench',
+      values: {
+        inference: { endpoint: `unix://${join(dir, 'agent.sock')}`, modelComponent: 'noop-model' },
+        modelServer: { socket: join(dir, 'agent.sock') },
+        cameras: ['cam1', 'cam2'].map((id) => ({ id, source: { type: 'http', url: 'http://127.0.0.1:9/x' }, trigger: { enabled: true, queueSize: FRAMES }, preprocess: MODEL })),
+        outbox: { path: join(dir, 'outbox.sqlite') },
+        masks: { dir: join(dir, 'masks') },
+      },
+    },
+  ]);
+  const manifest = { formatVersion: 1 as const, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
+  const server = new EdgeAgentServer({ config: config.modelServer, entries: [{ component: 'noop-model', dir, manifest, runtime: noopRuntime }], log });
+  await server.start();
+  const outbox = new SqliteOutbox({ config: config.outbox, log });
+  await outbox.start();
+  const masks = new MaskStore({ config: config.masks, log });
+  await masks.start();
+  const client = new EdgeAgentClient({ config: config.inference, log });
+  await client.start();
+  const model = new ModelSupervisor({ client, config: config.inference, log });
+  const delivery = new Delivery({ outbox, topics: new Topics('lookout', 'bench'), payload: { thingName: 'bench', maxInlineMaskBytes: 65536 }, log });
+  const inspector = new Inspector({
+    thingName: 'bench',
+    cameras: config.cameras,
+    decideRules: config.decide,
+    createSource: (camera) => memoryCamera(camera.id, jpeg),
+    createPreprocessor: (camera) => createPreprocessor(camera.preprocess),
+    inference: client,
+    model,
+    masks,
+    previews: createSharpPreviewRenderer(),
+    sink: { deliver: (v, m) => delivery.deliver(v, m?.png) },
+    outboxStats: () => outbox.stats(),
+    log,
+  });
+  await inspector.start();
+  await model.ensure();
+
+  const results: BenchResult[] = [];
+  try {
+    for (const parallel of [1, 2]) {
+      const cams = ['cam1', 'cam2'].slice(0, parallel);
+      await Promise.all(cams.map((c) => inspector.inspectNow(c))); // warm-up
+      const floor = await sharpFloor(jpeg, FRAMES, parallel);
+      const t = performance.now();
+      await Promise.all(cams.map(async (c) => {
+        for (let i = 0; i < FRAMES / parallel; i++) await inspector.inspectNow(c, `p${i}`);
+      }));
+      const fps = FRAMES / ((performance.now() - t) / 1000);
+      results.push({
+        name: `pipeline 1080p JPEG → ${MODEL.width}x${MODEL.height}, ${parallel} camera(s)`,
+        value: fps,
+        unit: 'frames/s',
+        baseline: { name: 'sharp decode+resize alone', value: floor },
+        ratio: fps / floor,
+        target: '≥ 0.90',
+      });
+    }
+    for (const [stage, s] of Object.entries(inspector.stats.summary())) {
+      results.push({ name: `stage ${stage} p50 / p99`, value: s.p50, unit: `ms (p99 ${s.p99.toFixed(2)} ms)` });
+    }
+  } finally {
+    await inspector.stop();
+    await client.stop();
+    await server.stop('bench');
+    await masks.stop();
+    await outbox.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run()) console.log(r);
+}
