@@ -6,6 +6,8 @@ import { preprocessSchema } from '../../src/config/slices/preprocess.js';
 import { createPreprocessor } from '../../src/preprocess/create-preprocessor.js';
 import { createFrameSource } from '../../src/sources/create-frame-source.js';
 import type { FrameSource } from '../../src/sources/frame-source.js';
+import { makeJpeg } from '../helpers/images.js';
+import { OnvifCamera } from '../peers/onvif-camera.js';
 import { RtspServer } from '../peers/rtsp-server.js';
 import { memoryLogger, waitFor } from './kit.js';
 
@@ -133,5 +135,20 @@ describe('rtsp source (ffmpeg child, GStreamer server)', () => {
       expect(line).not.toContain('hunter2-secret');
       expect(line).not.toContain('wrong-secret');
     }
+  });
+
+  it('an ONVIF camera in stream mode plays its profile RTSP URI through the same ffmpeg source', async () => {
+    const onvif = new OnvifCamera({ jpeg: await makeJpeg({ width: 64, height: 64 }), streamUrl: server.url });
+    await onvif.start();
+    cleanups.push(() => onvif.stop());
+    const { log } = memoryLogger('silent');
+    const cam = cameraSchema.parse({ id: 'onvif-stream', source: { type: 'onvif', xaddr: onvif.xaddr, mode: 'stream' }, backoff: { initialMs: 100, maxMs: 400 } });
+    const frames: Frame[] = [];
+    const source = createFrameSource(cam, { onFrame: (f) => void frames.push(f), freeRunning: true, log });
+    cleanups.push(() => source.stop());
+    await source.start();
+    await waitFor(() => frames.length >= 1, 'a frame', 15_000);
+    expect(frames[0]?.data).toMatchObject({ kind: 'raw', width: 320, height: 240 });
+    expect(frames[0]?.origin).toBe(server.url);
   });
 });
