@@ -24,6 +24,7 @@ export interface FolderSourceDeps extends FrameSourceDeps {
 
 /** How many frame ids markFailed() can still find (the newest). */
 const REMEMBERED = 1_000;
+const MIN_SCAN_GAP_MS = 20;
 
 /**
  * Watches a folder that cameras or PLC PCs drop JPEG/PNG files into.
@@ -159,6 +160,7 @@ export class FolderSource implements FrameSource {
           void sleep(this.scanMs, ctx.signal).then(done);
         });
         this.wake = undefined;
+        await sleep(MIN_SCAN_GAP_MS, ctx.signal); // a burst of watch events must not spin the loop
       }
     } finally {
       this.closeWatcher();
