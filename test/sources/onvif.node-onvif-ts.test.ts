@@ -8,6 +8,7 @@ import type { FrameSource } from '../../src/sources/frame-source.js';
 import { makeJpeg } from '../helpers/images.js';
 import { HttpCamera } from '../peers/http-camera.js';
 import { OnvifCamera, type OnvifCameraOptions } from '../peers/onvif-camera.js';
+import { WsDiscoveryResponder } from '../peers/ws-discovery-responder.js';
 import { memoryLogger, waitFor } from './kit.js';
 
 let jpeg: Buffer;
@@ -106,5 +107,18 @@ describe('ONVIF through the real node-onvif-ts', () => {
     expect(source.health().lastError?.code).toBe('SOURCE_PROTOCOL');
     expect(cam.calls.filter((c) => c === 'GetProfiles').length).toBeGreaterThanOrEqual(2);
     expect(frames).toHaveLength(0);
+  });
+
+  it('finds the camera by WS-Discovery (name match) when no xaddr is configured', async () => {
+    const cam = await device();
+    const responder = new WsDiscoveryResponder(cam.xaddr, 'Line_3_Camera');
+    await responder.start();
+    cleanups.push(() => responder.stop());
+    const source = onvifSource({ match: 'line 3', timeoutMs: 5_000 }, [], false);
+    await source.start();
+    expect(responder.probes).toBeGreaterThan(0);
+    const frame = await source.capture();
+    expect(frame.data.kind === 'encoded' && frame.data.bytes.equals(jpeg)).toBe(true);
+    expect(cam.calls).toContain('GetProfiles');
   });
 });
