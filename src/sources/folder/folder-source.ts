@@ -197,6 +197,7 @@ export class FolderSource implements FrameSource {
 
   /** Reads one settled file into a frame; undefined (and the file in failed/) when it cannot be used. */
   private async read(dir: string, name: string, partId?: string): Promise<Frame | undefined> {
+    if (this.inFlight.has(name)) return undefined; // capture() and the free-running loop raced for it
     this.inFlight.add(name);
     try {
       if ((await checkInside(dir, name)).kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is no longer a regular file`);

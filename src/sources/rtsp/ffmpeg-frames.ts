@@ -31,9 +31,10 @@ export function ffmpegArgs(o: Pick<FfmpegFramesOptions, 'url' | 'transport' | 'f
     'error',
     '-rtsp_transport',
     o.transport,
-    // socket I/O timeout in microseconds: a dead server ends ffmpeg instead of hanging it
+    // socket I/O timeout (µs): a backstop only, longer than our own watchdog so that a hung
+    // camera is reported as a stall (SOURCE_STALLED) by the watchdog, not as an ffmpeg exit
     '-timeout',
-    String(Math.max(1, o.stallTimeoutMs) * 1000),
+    String((Math.max(1, o.stallTimeoutMs) * 2 + FIRST_FRAME_GRACE_MS) * 1000),
     '-i',
     o.url,
     '-an',
