@@ -151,4 +151,15 @@ describe('rtsp source (ffmpeg child, GStreamer server)', () => {
     expect(frames[0]?.data).toMatchObject({ kind: 'raw', width: 320, height: 240 });
     expect(frames[0]?.origin).toBe(server.url);
   });
+
+  it('a missing ffmpeg binary backs off with a clear error instead of crashing', async () => {
+    const { log } = memoryLogger('silent');
+    const cam = cameraSchema.parse({ id: 'noff', source: { type: 'rtsp', url: server.url, ffmpegPath: '/nonexistent/ffmpeg' }, backoff: { initialMs: 50, maxMs: 100 } });
+    const source = createFrameSource(cam, { onFrame: () => undefined, freeRunning: true, log });
+    cleanups.push(() => source.stop());
+    await source.start();
+    await waitFor(() => source.health().reconnectsLastHour >= 2, 'retries', 5_000);
+    expect(source.health().lastError).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+    expect(source.health().lastError?.message).toMatch(/ENOENT/);
+  });
 });
