@@ -84,6 +84,24 @@ describe('folder source', () => {
     expect(frame.data.kind === 'encoded' && frame.data.bytes.equals(jpeg)).toBe(true);
   });
 
+  it('does not trust an old mtime: a copy that preserves timestamps (cp -p, rsync) is still awaited', async () => {
+    const dir = await tempDir();
+    const frames: Frame[] = [];
+    const source = folderSource(dir, (f) => void frames.push(f), { source: { settleMs: 400 } }); // scans every 200 ms
+    await source.start();
+    const path = join(dir, 'copied.jpg');
+    const old = new Date(Date.now() - 3_600_000);
+    const step = Math.ceil(jpeg.length / 4);
+    for (let off = 0; off < jpeg.length; off += step) {
+      expect(frames).toHaveLength(0);
+      await writeFile(path, jpeg.subarray(0, Math.min(jpeg.length, off + step)));
+      await utimes(path, old, old);
+      await new Promise((r) => setTimeout(r, 250)); // longer than a scan, shorter than settleMs
+    }
+    const frame = await waitFor(() => frames[0], 'the complete copy');
+    expect(frame.data.kind === 'encoded' && frame.data.bytes.equals(jpeg)).toBe(true);
+  });
+
   it('never overwrites: a second file with the same name gets a suffix in processed/', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'processed'));

@@ -45,7 +45,9 @@ export class SharpPreprocessor implements Preprocessor {
     if (bytes.length > this.config.maxInputBytes) {
       throw new LookoutError('FRAME_TOO_LARGE', `frame has ${bytes.length} bytes, more than ${this.config.maxInputBytes}`, { details: { bytes: bytes.length } });
     }
-    const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'warning' as const };
+    // 'truncated', not 'warning': many IP cameras emit JPEGs with harmless warnings (extraneous
+    // bytes before a marker) that must still decode; a cut-off file must not.
+    const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'truncated' as const };
     let meta: sharp.Metadata;
     try {
       meta = await sharp(bytes, options).metadata();

@@ -77,7 +77,9 @@ function translate(err: unknown, what: string): LookoutError {
 export async function connectOnvifDevice(o: OnvifConnectOptions): Promise<OnvifProfileInfo> {
   const device = new OnvifDevice({ xaddr: o.xaddr, ...(o.username ? { user: o.username, pass: o.password ?? '' } : {}) });
   try {
-    await quietly(() => withTimeout(device.init(), o.timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF init'));
+    // quiet until the library call itself settles (its own 3 s HTTP timeout ends it), not just
+    // until our deadline: a late console.log must not reach stdout either
+    await withTimeout(quietly(() => device.init()), o.timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF init');
   } catch (err) {
     throw translate(err, 'init');
   }
@@ -109,7 +111,7 @@ let probing: Promise<unknown> = Promise.resolve();
 export function discoverOnvifDevices(timeoutMs: number): Promise<DiscoveredDevice[]> {
   const run = probing.then(async () => {
     try {
-      const found: Probe[] = await quietly(() => withTimeout(startProbe(), timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF discovery'));
+      const found: Probe[] = await withTimeout(quietly(() => startProbe()), timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF discovery');
       return found.map((p) => ({ urn: p.urn, name: p.name, hardware: p.hardware, xaddrs: p.xaddrs, scopes: p.scopes }));
     } catch (err) {
       throw translate(err, 'discovery');

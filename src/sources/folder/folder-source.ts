@@ -24,6 +24,7 @@ export interface FolderSourceDeps extends FrameSourceDeps {
 
 /** How many frame ids markFailed() can still find (the newest). */
 const REMEMBERED = 1_000;
+const MIN_SCAN_GAP_MS = 20;
 
 /**
  * Watches a folder that cameras or PLC PCs drop JPEG/PNG files into.
@@ -159,6 +160,7 @@ export class FolderSource implements FrameSource {
           void sleep(this.scanMs, ctx.signal).then(done);
         });
         this.wake = undefined;
+        await sleep(MIN_SCAN_GAP_MS, ctx.signal); // a burst of watch events must not spin the loop
       }
     } finally {
       this.closeWatcher();
@@ -195,6 +197,7 @@ export class FolderSource implements FrameSource {
 
   /** Reads one settled file into a frame; undefined (and the file in failed/) when it cannot be used. */
   private async read(dir: string, name: string, partId?: string): Promise<Frame | undefined> {
+    if (this.inFlight.has(name)) return undefined; // capture() and the free-running loop raced for it
     this.inFlight.add(name);
     try {
       if ((await checkInside(dir, name)).kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is no longer a regular file`);

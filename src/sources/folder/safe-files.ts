@@ -70,7 +70,8 @@ export async function moveNoClobber(from: string, toDir: string): Promise<string
         try {
           await link(from, target);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+          // another file system, or one without hard links (some network mounts): copy, never clobber
+          if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
           await copyFile(from, target, constants.COPYFILE_EXCL);
         }
         await unlink(from);

@@ -15,6 +15,11 @@ export interface FfmpegFramesOptions {
 }
 
 const STDERR_TAIL = 4_096;
+/**
+ * Extra time allowed for the first frame: RTSP setup plus ffmpeg's stream probing take ~2.5 s even
+ * on loopback, more on a busy device or a far camera.
+ */
+export const FIRST_FRAME_GRACE_MS = 10_000;
 const KILL_GRACE_MS = 2_000;
 
 /** The ffmpeg command line: RTSP in, N decoded frames a second out as a PPM stream on stdout. */
@@ -26,9 +31,10 @@ export function ffmpegArgs(o: Pick<FfmpegFramesOptions, 'url' | 'transport' | 'f
     'error',
     '-rtsp_transport',
     o.transport,
-    // socket I/O timeout in microseconds: a dead server ends ffmpeg instead of hanging it
+    // socket I/O timeout (µs): a backstop only, longer than our own watchdog so that a hung
+    // camera is reported as a stall (SOURCE_STALLED) by the watchdog, not as an ffmpeg exit
     '-timeout',
-    String(Math.max(1, o.stallTimeoutMs) * 1000),
+    String((Math.max(1, o.stallTimeoutMs) * 2 + FIRST_FRAME_GRACE_MS) * 1000),
     '-i',
     o.url,
     '-an',
@@ -61,8 +67,10 @@ export function runFfmpegFrames(o: FfmpegFramesOptions): Promise<void> {
       return reject(new LookoutError('SOURCE_UNAVAILABLE', `cannot start ffmpeg: ${(err as Error).message}`, { cause: err }));
     }
     const parser = new PpmStreamParser();
+    const started = Date.now();
     let stderr = '';
-    let lastFrameAt = Date.now();
+    // the first frame may take longer: pretend the last one came a grace period in the future
+    let lastFrameAt = Date.now() + FIRST_FRAME_GRACE_MS;
     let outcome: { error?: LookoutError } | undefined;
     let exited = false;
 
@@ -85,7 +93,7 @@ export function runFfmpegFrames(o: FfmpegFramesOptions): Promise<void> {
     const watchdog = setInterval(
       () => {
         if (Date.now() - lastFrameAt > o.stallTimeoutMs) {
-          finish(new LookoutError('SOURCE_STALLED', `no frame for ${o.stallTimeoutMs} ms`, { details: { stderr: tail() } }));
+          finish(new LookoutError('SOURCE_STALLED', lastFrameAt > started ? `no frame for ${o.stallTimeoutMs} ms` : `no first frame within ${o.stallTimeoutMs + FIRST_FRAME_GRACE_MS} ms`, { details: { stderr: tail() } }));
         }
       },
       Math.max(20, Math.min(1_000, Math.floor(o.stallTimeoutMs / 4))),

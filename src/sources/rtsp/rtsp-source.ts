@@ -5,7 +5,7 @@ import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source
 import type { BackoffPolicy } from '../core/backoff.js';
 import { handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
-import { runFfmpegFrames } from './ffmpeg-frames.js';
+import { FIRST_FRAME_GRACE_MS, runFfmpegFrames } from './ffmpeg-frames.js';
 import type { RgbFrame } from './ppm-stream-parser.js';
 import { redactRtspUrl, withCredentials } from './rtsp-url.js';
 
@@ -61,7 +61,7 @@ export class RtspSource implements FrameSource {
 
   /** The newest decoded frame if fresh, else the next one (waiting up to stallTimeoutMs). */
   async capture(partId?: string): Promise<Frame> {
-    const deadline = Date.now() + this.deps.config.stallTimeoutMs;
+    const deadline = Date.now() + this.deps.config.stallTimeoutMs + (this.latest ? 0 : FIRST_FRAME_GRACE_MS);
     while (!this.supervisor.stopping) {
       const latest = this.latest;
       if (latest && Date.now() - latest.at <= this.maxAgeMs) return this.toFrame(latest, partId);
@@ -75,7 +75,7 @@ export class RtspSource implements FrameSource {
         });
       });
     }
-    const err = new LookoutError('SOURCE_STALLED', `no fresh frame from ${this.cameraId} within ${this.deps.config.stallTimeoutMs} ms`);
+    const err = new LookoutError('SOURCE_STALLED', `no fresh frame from ${this.cameraId}`);
     this.supervisor.recordError(err);
     throw err;
   }
