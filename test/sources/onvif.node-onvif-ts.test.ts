@@ -109,7 +109,10 @@ describe('ONVIF through the real node-onvif-ts', () => {
     expect(frames).toHaveLength(0);
   });
 
-  it('finds the camera by WS-Discovery (name match) when no xaddr is configured', async () => {
+  // WS-Discovery probes go to the multicast group 239.255.255.250 through the default interface, i.e.
+  // off this machine. Tests send traffic only to loopback, so this one runs only where a closed test
+  // network is set up for it: LOOKOUT_EDGE_MULTICAST_TESTS=1.
+  it.skipIf(process.env.LOOKOUT_EDGE_MULTICAST_TESTS !== '1')('finds the camera by WS-Discovery (name match) when no xaddr is configured', async () => {
     const cam = await device();
     const responder = new WsDiscoveryResponder(cam.xaddr, 'Line_3_Camera');
     await responder.start();
