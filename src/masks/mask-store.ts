@@ -29,6 +29,8 @@ export interface SavedMask {
   readonly png: string;
   readonly overlay?: string;
   readonly bytes: number;
+  /** The PNG itself, so small masks can travel inline in MQTT payloads without reading the file back. */
+  readonly pngBytes: Buffer;
 }
 
 export interface MaskStoreDeps {
@@ -94,7 +96,7 @@ export class MaskStore {
     const bytes = written.reduce((sum, f) => sum + f.bytes, 0);
     await this.enforceQuota(new Set(written.map((f) => f.name)));
     const [first, second] = written;
-    return { png: first?.name ?? '', ...(second ? { overlay: second.name } : {}), bytes };
+    return { png: first?.name ?? '', ...(second ? { overlay: second.name } : {}), bytes, pngBytes: png };
   }
 
   private async write(name: string, data: Buffer): Promise<StoredFile> {
