@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EvidenceConfig } from '../../config/slices/evidence.js';
+import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { EvidenceIndex } from '../evidence-index.js';
 import { EvidenceStore } from '../evidence-store.js';
 import { createSharpImageCodec } from './sharp-image-codec.js';
 import { openSqliteEvidenceIndex } from './sqlite-evidence-index.js';
@@ -23,4 +26,11 @@ export function createEvidenceStore(deps: {
     openIndex: () => openSqliteEvidenceIndex(evidenceDbPath(deps.config.dir)),
     codec: createSharpImageCodec(),
   });
+}
+
+/** Opens the index of an existing evidence directory for the CLI (never creates one at a mistyped path). */
+export function openExistingEvidenceIndex(dir: string): EvidenceIndex {
+  const path = evidenceDbPath(dir);
+  if (!existsSync(path)) throw new LookoutError('USAGE', `no evidence database at ${path} (set --evidence or evidence.dir)`);
+  return openSqliteEvidenceIndex(path);
 }
