@@ -58,6 +58,7 @@ export function startOfDay(day: string, timeZone: string): number {
  * that day: the day is included); anything else must be an ISO 8601 instant.
  */
 export function parseInstant(text: string, timeZone: string, edge: 'start' | 'end'): number {
+  assertTimeZone(timeZone);
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
     const start = startOfDay(text, timeZone);
     if (edge === 'start') return start;
