@@ -51,7 +51,7 @@ export function safeFileStem(id: string): string {
 }
 
 function copyImage(image: RgbImage): RgbImage {
-  return { width: image.width, height: image.height, pixels: Uint8Array.from(image.pixels) };
+  return { width: image.width, height: image.height, pixels: image.pixels.slice() };
 }
 
 /**

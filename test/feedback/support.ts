@@ -115,12 +115,12 @@ export async function serveRoutes(...handlers: RouteHandler[]): Promise<{ base: 
   };
 }
 
-/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
+/** Polls until `check` returns a value (not undefined/null/false) or the deadline passes. */
+export async function until<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value;
+    if (value !== undefined && value !== null && value !== false) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
