@@ -1,5 +1,5 @@
 import type { AnomalyClass } from '../core/model.js';
-import type { Verdict, VerdictOutcome } from '../core/verdict.js';
+import type { Verdict, VerdictBasis, VerdictOutcome } from '../core/verdict.js';
 
 /** Why a frame was kept. */
 export type KeepReason = 'reject' | 'hold' | 'fail-safe' | 'low-confidence' | 'near-threshold' | 'normal-sample';
@@ -14,15 +14,16 @@ export type MaskSource = 'model' | 'reviewer';
  * Eviction tiers, lowest first: under quota pressure every file of tier 0 goes (oldest first) before
  * any of tier 1, and so on. Unreviewed anomalies are the last thing deleted.
  *
- * 0 reviewed normal · 1 unreviewed normal (verdict pass) · 2 reviewed anomaly ·
- * 3 unreviewed anomaly (verdict reject or hold, fail-safe included).
+ * 0 reviewed normal · 1 unreviewed normal (verdict pass, or a fail-safe verdict: the model never saw the
+ * part, so an outage cannot push real detections out) · 2 reviewed anomaly · 3 unreviewed anomaly (the
+ * model's reject or hold).
  */
 export type EvictionTier = 0 | 1 | 2 | 3;
 
-export function evictionTier(outcome: VerdictOutcome, label: ReviewLabel | null): EvictionTier {
+export function evictionTier(verdict: { outcome: VerdictOutcome; basis: VerdictBasis }, label: ReviewLabel | null): EvictionTier {
   if (label === 'normal') return 0;
   if (label === 'anomaly') return 2;
-  return outcome === 'pass' ? 1 : 3;
+  return verdict.outcome === 'pass' || verdict.basis !== 'model' ? 1 : 3;
 }
 
 /** One kept frame as the index knows it. Paths are relative to the evidence directory. */

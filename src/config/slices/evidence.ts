@@ -17,6 +17,8 @@ export const evidenceSchema = z
         scoreMargin: z.number().min(0).max(1).default(0.05),
         /** Keep 1 in N normal verdicts per camera (0 disables the sample). */
         normalSampleEvery: z.number().int().min(0).default(100),
+        /** Keep 1 in N fail-safe verdicts per camera (model unreachable: every frame would qualify; 0 disables). */
+        failSafeSampleEvery: z.number().int().min(0).default(10),
       })
       .prefault({}),
     /** Frames waiting to be encoded and written; past it new frames are dropped and counted. */

@@ -235,7 +235,7 @@ class SqliteEvidenceIndex implements EvidenceIndex {
       frame_path: record.framePath,
       mask_path: record.maskPath,
       bytes: record.bytes,
-      evict_tier: evictionTier(v.outcome, null),
+      evict_tier: evictionTier(v, null),
       verdict_json: JSON.stringify(v),
     });
     return info.changes === 1;
@@ -302,7 +302,7 @@ class SqliteEvidenceIndex implements EvidenceIndex {
         mask_source: update.maskSource,
         reviewer: update.reviewer,
         at: update.at,
-        evict_tier: evictionTier(row.outcome, update.label),
+        evict_tier: evictionTier({ outcome: row.outcome, basis: (JSON.parse(row.verdict_json) as Verdict).basis }, update.label),
         review_mask_path: update.reviewMaskPath ?? null,
         added_bytes: update.addedBytes,
       });
