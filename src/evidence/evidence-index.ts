@@ -1,5 +1,5 @@
 import type { Verdict } from '../core/verdict.js';
-import type { EvidenceQuery, EvidenceRecord, HistoryQuery, HistoryRow, KeepReason, MaskSource, ReviewAudit, ReviewLabel } from './types.js';
+import type { EvidenceQuery, EvidenceRecord, HistoryQuery, HistoryRow, KeepReason, MaskSource, ReviewAudit, ReviewLabel, RollupClass, RollupCounts } from './types.js';
 
 /** A new kept frame, once its files are on disk. */
 export interface NewEvidence {
@@ -32,9 +32,12 @@ export interface ReviewUpdate {
   readonly at: number;
 }
 
-/** Reads the verdict history, streaming (reports aggregate millions of rows without holding them). */
+/**
+ * The verdict history as reports read it: 15-minute roll-ups kept up to date as verdicts are written, so
+ * a month of a busy line is a few thousand rows, not millions. `since`/`until` are rounded down to buckets.
+ */
 export interface HistorySource {
-  iterateHistory(query: HistoryQuery): Iterable<HistoryRow>;
+  rollups(query: HistoryQuery): { counts: RollupCounts[]; classes: RollupClass[] };
 }
 
 /** Reads kept frames (dataset export, review listing). */
@@ -58,8 +61,11 @@ export interface EvidenceIndex extends HistorySource, EvidenceReader {
   /** Applies a review and appends it to the audit trail, atomically. Undefined when the id is unknown. */
   review(update: ReviewUpdate): ReviewAudit | undefined;
   audit(id: string): ReviewAudit[];
+  /** Every verdict row, streaming, for exports and checks. */
+  iterateHistory(query: HistoryQuery): Iterable<HistoryRow>;
+  /** Appends rows and updates the roll-ups in the same transaction. */
   insertHistory(rows: readonly HistoryRow[]): void;
-  /** Deletes history older than `olderThan` and past the newest `maxRows`; returns how many went. */
+  /** Deletes history (and roll-ups) older than `olderThan`, and raw rows past the `maxRows` written last; returns how many raw rows went. */
   pruneHistory(olderThan: number, maxRows: number): number;
   close(): void;
 }

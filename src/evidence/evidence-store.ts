@@ -11,7 +11,18 @@ import type { EvidenceIndex, EvidenceReader, HistorySource } from './evidence-in
 import { HistoryWriter, historyRow } from './history-writer.js';
 import type { ImageCodec } from './image-codec.js';
 import { KeepPolicy } from './keep-policy.js';
-import type { EvidenceQuery, EvidenceRecord, EvidenceStats, HistoryQuery, HistoryRow, KeepReason, ReviewAudit, ReviewLabel } from './types.js';
+import type {
+  EvidenceQuery,
+  EvidenceRecord,
+  EvidenceStats,
+  HistoryQuery,
+  HistoryRow,
+  KeepReason,
+  ReviewAudit,
+  ReviewLabel,
+  RollupClass,
+  RollupCounts,
+} from './types.js';
 
 export interface EvidenceStoreDeps {
   readonly config: EvidenceConfig;
@@ -177,6 +188,11 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
   iterateHistory(query: HistoryQuery): Iterable<HistoryRow> {
     this.history.flush();
     return this.requireIndex().iterateHistory(query);
+  }
+
+  rollups(query: HistoryQuery): { counts: RollupCounts[]; classes: RollupClass[] } {
+    this.history.flush();
+    return this.requireIndex().rollups(query);
   }
 
   /** The stored JPEG, or the mask PNG (the reviewer's when painted, else the model's; `model` forces the latter). */

@@ -78,6 +78,27 @@ export interface HistoryRow {
   readonly decidedAt: number;
 }
 
+/** Verdict counts of one camera in one 15-minute bucket (`bucket` = floor(decidedAt / 900000)). */
+export interface RollupCounts {
+  readonly cameraId: string;
+  readonly bucket: number;
+  readonly inspected: number;
+  readonly rejected: number;
+  readonly held: number;
+}
+
+/** Defect class figures over the *rejected* verdicts of one camera in one bucket. */
+export interface RollupClass {
+  readonly cameraId: string;
+  readonly bucket: number;
+  readonly name: string;
+  readonly count: number;
+  readonly totalArea: number;
+}
+
+/** Every time zone offset is a multiple of 15 minutes, so any calendar day is a whole number of buckets. */
+export const ROLLUP_BUCKET_MS = 15 * 60_000;
+
 export interface EvidenceQuery {
   readonly status?: 'unreviewed' | 'reviewed' | 'all';
   readonly cameraId?: string;

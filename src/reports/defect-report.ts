@@ -1,8 +1,10 @@
 import type { HistorySource } from '../evidence/evidence-index.js';
+import { ROLLUP_BUCKET_MS } from '../evidence/types.js';
 import { DayKeys } from './zoned-days.js';
 
 /**
- * Defect figures per camera and calendar day from the verdict history.
+ * Defect figures per camera and calendar day from the verdict history (its 15-minute roll-ups; a
+ * `since`/`until` that is not a day boundary is rounded down to 15 minutes).
  * - inspected: every verdict; rejected: outcome `reject`; held: outcome `hold` (neither passed nor rejected).
  * - rejectRate = rejected / inspected.
  * - classes: defect classes of the *rejected* verdicts: how many rejected parts carried the class, and the
@@ -51,17 +53,17 @@ class Acc {
   held = 0;
   readonly classes = new Map<string, { count: number; totalArea: number }>();
 
-  add(outcome: string, classes: readonly { name: string; totalPercentageArea: number }[]): void {
-    this.inspected += 1;
-    if (outcome === 'hold') this.held += 1;
-    if (outcome !== 'reject') return;
-    this.rejected += 1;
-    for (const c of classes) {
-      const s = this.classes.get(c.name) ?? { count: 0, totalArea: 0 };
-      s.count += 1;
-      s.totalArea += c.totalPercentageArea;
-      this.classes.set(c.name, s);
-    }
+  addCounts(c: { inspected: number; rejected: number; held: number }): void {
+    this.inspected += c.inspected;
+    this.rejected += c.rejected;
+    this.held += c.held;
+  }
+
+  addClass(name: string, count: number, totalArea: number): void {
+    const s = this.classes.get(name) ?? { count: 0, totalArea: 0 };
+    s.count += count;
+    s.totalArea += totalArea;
+    this.classes.set(name, s);
   }
 
   row(day: string, cameraId: string): ReportRow {
@@ -72,24 +74,25 @@ class Acc {
   }
 }
 
+/** Sums the 15-minute roll-ups into calendar days of the report's time zone (DST-safe: days are whole buckets). */
 export function buildDefectReport(source: HistorySource, query: ReportQuery): DefectReport {
   const keys = new DayKeys(query.timeZone);
   const byDayCamera = new Map<string, Map<string, Acc>>();
   const byDay = new Map<string, Acc>();
   const total = new Acc();
-  const rows = source.iterateHistory({ since: query.since, until: query.until, ...(query.cameraId !== undefined ? { cameraId: query.cameraId } : {}) });
-  for (const r of rows) {
-    const day = keys.day(r.decidedAt);
+  const accs = (cameraId: string, bucket: number): Acc[] => {
+    const day = keys.day(bucket * ROLLUP_BUCKET_MS);
     let cams = byDayCamera.get(day);
     if (!cams) byDayCamera.set(day, (cams = new Map()));
-    let acc = cams.get(r.cameraId);
-    if (!acc) cams.set(r.cameraId, (acc = new Acc()));
-    acc.add(r.outcome, r.classes);
+    let acc = cams.get(cameraId);
+    if (!acc) cams.set(cameraId, (acc = new Acc()));
     let dayAcc = byDay.get(day);
     if (!dayAcc) byDay.set(day, (dayAcc = new Acc()));
-    dayAcc.add(r.outcome, r.classes);
-    total.add(r.outcome, r.classes);
-  }
+    return [acc, dayAcc, total];
+  };
+  const { counts, classes } = source.rollups({ since: query.since, until: query.until, ...(query.cameraId !== undefined ? { cameraId: query.cameraId } : {}) });
+  for (const c of counts) for (const acc of accs(c.cameraId, c.bucket)) acc.addCounts(c);
+  for (const c of classes) for (const acc of accs(c.cameraId, c.bucket)) acc.addClass(c.name, c.count, c.totalArea);
   const days = [...byDayCamera.keys()].sort();
   const all = query.cameraId ?? '*';
   return {

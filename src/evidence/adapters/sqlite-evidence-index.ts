@@ -2,7 +2,17 @@ import Database from 'better-sqlite3';
 import { LookoutError } from '../../core/errors.js';
 import type { Verdict } from '../../core/verdict.js';
 import type { EvictionCandidate, EvidenceIndex, NewEvidence, ReviewUpdate } from '../evidence-index.js';
-import { evictionTier, type EvidenceQuery, type EvidenceRecord, type HistoryQuery, type HistoryRow, type ReviewAudit } from '../types.js';
+import {
+  evictionTier,
+  ROLLUP_BUCKET_MS,
+  type EvidenceQuery,
+  type EvidenceRecord,
+  type HistoryQuery,
+  type HistoryRow,
+  type ReviewAudit,
+  type RollupClass,
+  type RollupCounts,
+} from '../types.js';
 
 /** Numbered migrations; `PRAGMA user_version` holds how many ran. Append only. */
 const MIGRATIONS: readonly string[] = [
@@ -61,7 +71,23 @@ const MIGRATIONS: readonly string[] = [
      decided_at INTEGER NOT NULL
    );
    CREATE INDEX verdict_history_time ON verdict_history (decided_at);
-   CREATE INDEX verdict_history_camera_time ON verdict_history (camera_id, decided_at);`,
+   CREATE INDEX verdict_history_camera_time ON verdict_history (camera_id, decided_at);
+   CREATE TABLE history_rollup (
+     bucket INTEGER NOT NULL,
+     camera_id TEXT NOT NULL,
+     inspected INTEGER NOT NULL,
+     rejected INTEGER NOT NULL,
+     held INTEGER NOT NULL,
+     PRIMARY KEY (bucket, camera_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE history_rollup_class (
+     bucket INTEGER NOT NULL,
+     camera_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     count INTEGER NOT NULL,
+     total_area REAL NOT NULL,
+     PRIMARY KEY (bucket, camera_id, name)
+   ) WITHOUT ROWID;`,
 ];
 
 interface EvidenceRow {
@@ -208,7 +234,18 @@ class SqliteEvidenceIndex implements EvidenceIndex {
         `INSERT INTO verdict_history (id, camera_id, part_id, outcome, is_anomalous, score, classes, decided_at)
          VALUES (@id, @camera_id, @part_id, @outcome, @is_anomalous, @score, @classes, @decided_at)`,
       ),
+      rollupUpsert: db.prepare(
+        `INSERT INTO history_rollup (bucket, camera_id, inspected, rejected, held) VALUES (@bucket, @camera_id, @inspected, @rejected, @held)
+         ON CONFLICT (bucket, camera_id) DO UPDATE SET inspected = inspected + excluded.inspected,
+           rejected = rejected + excluded.rejected, held = held + excluded.held`,
+      ),
+      rollupClassUpsert: db.prepare(
+        `INSERT INTO history_rollup_class (bucket, camera_id, name, count, total_area) VALUES (@bucket, @camera_id, @name, @count, @total_area)
+         ON CONFLICT (bucket, camera_id, name) DO UPDATE SET count = count + excluded.count, total_area = total_area + excluded.total_area`,
+      ),
       pruneAge: db.prepare<[number]>('DELETE FROM verdict_history WHERE decided_at < ?'),
+      pruneRollup: db.prepare<[number]>('DELETE FROM history_rollup WHERE bucket < ?'),
+      pruneRollupClass: db.prepare<[number]>('DELETE FROM history_rollup_class WHERE bucket < ?'),
       pruneRows: db.prepare<[number]>('DELETE FROM verdict_history WHERE seq <= (SELECT seq FROM verdict_history ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
     };
   }
@@ -331,6 +368,25 @@ class SqliteEvidenceIndex implements EvidenceIndex {
   }
 
   insertHistory(rows: readonly HistoryRow[]): void {
+    const counts = new Map<string, { bucket: number; camera_id: string; inspected: number; rejected: number; held: number }>();
+    const classes = new Map<string, { bucket: number; camera_id: string; name: string; count: number; total_area: number }>();
+    for (const r of rows) {
+      const bucket = Math.floor(r.decidedAt / ROLLUP_BUCKET_MS);
+      const key = `${bucket}\u0000${r.cameraId}`;
+      const c = counts.get(key) ?? { bucket, camera_id: r.cameraId, inspected: 0, rejected: 0, held: 0 };
+      c.inspected += 1;
+      if (r.outcome === 'reject') c.rejected += 1;
+      if (r.outcome === 'hold') c.held += 1;
+      counts.set(key, c);
+      if (r.outcome !== 'reject') continue;
+      for (const cls of r.classes) {
+        const ckey = `${key}\u0000${cls.name}`;
+        const k = classes.get(ckey) ?? { bucket, camera_id: r.cameraId, name: cls.name, count: 0, total_area: 0 };
+        k.count += 1;
+        k.total_area += cls.totalPercentageArea;
+        classes.set(ckey, k);
+      }
+    }
     this.db.transaction(() => {
       for (const r of rows) {
         this.stmts.historyInsert.run({
@@ -344,7 +400,28 @@ class SqliteEvidenceIndex implements EvidenceIndex {
           decided_at: r.decidedAt,
         });
       }
+      for (const c of counts.values()) this.stmts.rollupUpsert.run(c);
+      for (const k of classes.values()) this.stmts.rollupClassUpsert.run(k);
     })();
+  }
+
+  rollups(query: HistoryQuery): { counts: RollupCounts[]; classes: RollupClass[] } {
+    const camera = query.cameraId !== undefined ? 'AND camera_id = @camera' : '';
+    const params: Record<string, unknown> = { since: Math.floor(query.since / ROLLUP_BUCKET_MS), until: Math.ceil(query.until / ROLLUP_BUCKET_MS) };
+    if (query.cameraId !== undefined) params.camera = query.cameraId;
+    const counts = this.db
+      .prepare<[Record<string, unknown>], RollupCounts>(
+        `SELECT camera_id AS cameraId, bucket, inspected, rejected, held FROM history_rollup
+         WHERE bucket >= @since AND bucket < @until ${camera} ORDER BY bucket, camera_id`,
+      )
+      .all(params);
+    const classes = this.db
+      .prepare<[Record<string, unknown>], RollupClass>(
+        `SELECT camera_id AS cameraId, bucket, name, count, total_area AS totalArea FROM history_rollup_class
+         WHERE bucket >= @since AND bucket < @until ${camera} ORDER BY bucket, camera_id, name`,
+      )
+      .all(params);
+    return { counts, classes };
   }
 
   *iterateHistory(query: HistoryQuery): Iterable<HistoryRow> {
@@ -371,7 +448,12 @@ class SqliteEvidenceIndex implements EvidenceIndex {
   }
 
   pruneHistory(olderThan: number, maxRows: number): number {
-    return this.db.transaction(() => this.stmts.pruneAge.run(olderThan).changes + this.stmts.pruneRows.run(maxRows).changes)();
+    const bucket = Math.floor(olderThan / ROLLUP_BUCKET_MS);
+    return this.db.transaction(() => {
+      this.stmts.pruneRollup.run(bucket);
+      this.stmts.pruneRollupClass.run(bucket);
+      return this.stmts.pruneAge.run(olderThan).changes + this.stmts.pruneRows.run(maxRows).changes;
+    })();
   }
 
   close(): void {
