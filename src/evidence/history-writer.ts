@@ -6,6 +6,8 @@ import type { HistoryRow } from './types.js';
 
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** Rows per transaction on the timer, so a backlog never holds the event loop for long. */
+const CHUNK = 2_000;
 
 export function historyRow(verdict: Verdict): HistoryRow {
   return {
@@ -51,19 +53,27 @@ export class HistoryWriter {
       return;
     }
     this.buffer.push(row);
-    if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.deps.config.flushIntervalMs);
-      this.timer.unref();
-    }
+    if (!this.timer) this.schedule(this.deps.config.flushIntervalMs);
   }
 
+  /** Writes everything buffered (drain, stop, before a report reads). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    while (this.buffer.length > 0 && this.deps.index()) this.flushSome(CHUNK);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushSome(CHUNK);
+      if (this.buffer.length > 0 && this.deps.index()) this.schedule(0);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private flushSome(max: number): void {
     const index = this.deps.index();
     if (!index || this.buffer.length === 0) return;
-    const rows = this.buffer;
-    this.buffer = [];
+    const rows = this.buffer.splice(0, max);
     try {
       index.insertHistory(rows);
       this.written += rows.length;
@@ -89,6 +99,8 @@ export class HistoryWriter {
   }
 
   stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.flush();
   }
 }
