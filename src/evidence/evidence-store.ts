@@ -262,7 +262,10 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
         await this.persist(item);
       } catch (err) {
         this.writeErrors += 1;
-        this.deps.log.warn({ err, verdictId: item.verdict.id, camera: item.verdict.cameraId }, 'evidence write failed');
+        // A full or read-only disk fails every frame: log the first and then every 100th.
+        if (this.writeErrors === 1 || this.writeErrors % 100 === 0) {
+          this.deps.log.warn({ err, verdictId: item.verdict.id, camera: item.verdict.cameraId, writeErrors: this.writeErrors }, 'evidence write failed');
+        }
       }
     }
     this.history.flush();
@@ -278,21 +281,28 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
     const stem = join('frames', day, safeFileStem(verdict.id));
     const framePath = `${stem}.jpg`;
     const maskPath = maskPng ? `${stem}.mask.png` : null;
-    await mkdir(dirname(join(this.dir, framePath)), { recursive: true });
-    await writeFile(join(this.dir, framePath), jpeg);
-    if (maskPng && maskPath) await writeFile(join(this.dir, maskPath), maskPng);
     const bytes = jpeg.length + (maskPng?.length ?? 0);
-    const inserted = index.insert({
-      verdict,
-      modelVersion: item.modelVersion,
-      reason: item.reason,
-      keptAt: this.now(),
-      width: frame.width,
-      height: frame.height,
-      framePath,
-      maskPath,
-      bytes,
-    });
+    let inserted: boolean;
+    try {
+      await mkdir(dirname(join(this.dir, framePath)), { recursive: true });
+      await writeFile(join(this.dir, framePath), jpeg);
+      if (maskPng && maskPath) await writeFile(join(this.dir, maskPath), maskPng);
+      inserted = index.insert({
+        verdict,
+        modelVersion: item.modelVersion,
+        reason: item.reason,
+        keptAt: this.now(),
+        width: frame.width,
+        height: frame.height,
+        framePath,
+        maskPath,
+        bytes,
+      });
+    } catch (err) {
+      // Leave no file the index does not know (it would escape the quota).
+      await Promise.all([framePath, maskPath].map((f) => (f ? rm(join(this.dir, f), { force: true }).catch(() => undefined) : undefined)));
+      throw err;
+    }
     if (!inserted) return; // the same verdict twice: the files were rewritten with identical content
     this.bytes += bytes;
     await this.enforceQuota();

@@ -1,3 +1,5 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/core/verdict.js';
 import { openSqliteEvidenceIndex } from '../../src/evidence/adapters/sqlite-evidence-index.js';
@@ -62,5 +64,23 @@ describe('EvidenceSink.record', () => {
     const index = openSqliteEvidenceIndex(evidenceDbPath(dir.path));
     expect([...index.iterateHistory({ since: 0, until: Number.MAX_SAFE_INTEGER })]).toHaveLength(100);
     index.close();
+  });
+
+  it('counts write failures (here: the day folder cannot be created), logs once, leaves no stray file', async () => {
+    const dir = await tempDir('write-fail');
+    cleanups.push(dir.cleanup);
+    const { log, lines } = capturingLog();
+    const store = makeStore(evidenceConfig(dir.path, { keep: { normalSampleEvery: 1 } }), { log });
+    await store.start();
+    cleanups.push(() => store.stop('test end'));
+    await mkdir(join(dir.path, 'frames'), { recursive: true });
+    await writeFile(join(dir.path, 'frames', '2026-11-20'), 'a file where the day folder should be');
+    for (let i = 0; i < 5; i++) store.record({ verdict: verdict({ id: `w${i}`, outcome: 'reject', capturedAt: Date.UTC(2026, 10, 20, 9) }), frame: frame(64, 64) });
+    await store.drained();
+    expect(store.stats()).toMatchObject({ writeErrors: 5, kept: 0, bytes: 0 });
+    expect(lines().filter((l) => l.msg === 'evidence write failed')).toHaveLength(1);
+    expect(await readdir(join(dir.path, 'frames'))).toEqual(['2026-11-20']);
+    // History is written regardless: reports still count these verdicts.
+    expect([...store.iterateHistory({ since: 0, until: Number.MAX_SAFE_INTEGER })]).toHaveLength(5);
   });
 });
