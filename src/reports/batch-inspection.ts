@@ -3,11 +3,22 @@ import { basename, dirname, extname, join, relative } from 'node:path';
 import { toLookoutError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import type { DetectResult } from '../core/model.js';
+import type { InferenceClient } from '../inference/inference-client.js';
 
 /** The model as a batch sees it: loaded in-process, or any Edge Agent client that can answer. */
 export interface BatchModel {
   readonly input: { readonly width: number; readonly height: number };
   infer(image: RgbImage): Promise<DetectResult>;
+}
+
+/** A batch over a running Edge Agent (AWS's or ours): the model component must be RUNNING at `input` size. */
+export function batchModelFromClient(
+  client: Pick<InferenceClient, 'detect'>,
+  component: string,
+  input: { width: number; height: number },
+  options: { wantMask: boolean; deadlineMs?: number },
+): BatchModel {
+  return { input, infer: (image) => client.detect(component, image, options) };
 }
 
 export interface BatchImageLoader {

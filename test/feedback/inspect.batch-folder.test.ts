@@ -159,6 +159,9 @@ describe('lookout-edge inspect', () => {
       code: 'MODEL_MANIFEST_INVALID',
     });
     await expect(inspect([`${images}/*.gif`, '--model', modelDir])).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(inspect([images])).rejects.toThrow(/--model <dir>/);
+    await expect(inspect([images, '--socket', '/tmp/x.sock'])).rejects.toThrow(/--component <name> and --size/);
+    await expect(inspect([images, '--socket', '/tmp/x.sock', '--component', 'm', '--size', '64x64'])).rejects.toThrow(/not available in this build/);
   });
 
   it('applies EXIF orientation before resizing, like the pipeline', async () => {
