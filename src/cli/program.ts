@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
+import { datasetCommand } from './dataset.js';
+import { inspectCommand } from './inspect.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
     deploy.command(sub).description(`deploy ${sub}`).action(() => notBuiltYet(`deploy ${sub}`));
   }
   program.addCommand(configCommand());
+  program.addCommand(inspectCommand());
+  program.addCommand(reportCommand());
+  program.addCommand(datasetCommand());
   return program;
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { identifier } from './slices/common.js';
 import { camerasSchema } from './slices/sources.js';
 import { decideSchema } from './slices/decide.js';
+import { evidenceSchema } from './slices/evidence.js';
 import { inferenceSchema } from './slices/inference.js';
 import { loggingSchema } from './slices/logging.js';
 import { masksSchema } from './slices/masks.js';
@@ -29,6 +30,7 @@ export const configSchema = z.strictObject({
   publish: publishSchema,
   status: statusSchema,
   modelServer: modelServerSchema,
+  evidence: evidenceSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -41,6 +43,7 @@ export function configJsonSchema(): Record<string, unknown> {
 
 export type { CameraConfig, SourceConfig } from './slices/sources.js';
 export type { DecideConfig } from './slices/decide.js';
+export type { EvidenceConfig } from './slices/evidence.js';
 export type { InferenceConfig } from './slices/inference.js';
 export type { LoggingConfig } from './slices/logging.js';
 export type { MasksConfig } from './slices/masks.js';

@@ -61,6 +61,8 @@ export const ERROR_CATALOGUE = {
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },
   COMMAND_INVALID: { retryable: false, description: 'A remote command was malformed or named an unknown target.' },
   UNAUTHORIZED: { retryable: false, description: 'An HTTP request lacked the required bearer token.' },
+  EVIDENCE_NOT_FOUND: { retryable: false, description: 'No kept evidence frame with that id (never kept, or evicted under the quota).' },
+  EVIDENCE_UNAVAILABLE: { retryable: true, description: 'The evidence store cannot be read or written (not started, disk full, database locked).' },
 
   // fleet deployment
   AWS_REQUEST_FAILED: { retryable: true, description: 'An AWS API call failed (throttling and 5xx are retried).' },
