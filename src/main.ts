@@ -5,6 +5,7 @@
 import type { Config, PublishConfig } from './config/schema.js';
 import { toLookoutError } from './core/errors.js';
 import type { Logger } from './core/log.js';
+import { createEvidenceStore } from './evidence/adapters/create-evidence-store.js';
 import { EdgeAgentClient } from './inference/edge-agent-client.js';
 import { MaskStore } from './masks/mask-store.js';
 import { SqliteOutbox } from './outbox/adapters/sqlite-outbox.js';
@@ -72,6 +73,11 @@ export async function startInspectorApp(config: Readonly<Config>, log: Logger): 
     await inference.start();
     const model = new ModelSupervisor({ client: inference, config: config.inference, log: log.child({ stage: 'model' }) });
 
+    const evidence = config.evidence.enabled
+      ? track('evidence', createEvidenceStore({ config: config.evidence, log: log.child({ stage: 'evidence' }), modelVersionOf: (c) => model.modelArnOf(c) }))
+      : undefined;
+    await evidence?.start();
+
     const inspector = new Inspector({
       thingName: config.thingName,
       cameras: config.cameras,
@@ -83,6 +89,7 @@ export async function startInspectorApp(config: Readonly<Config>, log: Logger): 
       masks,
       previews: createSharpPreviewRenderer(),
       sink: { deliver: (verdict, mask) => delivery.deliver(verdict, mask?.png) },
+      ...(evidence ? { evidence } : {}),
       outboxStats: () => outbox.stats(),
       log: log.child({ stage: 'pipeline' }),
     });

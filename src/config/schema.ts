@@ -19,8 +19,6 @@ import { statusSchema } from './slices/status.js';
 export const configSchema = z.strictObject({
   /** The IoT thing name; under Greengrass it comes from AWS_IOT_THING_NAME. */
   thingName: identifier.default('lookout-edge-local'),
-  /** Where local state lives (outbox, masks, evidence) unless a slice says otherwise. */
-  dataDir: z.string().min(1).default('.lookout-edge'),
   logging: loggingSchema,
   inference: inferenceSchema,
   cameras: camerasSchema,

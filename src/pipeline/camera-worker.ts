@@ -12,7 +12,7 @@ import type { PreprocessedFrame, Preprocessor } from '../preprocess/preprocessor
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ModelSupervisor } from './model-supervisor.js';
-import type { MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
+import type { EvidenceSink, MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
 import type { StageStats } from './stage-stats.js';
 
 export interface CameraWorkerDeps {
@@ -25,6 +25,8 @@ export interface CameraWorkerDeps {
   readonly masks: MaskSink;
   readonly previews: PreviewRenderer;
   readonly sink: VerdictSink;
+  /** Keeps frames worth reviewing; optional. */
+  readonly evidence?: EvidenceSink;
   readonly events: EventEmitter<InspectorEvents>;
   readonly stats: StageStats;
   readonly log: Logger;
@@ -300,6 +302,7 @@ export class CameraWorker {
     if (error) flog.warn({ err: error.toJSON(), outcome: verdict.outcome }, 'frame not inspected by the model; fail-safe verdict');
     else flog.debug({ outcome: verdict.outcome, score: verdict.anomalyScore, totalMs: timings.totalMs }, 'verdict');
     this.deps.events.emit('verdict', verdict);
+    this.deps.evidence?.record({ verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}) });
     if (image) this.preview(image, verdict, result?.mask);
     return verdict;
   }

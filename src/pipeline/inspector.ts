@@ -10,7 +10,7 @@ import type { Preprocessor } from '../preprocess/preprocessor.js';
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
 import { CameraWorker } from './camera-worker.js';
 import type { ModelSupervisor } from './model-supervisor.js';
-import type { MaskSink, PreviewRenderer, VerdictSink } from './ports.js';
+import type { EvidenceSink, MaskSink, PreviewRenderer, VerdictSink } from './ports.js';
 import { StageStats } from './stage-stats.js';
 
 export interface InspectorDeps {
@@ -24,6 +24,7 @@ export interface InspectorDeps {
   readonly masks: MaskSink;
   readonly previews: PreviewRenderer;
   readonly sink: VerdictSink;
+  readonly evidence?: EvidenceSink;
   readonly outboxStats: () => OutboxStats;
   readonly log: Logger;
 }
@@ -166,6 +167,7 @@ export class Inspector implements InspectorControl {
       masks: this.deps.masks,
       previews: this.deps.previews,
       sink: this.deps.sink,
+      ...(this.deps.evidence ? { evidence: this.deps.evidence } : {}),
       events: this.events,
       stats: this.stats,
       log,

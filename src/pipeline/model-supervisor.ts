@@ -29,6 +29,8 @@ export class ModelSupervisor extends EventEmitter<{ status: [component: string, 
   private stopped = false;
   private statusName: keyof typeof ModelStatus | 'UNKNOWN' = 'UNKNOWN';
   private statusMessage: string | undefined;
+  /** lookout_vision_model_arn per component, as the agent reported it (ours carries the model version). */
+  private readonly arns = new Map<string, string>();
   lastError: LookoutError | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -85,6 +87,7 @@ export class ModelSupervisor extends EventEmitter<{ status: [component: string, 
     if (component === this.current) return this.ensure();
     const old = this.current;
     const info = await this.deps.client.ensureRunning(component); // throws: the old model keeps serving
+    this.arns.set(component, info.modelArn);
     this.deps.log.info({ from: old, to: component, status: ModelStatus[info.status] }, 'model switch: new model RUNNING, moving traffic');
     this.current = component;
     this.setStatus('RUNNING', info.statusMessage);
@@ -111,6 +114,11 @@ export class ModelSupervisor extends EventEmitter<{ status: [component: string, 
     this.stopped = true;
   }
 
+  /** The model ARN (ours ends in the model version) of a component, once the agent has described it. */
+  modelArnOf(component: string): string | undefined {
+    return this.arns.get(component) || undefined;
+  }
+
   private whenDrained(component: string): Promise<void> {
     if ((this.inFlight.get(component) ?? 0) === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -127,6 +135,7 @@ export class ModelSupervisor extends EventEmitter<{ status: [component: string, 
       const component = this.current;
       try {
         const info = await this.deps.client.ensureRunning(component);
+        this.arns.set(component, info.modelArn);
         this.setStatus(ModelStatus[info.status] as keyof typeof ModelStatus, info.statusMessage);
         this.lastError = undefined;
         return;

@@ -55,6 +55,7 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
           publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port }, localMqtt: { port: broker.port, clientId: 'gateway-1-local' } },
           outbox: { path: join(dir, 'outbox.sqlite') },
           masks: { dir: join(dir, 'masks') },
+          evidence: { dir: join(dir, 'evidence') },
           status: { enabled: false },
         },
       },
@@ -91,6 +92,9 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
     expect(processed.sort()).toEqual(['part-001.jpg', 'part-002.jpg']);
     expect(failed).toEqual(['part-003.jpg']);
     expect((await readdir(join(dir, 'masks', 'line1'))).some((f) => f.endsWith('.png'))).toBe(true);
+
+    // the evidence store keeps the rejected frame (with its mask) for operator review
+    await waitFor(async () => (await readdir(join(dir, 'evidence'), { recursive: true })).some((f) => String(f).endsWith('.jpg')), 5_000, 'evidence frame');
 
     const status = app.inspector.status();
     expect(status.cameras[0]?.counts).toMatchObject({ pass: 1, reject: 2, errors: 1 });

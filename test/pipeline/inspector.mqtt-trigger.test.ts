@@ -37,6 +37,7 @@ describe('inspector: PLC trigger over MQTT (embedded broker, MQTT 3.1.1)', () =>
           publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
           outbox: { path: join(dir, 'outbox.sqlite') },
           masks: { dir: join(dir, 'masks') },
+          evidence: { dir: join(dir, 'evidence') },
           status: { enabled: false },
         },
       },

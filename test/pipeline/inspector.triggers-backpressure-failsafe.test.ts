@@ -30,6 +30,7 @@ async function setUp(cameras: unknown[], script: Script = {}, extra: Record<stri
         cameras,
         outbox: { path: join(dir, 'outbox.sqlite') },
         masks: { dir: join(dir, 'masks') },
+          evidence: { dir: join(dir, 'evidence') },
         status: { enabled: false },
         ...extra,
       },
