@@ -12,6 +12,8 @@ export interface BuildOptions {
   root: string;
   /** The gdk build folder, `<root>/greengrass-build` by default. */
   outDir: string;
+  /** Staged production node_modules, reused across builds (`<out>/cache` by default). */
+  cacheDir: string;
   arches: readonly Arch[];
   version: string;
   bucket?: string;
@@ -67,8 +69,9 @@ export async function buildComponents(options: BuildOptions): Promise<BuildResul
   const [first, ...others] = options.components;
   if (!first) throw new LookoutError('USAGE', 'no component to build');
   for (const arch of options.arches) {
-    const modules = await stageProductionModules({ root: options.root, cacheDir: paths.cache, arch, downloadPrebuilt: options.downloadPrebuilt, log: options.log });
-    const appPackage = join(paths.cache, `package-${arch}.json`);
+    const modules = await stageProductionModules({ root: options.root, cacheDir: options.cacheDir, arch, downloadPrebuilt: options.downloadPrebuilt, log: options.log });
+    await mkdir(options.outDir, { recursive: true });
+    const appPackage = join(options.outDir, `package-${arch}.json`);
     await writeFile(appPackage, await productionPackageJson(options.root, options.version));
     const sources: ZipSource[] = [
       { from: join(options.root, 'dist'), into: `${APP_DIR}/dist` },

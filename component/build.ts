@@ -26,6 +26,7 @@ async function main(argv: string[]): Promise<number> {
       bucket: { type: 'string' },
       component: { type: 'string', multiple: true },
       out: { type: 'string' },
+      'cache-dir': { type: 'string' },
       'skip-compile': { type: 'boolean', default: false },
       'no-prebuilt-download': { type: 'boolean', default: false },
       'compression-level': { type: 'string', default: '6' },
@@ -35,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(
       'usage: tsx component/build.ts [--arch x64|arm64|all] [--version X.Y.Z] [--bucket BUCKET] [--component NAME]...\n' +
-        '                              [--out DIR] [--skip-compile] [--no-prebuilt-download] [--compression-level 0-9]\n',
+        '                              [--out DIR] [--cache-dir DIR] [--skip-compile] [--no-prebuilt-download] [--compression-level 0-9]\n',
     );
     return 0;
   }
@@ -51,9 +52,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`build:component: --arch must be x64, arm64 or all (got ${archArg})\n`);
     return 64;
   }
+  const outDir = resolve(values.out ?? join(root, 'greengrass-build'));
   const result = await buildComponents({
     root,
-    outDir: resolve(values.out ?? join(root, 'greengrass-build')),
+    outDir,
+    cacheDir: resolve(values['cache-dir'] ?? join(outDir, 'cache')),
     arches,
     version: values.version ?? gdkVersion ?? pkg.version,
     bucket: values.bucket ?? gdkEntry?.publish?.bucket,

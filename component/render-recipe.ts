@@ -84,3 +84,29 @@ export function withBucket(recipe: Recipe, bucket: string): Recipe {
   }
   return copy;
 }
+
+export interface ModelRecipeOptions {
+  name: string;
+  version: string;
+  description: string;
+  bucket: string;
+}
+
+/** The artifact of a model component: `s3://<bucket>/<name>/<version>/model.zip`, unarchived to `<decompressedPath>/model/`. */
+export const MODEL_ZIP = 'model.zip';
+export const MODEL_DIR = 'model';
+
+/** A model component's recipe from recipes/templates/model-component.yaml. */
+export function renderModelRecipe(template: Recipe, options: ModelRecipeOptions): Recipe {
+  const recipe = substitute(template, {
+    MODEL_COMPONENT_NAME: options.name,
+    COMPONENT_VERSION: options.version,
+    MODEL_DESCRIPTION: options.description,
+  });
+  recipe.ComponentName = options.name;
+  recipe.ComponentVersion = options.version;
+  for (const manifest of recipe.Manifests) {
+    manifest.Artifacts = [{ URI: `s3://${options.bucket}/${options.name}/${options.version}/${MODEL_ZIP}`, Unarchive: 'ZIP' }];
+  }
+  return recipe;
+}

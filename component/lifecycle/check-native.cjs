@@ -1,4 +1,6 @@
 'use strict';
+/* global require, process, console, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports -- plain CommonJS run by the device's node before anything else */
 // Loads every native module of an unpacked lookout-edge app with the Node that runs this script.
 //   node check-native.cjs <app dir>
 // Exit 0: all load. Exit 2: only better-sqlite3 fails (rebuildable on the device). Exit 1: anything else.
