@@ -29,12 +29,12 @@ async function collect(sources: readonly ZipSource[]): Promise<{ entries: { from
     }
     if (info.isDirectory()) {
       const names = (await readdir(from)).sort();
-      for (const name of names) await walk(join(from, name), `${into}/${name}`);
+      for (const name of names) await walk(join(from, name), into ? `${into}/${name}` : name);
       return;
     }
     if (info.isFile()) entries.push({ from, into, mode: info.mode, mtime: info.mtime });
   };
-  for (const source of sources) await walk(source.from, source.into.split(sep).join('/'));
+  for (const source of sources) await walk(source.from, source.into.split(sep).join('/').replace(/\/+$/, ''));
   return { entries, skippedSymlinks };
 }
 

@@ -35,6 +35,8 @@ export interface AwsOptions {
 const MAX_PAGES = 100;
 
 export function createAwsApis(options: AwsOptions = {}): AwsApis {
+  // The SDK warns on every run that its 2027 releases will need Node 22; the release we pin supports 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const common = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
@@ -66,7 +68,7 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
     componentName: out.componentName ?? '',
     componentVersion: out.componentVersion ?? '',
     state: out.status?.componentState ?? 'REQUESTED',
-    ...(out.status?.message ? { message: out.status.message } : {}),
+    ...(out.status?.message && out.status.message !== 'NONE' ? { message: out.status.message } : {}),
     ...(out.status?.errors && Object.keys(out.status.errors).length > 0 ? { errors: out.status.errors } : {}),
   });
 

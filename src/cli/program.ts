@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
+import { deployCommand } from './deploy.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
 import { withConfigOptions } from './config-options.js';
@@ -18,10 +19,7 @@ export function buildProgram(): Command {
   program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
   program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));
   program.command('demo').description('run the whole system locally on generated images').action(() => notBuiltYet('demo'));
-  const deploy = program.command('deploy').description('publish components and deploy them to Greengrass fleets');
-  for (const sub of ['publish', 'deploy', 'rollout-model', 'status', 'package-lfv-model']) {
-    deploy.command(sub).description(`deploy ${sub}`).action(() => notBuiltYet(`deploy ${sub}`));
-  }
+  program.addCommand(deployCommand());
   program.addCommand(configCommand());
   return program;
 }
