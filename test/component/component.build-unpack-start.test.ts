@@ -160,9 +160,17 @@ describe('component build (linux-x64)', () => {
   ] as const)('%s: the unchanged Run script execs node (%s), which SIGTERM stops', async ([name, command], ctx) => {
     const { script, env } = await lifecycle(name, 'Run');
     const socket = join(tmp, `${command}.sock`);
+    const inbox = join(tmp, `${command}-in`);
+    await mkdir(inbox, { recursive: true });
     await writeFile(
       env.LOOKOUT_EDGE_CONFIG!,
-      JSON.stringify({ modelServer: { socket }, inference: { endpoint: `unix://${socket}` }, status: { enabled: false }, publish: { cloud: 'none', local: 'none' }, cameras: [] }),
+      JSON.stringify({
+        modelServer: { socket },
+        inference: { endpoint: `unix://${socket}` },
+        status: { enabled: false },
+        publish: { cloud: 'none', local: 'none' },
+        cameras: [{ id: 'cam1', source: { type: 'folder', path: inbox } }],
+      }),
     );
     const { child, output, done } = startScript(name, script, env);
     let exited: Awaited<typeof done> | undefined;
