@@ -70,8 +70,8 @@ export async function buildComponents(options: BuildOptions): Promise<BuildResul
   if (!first) throw new LookoutError('USAGE', 'no component to build');
   for (const arch of options.arches) {
     const modules = await stageProductionModules({ root: options.root, cacheDir: options.cacheDir, arch, downloadPrebuilt: options.downloadPrebuilt, log: options.log });
-    await mkdir(options.outDir, { recursive: true });
-    const appPackage = join(options.outDir, `package-${arch}.json`);
+    await mkdir(options.cacheDir, { recursive: true });
+    const appPackage = join(options.cacheDir, `package-${arch}.json`);
     await writeFile(appPackage, await productionPackageJson(options.root, options.version));
     const sources: ZipSource[] = [
       { from: join(options.root, 'dist'), into: `${APP_DIR}/dist` },

@@ -1,7 +1,11 @@
 import { LookoutError } from '../src/core/errors.js';
 import type { AwsApis, Deployment, EffectiveDeployment, Progress } from './api.js';
 import { type DeploymentChange, planDeployment } from './deployment-plan.js';
+import { mapLimit } from './map-limit.js';
 import { changeReporter, pollUntil } from './poll.js';
+
+/** Per-device status calls in flight at once while following a deployment. */
+const DEVICE_CALLS_IN_FLIGHT = 8;
 
 export interface WaitOptions {
   wait: boolean;
@@ -75,12 +79,11 @@ export async function waitForDeployment(apis: Pick<AwsApis, 'greengrass'>, deplo
         progress(`deployment ${deploymentId}: no core device in the group yet; devices receive it when they join`);
         return { done: true, value: [] };
       }
-      const outcomes: DeviceOutcome[] = [];
-      for (const thingName of devices) {
+      const outcomes = await mapLimit(devices, DEVICE_CALLS_IN_FLIGHT, async (thingName): Promise<DeviceOutcome> => {
         const effective = (await apis.greengrass.listEffectiveDeployments(thingName)).find((d: EffectiveDeployment) => d.deploymentId === deploymentId);
         const reason = effective?.reason ?? effective?.errorTypes?.join(', ');
-        outcomes.push({ thingName, status: effective?.status ?? 'PENDING', ...(reason ? { reason } : {}) });
-      }
+        return { thingName, status: effective?.status ?? 'PENDING', ...(reason ? { reason } : {}) };
+      });
       const succeeded = outcomes.filter((o) => SUCCEEDED.has(o.status)).length;
       const failed = outcomes.filter((o) => FAILED.has(o.status)).length;
       const running = outcomes.length - succeeded - failed;

@@ -1,4 +1,5 @@
 import type { AwsApis, CoreDevice, EffectiveDeployment, InstalledComponent } from './api.js';
+import { mapLimit } from './map-limit.js';
 
 export interface DeviceStatus extends CoreDevice {
   deployments: EffectiveDeployment[];
@@ -10,12 +11,10 @@ export async function fleetStatus(apis: Pick<AwsApis, 'greengrass'>, filter: { t
   const devices: CoreDevice[] = filter.coreDevice
     ? [{ thingName: filter.coreDevice, status: 'UNKNOWN' }]
     : await apis.greengrass.listCoreDevices(filter.thingGroupArn ? { thingGroupArn: filter.thingGroupArn } : {});
-  const out: DeviceStatus[] = [];
-  for (const device of devices) {
+  return mapLimit(devices, 4, async (device) => {
     const [deployments, components] = await Promise.all([apis.greengrass.listEffectiveDeployments(device.thingName), apis.greengrass.listInstalledComponents(device.thingName)]);
-    out.push({ ...device, deployments, components });
-  }
-  return out;
+    return { ...device, deployments, components };
+  });
 }
 
 /** A plain-text report, one block per device. */
