@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
 import { datasetCommand } from './dataset.js';
+import { demoCommand } from './demo.js';
+import { deployCommand } from './deploy.js';
 import { inspectCommand } from './inspect.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -21,11 +23,8 @@ export function buildProgram(): Command {
   program.addCommand(serveModelCommand());
   program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
   program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));
-  program.command('demo').description('run the whole system locally on generated images').action(() => notBuiltYet('demo'));
-  const deploy = program.command('deploy').description('publish components and deploy them to Greengrass fleets');
-  for (const sub of ['publish', 'deploy', 'rollout-model', 'status', 'package-lfv-model']) {
-    deploy.command(sub).description(`deploy ${sub}`).action(() => notBuiltYet(`deploy ${sub}`));
-  }
+  program.addCommand(demoCommand());
+  program.addCommand(deployCommand());
   program.addCommand(configCommand());
   program.addCommand(inspectCommand());
   program.addCommand(reportCommand());

@@ -1,0 +1,163 @@
+/**
+ * The narrow interfaces the fleet commands use. The AWS SDK clients that implement them live in
+ * deploy/adapters/; these types are plain data so that the commands never see an SDK type.
+ */
+
+export type ComponentState = 'REQUESTED' | 'INITIATED' | 'DEPLOYABLE' | 'FAILED' | 'DEPRECATED';
+
+export interface ComponentVersionStatus {
+  arn: string;
+  componentName: string;
+  componentVersion: string;
+  state: ComponentState | string;
+  message?: string;
+  errors?: Record<string, string>;
+}
+
+export interface ConfigurationUpdate {
+  /** A JSON document, as Greengrass takes it. */
+  merge?: string;
+  reset?: string[];
+}
+
+export interface DeploymentComponent {
+  componentVersion: string;
+  configurationUpdate?: ConfigurationUpdate;
+  runWith?: Record<string, unknown>;
+}
+
+export interface DeploymentSummary {
+  deploymentId: string;
+  deploymentName?: string;
+  targetArn: string;
+  revisionId?: string;
+  deploymentStatus?: string;
+  isLatestForTarget?: boolean;
+  creationTimestamp?: Date;
+}
+
+export interface Deployment extends DeploymentSummary {
+  components: Record<string, DeploymentComponent>;
+  deploymentPolicies?: Record<string, unknown>;
+  iotJobConfiguration?: Record<string, unknown>;
+}
+
+export interface RolloutConfig {
+  /** Devices notified per minute at most. */
+  maximumPerMinute?: number;
+  exponentialRate?: {
+    baseRatePerMinute: number;
+    incrementFactor: number;
+    rateIncreaseCriteria: { numberOfNotifiedThings?: number; numberOfSucceededThings?: number };
+  };
+}
+
+export interface AbortCriterion {
+  failureType: 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
+  action: 'CANCEL';
+  thresholdPercentage: number;
+  minNumberOfExecutedThings: number;
+}
+
+export interface NewDeployment {
+  targetArn: string;
+  deploymentName: string;
+  components: Record<string, DeploymentComponent>;
+  iotJobConfiguration: {
+    jobExecutionsRolloutConfig?: RolloutConfig;
+    abortConfig?: { criteriaList: AbortCriterion[] };
+    timeoutConfig?: { inProgressTimeoutInMinutes: number };
+  };
+  deploymentPolicies: {
+    failureHandlingPolicy: 'ROLLBACK' | 'DO_NOTHING';
+    componentUpdatePolicy?: { timeoutInSeconds: number; action: 'NOTIFY_COMPONENTS' | 'SKIP_NOTIFY_COMPONENTS' };
+    configurationValidationPolicy?: { timeoutInSeconds: number };
+  };
+  /** Idempotency token: a retried CreateDeployment does not create a second revision. */
+  clientToken: string;
+}
+
+export interface CoreDevice {
+  thingName: string;
+  status: string;
+  lastStatusUpdate?: Date;
+  platform?: string;
+  architecture?: string;
+}
+
+export interface EffectiveDeployment {
+  deploymentId: string;
+  deploymentName?: string;
+  targetArn?: string;
+  status: string;
+  reason?: string;
+  errorTypes?: string[];
+  modified?: Date;
+}
+
+export interface InstalledComponent {
+  componentName: string;
+  componentVersion: string;
+  lifecycleState: string;
+  lifecycleStateDetails?: string;
+  isRoot?: boolean;
+  statusCodes?: string[];
+}
+
+export interface GreengrassApi {
+  createComponentVersion(recipe: string, clientToken: string): Promise<ComponentVersionStatus>;
+  describeComponent(arn: string): Promise<ComponentVersionStatus>;
+  /** The target's latest deployment, if it has one. */
+  latestDeployment(targetArn: string): Promise<DeploymentSummary | undefined>;
+  getDeployment(deploymentId: string): Promise<Deployment>;
+  createDeployment(deployment: NewDeployment): Promise<{ deploymentId: string; iotJobId?: string }>;
+  listCoreDevices(filter: { thingGroupArn?: string }): Promise<CoreDevice[]>;
+  listEffectiveDeployments(thingName: string): Promise<EffectiveDeployment[]>;
+  listInstalledComponents(thingName: string): Promise<InstalledComponent[]>;
+}
+
+export interface ArtifactStore {
+  /** Uploads a local file to s3://bucket/key. */
+  put(bucket: string, key: string, file: string): Promise<void>;
+}
+
+export interface ModelPackagingRequest {
+  projectName: string;
+  modelVersion: string;
+  jobName?: string;
+  description?: string;
+  componentName: string;
+  componentVersion?: string;
+  componentDescription?: string;
+  bucket: string;
+  prefix?: string;
+  targetDevice?: 'jetson_xavier';
+  targetPlatform?: { os: 'LINUX'; arch: 'ARM64' | 'X86_64'; accelerator?: 'NVIDIA' };
+  compilerOptions?: string;
+  clientToken: string;
+}
+
+export interface ModelPackagingJob {
+  jobName: string;
+  status: 'CREATED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | string;
+  statusMessage?: string;
+  componentName?: string;
+  componentVersion?: string;
+  componentVersionArn?: string;
+}
+
+export interface LookoutVisionApi {
+  startModelPackagingJob(request: ModelPackagingRequest): Promise<{ jobName: string }>;
+  describeModelPackagingJob(projectName: string, jobName: string): Promise<ModelPackagingJob>;
+}
+
+export interface AwsApis {
+  greengrass: GreengrassApi;
+  s3: ArtifactStore;
+  lookoutVision: LookoutVisionApi;
+}
+
+/** What the commands print while they wait: one line per change, to stderr. */
+export interface Progress {
+  (line: string): void;
+}

@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsEndpoint, FAKE_CREDENTIALS } from '../peers/aws-endpoint.js';
+import { fakeBuild, GROUP, root } from './helpers.js';
+
+/** The `lookout-edge deploy …` commands as a user runs them, against the local AWS endpoint. */
+const run = promisify(execFile);
+let aws: AwsEndpoint;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'deploy', ...args], { cwd: root, env, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+const aws_ = () => ['--endpoint-url', aws.url, '--region', 'eu-west-1', '--poll-interval', '0.02', '--timeout', '20'];
+
+beforeAll(async () => {
+  aws = new AwsEndpoint();
+  await aws.start();
+});
+afterAll(async () => aws.stop());
+
+describe('lookout-edge deploy (CLI)', () => {
+  it('publish: uploads and creates both built components, printing the result as JSON and progress on stderr', async () => {
+    const { dir } = await fakeBuild('2.0.0');
+    const { code, stdout, stderr } = await cli('publish', '--build-dir', dir, '--bucket', 'cli-bucket', ...aws_());
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(stdout).published.map((p: { name: string; state: string }) => `${p.name} ${p.state}`)).toEqual([
+      'com.lookout-edge.Inspector DEPLOYABLE',
+      'com.lookout-edge.ModelServer DEPLOYABLE',
+    ]);
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d com\.lookout-edge\.Inspector 2\.0\.0: uploading /m);
+    expect([...aws.objects.keys()].sort()).toEqual([
+      'cli-bucket/com.lookout-edge.Inspector/2.0.0/linux-x64/lookout-edge.zip',
+      'cli-bucket/com.lookout-edge.ModelServer/2.0.0/linux-x64/lookout-edge.zip',
+    ]);
+  });
+
+  it('deploy: flags become the components, merge, rollout and abort configuration of CreateDeployment', async () => {
+    aws.seedDeployment(GROUP, { 'com.lookout-edge.ModelServer': { componentVersion: '1.0.0' }, 'com.example.Other': { componentVersion: '3.0.0' } });
+    const { code, stdout, stderr } = await cli(
+      'deploy',
+      '--target-arn', GROUP,
+      '--component', 'com.lookout-edge.Inspector=2.0.0',
+      '--merge', 'com.lookout-edge.Inspector={"status":{"port":9000}}',
+      '--merge', 'com.lookout-edge.Inspector={"decide":{"failSafe":"hold"}}',
+      '--reset', 'com.lookout-edge.Inspector=/cameras',
+      '--remove', 'com.example.Other',
+      '--max-per-minute', '7',
+      '--exponential', '2,1.5,3',
+      '--abort-failure-percent', '20',
+      '--abort-min-devices', '5',
+      '--no-wait',
+      ...aws_(),
+    );
+    expect(code, stderr).toBe(0);
+    const body = aws.calls('CreateDeployment').at(-1)!.json!;
+    expect(JSON.parse(stdout)).toMatchObject({ targetArn: GROUP, components: { 'com.lookout-edge.Inspector': '2.0.0', 'com.lookout-edge.ModelServer': '1.0.0' } });
+    expect(body.components).toEqual({
+      'com.lookout-edge.ModelServer': { componentVersion: '1.0.0' },
+      'com.lookout-edge.Inspector': { componentVersion: '2.0.0', configurationUpdate: { merge: '{"status":{"port":9000},"decide":{"failSafe":"hold"}}', reset: ['/cameras'] } },
+    });
+    expect(body.iotJobConfiguration).toMatchObject({
+      jobExecutionsRolloutConfig: { maximumPerMinute: 7, exponentialRate: { baseRatePerMinute: 2, incrementFactor: 1.5, rateIncreaseCriteria: { numberOfSucceededThings: 3 } } },
+      abortConfig: { criteriaList: [{ failureType: 'FAILED', action: 'CANCEL', thresholdPercentage: 20, minNumberOfExecutedThings: 5 }, expect.anything()] },
+    });
+    expect(body.deploymentPolicies).toMatchObject({ failureHandlingPolicy: 'ROLLBACK' });
+  });
+
+  it('usage errors exit 64; AWS failures exit 1 with a one-line reason', async () => {
+    const missing = await cli('deploy', '--component', 'x=1.0.0');
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/required option '--target-arn <arn>' not specified/);
+
+    const badMerge = await cli('deploy', '--target-arn', GROUP, '--merge', 'com.lookout-edge.Inspector={oops', '--no-wait', ...aws_());
+    expect(badMerge.code).toBe(64);
+    expect(badMerge.stderr).toMatch(/--merge com\.lookout-edge\.Inspector: the configuration merge is not JSON/);
+
+    aws.failNext('ListCoreDevices', { status: 403, name: 'AccessDeniedException', message: 'not authorized to perform greengrass:ListCoreDevices' });
+    const denied = await cli('status', ...aws_());
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe('lookout-edge: ListCoreDevices failed: AccessDeniedException (HTTP 403): not authorized to perform greengrass:ListCoreDevices\n');
+  });
+});
