@@ -50,7 +50,7 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log });
+    const service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 });
     let address: string;
     if (this.deps.tcpAddress) {
       address = this.deps.tcpAddress;

@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import { rgbByteLength } from '../core/image.js';
 import type { Logger } from '../core/log.js';
@@ -16,7 +15,7 @@ import type {
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
-import { openMaskSegment, readSegment, writeSegment } from './shm-access.js';
+import { type OpenSegment, openMaskSegment, ReadBuffers, readSegment, writeSegment } from './shm-access.js';
 
 /** Per-call context the transport adapter extracts from the call (metadata). */
 export interface CallContext {
@@ -38,6 +37,8 @@ export interface EdgeAgentServiceDeps {
   readonly executor: BoundedExecutor;
   readonly shmDir: string;
   readonly log: Logger;
+  /** Shared-memory read buffers kept for reuse (one per concurrent inference is enough). */
+  readonly readBuffers?: number;
 }
 
 function toWireDescription(info: ModelInfo): WireModelDescription {
@@ -45,7 +46,11 @@ function toWireDescription(info: ModelInfo): WireModelDescription {
 }
 
 export class EdgeAgentService implements EdgeAgentHandlers {
-  constructor(private readonly deps: EdgeAgentServiceDeps) {}
+  private readonly buffers: ReadBuffers;
+
+  constructor(private readonly deps: EdgeAgentServiceDeps) {
+    this.buffers = new ReadBuffers(deps.readBuffers ?? 4);
+  }
 
   private slot(component: string): ModelSlot {
     const slot = this.deps.slots.get(component);
@@ -75,11 +80,13 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     slot.assertRunning();
     return this.deps.executor.run(async () => {
       const lease = slot.acquire(); // the model may have been stopped while we waited
-      let maskFile: FileHandle | undefined;
+      let maskFile: OpenSegment | undefined;
+      let readBuffer: Buffer | undefined;
       try {
         const { width, height, source, maskHandle } = checked;
-        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap');
-        if (maskHandle) maskFile = await openMaskSegment(maskHandle, 'anomaly_mask_params');
+        if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size);
+        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap', readBuffer);
+        if (maskHandle) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
         const wantMask = maskHandle !== undefined || ctx.wantMask;
         let result;
         try {
@@ -103,7 +110,9 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         return { detect_anomaly_result: toWireResult(result, lease.model.manifest.threshold, mask) };
       } finally {
         lease.release();
-        await maskFile?.close();
+        // Runtimes do not keep image.pixels past infer(): the buffer serves the next call.
+        if (readBuffer) this.buffers.give(readBuffer);
+        maskFile?.close();
       }
     });
   }
