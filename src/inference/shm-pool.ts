@@ -78,14 +78,15 @@ export class ShmSegment {
     return out;
   }
 
+  /** Unlinks at once (synchronously), then closes. */
   async destroy(): Promise<void> {
     live.delete(this.path);
-    await this.file.close().catch(() => undefined);
     try {
       unlinkSync(this.path);
     } catch {
       // already gone
     }
+    await this.file.close().catch(() => undefined);
   }
 }
 

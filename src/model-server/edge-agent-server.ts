@@ -31,6 +31,7 @@ export class EdgeAgentServer {
   private readonly slots = new Map<string, ModelSlot>();
   private readonly executor: BoundedExecutor;
   private grpc: GrpcEdgeAgentServer | undefined;
+  private service: EdgeAgentService | undefined;
   private boundAddress: string | undefined;
   private socketPath: string | undefined;
 
@@ -50,7 +51,7 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 });
+    const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 }));
     let address: string;
     if (this.deps.tcpAddress) {
       address = this.deps.tcpAddress;
@@ -88,7 +89,8 @@ export class EdgeAgentServer {
     return [...this.slots.values()].map((s) => s.describe());
   }
 
-  stats(): ExecutorStats {
-    return this.executor.stats();
+  /** Queue figures, plus queued requests skipped because their caller had already given up. */
+  stats(): ExecutorStats & { skipped: number } {
+    return { ...this.executor.stats(), skipped: this.service?.skipped ?? 0 };
   }
 }

@@ -21,6 +21,8 @@ import { type OpenSegment, openMaskSegment, ReadBuffers, readSegment, writeSegme
 export interface CallContext {
   /** False when our own client said it does not want a mask (AWS clients never say so). */
   readonly wantMask: boolean;
+  /** True once the caller gave up (deadline passed, cancelled): queued work for it is skipped. */
+  readonly cancelled?: () => boolean;
 }
 
 /** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
@@ -47,6 +49,8 @@ function toWireDescription(info: ModelInfo): WireModelDescription {
 
 export class EdgeAgentService implements EdgeAgentHandlers {
   private readonly buffers: ReadBuffers;
+  /** Queued requests dropped because their caller had already given up. */
+  skipped = 0;
 
   constructor(private readonly deps: EdgeAgentServiceDeps) {
     this.buffers = new ReadBuffers(deps.readBuffers ?? 4);
@@ -79,6 +83,10 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     const checked = checkDetectRequest(req, this.deps.shmDir);
     slot.assertRunning();
     return this.deps.executor.run(async () => {
+      if (ctx.cancelled?.()) {
+        this.skipped++;
+        throw new LookoutError('INFERENCE_TIMEOUT', 'the caller gave up while the request was queued');
+      }
       const lease = slot.acquire(); // the model may have been stopped while we waited
       let maskFile: OpenSegment | undefined;
       let readBuffer: Buffer | undefined;

@@ -36,6 +36,21 @@ describe('bounded request queue', () => {
     expect(await statusOf(detect(c))).toBe(S.OK);
   });
 
+  it('skips a queued request whose caller already gave up (deadline passed)', async () => {
+    let started = 0;
+    const script: Script = { inferDelayMs: 300, onInfer: () => started++ };
+    const { agent, c } = await serve([{ component: 'm', script }], { config: { concurrency: 1, queueSize: 2 } });
+    const first = detect(c);
+    await waitFor(() => started === 1);
+    const impatient = rawClient(agent.address, { keepCase: true });
+    cleanup.push(() => impatient.close());
+    const late = impatient.call('DetectAnomalies', { model_component: 'm', bitmap: { width: 64, height: 64, byte_data: image(64, 64).pixels } }, 100);
+    expect(await statusOf(late)).toBe(S.DEADLINE_EXCEEDED);
+    await first;
+    await waitFor(() => agent.server.stats().skipped === 1);
+    expect(started).toBe(1);
+  });
+
   it('runs up to `concurrency` inferences at once, across models', async () => {
     let active = 0;
     let peak = 0;

@@ -158,7 +158,7 @@ type Callback = (err: grpc.ServiceError | null, res: Record<string, unknown>) =>
 type RawMethod = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => void;
 
 export interface RawClient {
-  call<T = Record<string, unknown>>(method: string, req: unknown): Promise<T>;
+  call<T = Record<string, unknown>>(method: string, req: unknown, deadlineMs?: number): Promise<T>;
   close(): void;
 }
 
@@ -175,10 +175,10 @@ export function rawClient(address: string, loaderOptions: protoLoader.Options = 
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   });
   return {
-    call<T>(method: string, req: unknown): Promise<T> {
+    call<T>(method: string, req: unknown, deadlineMs = 10_000): Promise<T> {
       return new Promise((resolve, reject) => {
         const fn = (client as unknown as Record<string, RawMethod>)[method] as RawMethod;
-        fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res as T)));
+        fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res as T)));
       });
     },
     close: () => client.close(),
