@@ -92,7 +92,11 @@ export class ShmSegment {
 
 export interface ShmLease {
   readonly segment: ShmSegment;
-  release(): void;
+  /**
+   * Returns the segment to the pool, or with `discard` removes it: after a call that failed or timed out
+   * the agent may still read or write it, so it must not serve the next call.
+   */
+  release(discard?: boolean): void;
 }
 
 export interface ShmPoolOptions {
@@ -154,10 +158,10 @@ export class ShmPool {
     let released = false;
     return {
       segment: seg,
-      release: () => {
+      release: (discard = false) => {
         if (released) return;
         released = true;
-        if (this.closed) {
+        if (this.closed || discard) {
           this.all.delete(seg);
           void seg.destroy();
         }
