@@ -79,8 +79,14 @@ export class EdgeAgentServer {
     this.grpc = undefined;
     if (!grpcServer) return;
     this.deps.log.info({ reason }, 'edge agent server stopping');
-    await grpcServer.stop(this.deps.shutdownGraceMs ?? 10_000);
-    await Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined)));
+    const graceMs = this.deps.shutdownGraceMs ?? 10_000;
+    await grpcServer.stop(graceMs);
+    // A load that hangs must not hang the shutdown: give the models the same grace, then go.
+    let timer: NodeJS.Timeout | undefined;
+    const unloaded = Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined))).then(() => true);
+    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    if (!(await Promise.race([unloaded, gaveUp]))) this.deps.log.warn({ graceMs }, 'models still loading or unloading at shutdown; leaving them');
+    clearTimeout(timer);
     if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
     this.deps.log.info({ reason }, 'edge agent server stopped');
   }

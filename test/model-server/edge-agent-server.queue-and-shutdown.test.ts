@@ -98,6 +98,15 @@ describe('graceful shutdown and the socket file', () => {
     await expect(lstat(agent.socket)).rejects.toThrow(/ENOENT/);
   });
 
+  it('does not hang on a model that is still loading at shutdown', async () => {
+    const agent = await startServer([{ component: 'm', script: { loadDelayMs: 5_000 } }], { shutdownGraceMs: 200 });
+    cleanup.push(() => removeDir(agent.dir));
+    const t0 = Date.now();
+    await agent.stop();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await expect(lstat(agent.socket)).rejects.toThrow(/ENOENT/);
+  });
+
   it('creates the socket with mode 0660 by default, never world-accessible, and applies a configured mode and group', async () => {
     const { agent } = await serve([]);
     expect((await stat(agent.socket)).mode & 0o777).toBe(0o660);

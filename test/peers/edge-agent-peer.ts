@@ -105,7 +105,7 @@ export async function tempDir(prefix = 'le-ea-'): Promise<string> {
 }
 
 /** Our server on a Unix socket in `dir` (a fresh temp dir unless given, e.g. to restart on the same path). */
-export async function startServer(models: TestModel[], opts: { dir?: string; config?: Partial<ModelServerConfig>; tcp?: boolean } = {}): Promise<TestServer> {
+export async function startServer(models: TestModel[], opts: { dir?: string; config?: Partial<ModelServerConfig>; tcp?: boolean; shutdownGraceMs?: number } = {}): Promise<TestServer> {
   const dir = opts.dir ?? (await tempDir());
   const socket = join(dir, 'agent.sock');
   const config = modelServerSchema.parse({ socket, ...opts.config });
@@ -117,7 +117,7 @@ export async function startServer(models: TestModel[], opts: { dir?: string; con
     startOnBoot: m.startOnBoot ?? true,
     modelArn: `arn:aws:lookoutvision:us-east-1:123456789012:model/${m.component}/1`,
   }));
-  const server = new EdgeAgentServer({ config, entries, log: silentLog, shutdownGraceMs: 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
+  const server = new EdgeAgentServer({ config, entries, log: silentLog, shutdownGraceMs: opts.shutdownGraceMs ?? 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
   await server.start();
   return {
     server,
