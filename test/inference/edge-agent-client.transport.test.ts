@@ -7,11 +7,12 @@ import { clientConfig, image, removeDir, silentLog, startServer, waitFor, type S
 
 const segClasses = { classes: [{ name: 'dent', hexColor: '#FF0080' }] };
 const slow: Script = { inferDelayMs: 150 };
+const segment: Script = { segment: true };
 let agent: TestServer;
 const clients: EdgeAgentClient[] = [];
 
 beforeAll(async () => {
-  agent = await startServer([{ component: 'classify' }, { component: 'segment', script: { segment: true }, manifest: segClasses }, { component: 'slow', script: slow }]);
+  agent = await startServer([{ component: 'classify' }, { component: 'segment', script: segment, manifest: segClasses }, { component: 'slow', script: slow }]);
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.stop('test')));
@@ -65,11 +66,16 @@ describe('shared memory', () => {
     expect([...(r.mask?.pixels.subarray(0, 3) ?? [])]).toEqual([0xff, 0x00, 0x80]);
   });
 
-  it('without wantMask asks for no mask at all', async () => {
-    const c = await client();
-    const r = await c.detect('segment', image(64, 64, 255), { wantMask: false });
-    expect(r.mask).toBeUndefined();
-    expect(r.anomalies).toHaveLength(1);
+  it('without wantMask asks for no mask at all, and the server does not paint one', async () => {
+    for (const transport of ['shm', 'inline'] as const) {
+      const c = await client({ transport });
+      const r = await c.detect('segment', image(64, 64, 255), { wantMask: false });
+      expect(r.mask).toBeUndefined();
+      expect(r.anomalies).toHaveLength(1);
+      expect(segment.lastWantMask).toBe(false);
+      await c.detect('segment', image(64, 64, 255), { wantMask: true });
+      expect(segment.lastWantMask).toBe(true);
+    }
   });
 
   it('overlapping calls never share a segment; past the pool bound they go inline', async () => {

@@ -35,6 +35,8 @@ export interface Script {
   score?: number;
   /** Leave anomaly_score out, as an older agent does. */
   noScore?: boolean;
+  /** What the last infer() was asked (set by the runtime). */
+  lastWantMask?: boolean;
   /** Counted by load(). */
   loads?: number;
   /** Infer started (to synchronise races). */
@@ -54,6 +56,7 @@ export function scriptedRuntime(script: Script): ModelRuntime {
         manifest: m,
         async infer(image: RgbImage, options): Promise<DetectResult> {
           script.onInfer?.();
+          script.lastWantMask = options.wantMask;
           if (script.inferDelayMs) await new Promise((r) => setTimeout(r, script.inferDelayMs));
           if (script.inferError) throw script.inferError;
           const score = script.score ?? (image.pixels[0] ?? 0) / 255;
