@@ -1,4 +1,5 @@
-import { unlink } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -52,22 +53,32 @@ export class EdgeAgentServer {
   async start(): Promise<void> {
     const { config, log } = this.deps;
     const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 }));
-    let address: string;
     if (this.deps.tcpAddress) {
-      address = this.deps.tcpAddress;
+      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log });
+      const port = await grpcServer.start();
+      this.grpc = grpcServer;
+      this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
     } else {
-      this.socketPath = config.socket;
       if (await removeStaleSocket(config.socket)) log.warn({ socket: config.socket }, 'removed a stale socket file');
-      address = `unix:${config.socket}`;
-    }
-    const grpcServer = new GrpcEdgeAgentServer({ address, handlers: service, log });
-    const port = await grpcServer.start();
-    this.grpc = grpcServer;
-    if (this.socketPath) {
-      await secureSocket(this.socketPath, config.socketMode, config.socketGroup);
-      this.boundAddress = `unix://${this.socketPath}`;
-    } else {
-      this.boundAddress = address.replace(/:0$/, `:${port}`);
+      // Bind inside a private (0700) directory, set mode and group, then rename into place: the socket
+      // never appears at its public path with the process umask's permissions.
+      const privateDir = await mkdtemp(join(dirname(config.socket), '.lookout-edge-'));
+      const staging = join(privateDir, 'agent.sock');
+      try {
+        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log });
+        await grpcServer.start();
+        this.grpc = grpcServer;
+        await secureSocket(staging, config.socketMode, config.socketGroup);
+        await rename(staging, config.socket);
+        this.socketPath = config.socket;
+      } catch (err) {
+        await this.grpc?.stop(0);
+        this.grpc = undefined;
+        throw err;
+      } finally {
+        await rm(privateDir, { recursive: true, force: true });
+      }
+      this.boundAddress = `unix://${config.socket}`;
     }
     log.info({ address: this.boundAddress, models: [...this.slots.keys()] }, 'edge agent server listening');
     for (const slot of this.slots.values()) if (slot.entry.startOnBoot !== false) slot.start();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstat, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, tempDir, waitFor, type RawClient, type Script, type TestServer } from '../peers/edge-agent-peer.js';
@@ -110,6 +110,7 @@ describe('graceful shutdown and the socket file', () => {
   it('creates the socket with mode 0660 by default, never world-accessible, and applies a configured mode and group', async () => {
     const { agent } = await serve([]);
     expect((await stat(agent.socket)).mode & 0o777).toBe(0o660);
+    expect(await readdir(agent.dir)).toEqual(['agent.sock']); // the private staging directory is gone
     const gid = process.getgid?.() ?? 0;
     const { agent: other } = await serve([], { config: { socketMode: '0640', socketGroup: String(gid) } });
     const st = await stat(other.socket);
