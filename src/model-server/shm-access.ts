@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, read, write } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read, readSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LookoutError } from '../core/errors.js';
@@ -69,6 +69,8 @@ function openSegment(h: CheckedHandle, flags: number, what: string): OpenSegment
   }
 }
 
+/** Copies up to this size run synchronously (see the client's shm-pool for the reasoning). */
+const SYNC_IO_MAX_BYTES = 8 * 1024 * 1024;
 const readAt = promisify(read);
 const writeAt = promisify(write);
 
@@ -102,9 +104,10 @@ export async function readSegment(h: CheckedHandle, what: string, into?: Buffer)
   const seg = openSegment(h, constants.O_RDONLY, what);
   try {
     const out = into ?? Buffer.allocUnsafeSlow(h.size);
+    const sync = h.size <= SYNC_IO_MAX_BYTES;
     let done = 0;
     while (done < h.size) {
-      const { bytesRead } = await readAt(seg.fd, out, done, h.size - done, h.offset + done);
+      const bytesRead = sync ? readSync(seg.fd, out, done, h.size - done, h.offset + done) : (await readAt(seg.fd, out, done, h.size - done, h.offset + done)).bytesRead;
       if (bytesRead === 0) throw invalid(`${what}: segment ${h.name} shrank while reading`);
       done += bytesRead;
     }
@@ -120,9 +123,12 @@ export function openMaskSegment(h: CheckedHandle, what: string): OpenSegment {
 }
 
 export async function writeSegment(seg: OpenSegment, h: CheckedHandle, bytes: Uint8Array): Promise<void> {
+  const sync = bytes.length <= SYNC_IO_MAX_BYTES;
   let done = 0;
   while (done < bytes.length) {
-    const { bytesWritten } = await writeAt(seg.fd, bytes, done, bytes.length - done, h.offset + done);
+    const bytesWritten = sync
+      ? writeSync(seg.fd, bytes, done, bytes.length - done, h.offset + done)
+      : (await writeAt(seg.fd, bytes, done, bytes.length - done, h.offset + done)).bytesWritten;
     done += bytesWritten;
   }
 }
