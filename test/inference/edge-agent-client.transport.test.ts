@@ -66,6 +66,19 @@ describe('shared memory', () => {
     expect([...(r.mask?.pixels.subarray(0, 3) ?? [])]).toEqual([0xff, 0x00, 0x80]);
   });
 
+  it('handles images above the synchronous-copy limit (both directions through the thread pool)', async () => {
+    const c = await client();
+    const big = image(2048, 1536, 255); // 9 MiB > 8 MiB
+    const r = await c.detect('segment', big, { wantMask: true });
+    expect(r.isAnomalous).toBe(true);
+    const px = r.mask?.pixels as Uint8Array;
+    expect(px.length).toBe(2048 * 1536 * 3);
+    const last = (1536 * 2048 - 1) * 3;
+    expect([...px.subarray(last - 1024 * 3, last - 1024 * 3 + 3)]).toEqual([0xff, 0x00, 0x80]);
+    expect([...px.subarray(last, last + 3)]).toEqual([0, 0, 0]);
+    expect(c.stats().shmCalls).toBe(1);
+  });
+
   it('without wantMask asks for no mask at all, and the server does not paint one', async () => {
     for (const transport of ['shm', 'inline'] as const) {
       const c = await client({ transport });
