@@ -222,9 +222,11 @@ export class EdgeAgentClient implements InferenceClient {
       const res = await this.channel().detectAnomalies(req, { deadlineMs: options.deadlineMs ?? this.deadlineMs, wantMask: options.wantMask });
       const result = res.detect_anomaly_result;
       const mask = options.wantMask ? await this.readMask(result?.anomaly_mask, image, lease, maskOffset) : undefined;
-      return toDetectResult(result, mask);
-    } finally {
       lease?.release();
+      return toDetectResult(result, mask);
+    } catch (err) {
+      lease?.release(true);
+      throw err;
     }
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LookoutError } from '../core/errors.js';
@@ -13,6 +13,12 @@ import { LookoutError } from '../core/errors.js';
 
 export const DEFAULT_SHM_DIR = '/dev/shm';
 const GROW_STEP = 1024 * 1024;
+/**
+ * Copies up to this size run synchronously: a tmpfs copy of a few megabytes takes a millisecond or two,
+ * less than a round trip through libuv's thread pool on a busy machine. Bigger ones (4096x4096 is 48 MiB)
+ * go through the pool so the event loop is not held for tens of milliseconds.
+ */
+export const SYNC_IO_MAX_BYTES = 8 * 1024 * 1024;
 const PAGE = 4096;
 
 /** Segments still on disk, unlinked best-effort if the process exits without stop(). */
@@ -59,39 +65,47 @@ export class ShmSegment {
   }
 
   async write(bytes: Uint8Array, offset: number): Promise<void> {
+    const sync = bytes.length <= SYNC_IO_MAX_BYTES;
     let done = 0;
     while (done < bytes.length) {
-      const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done, offset + done);
-      done += bytesWritten;
+      done += sync
+        ? writeSync(this.file.fd, bytes, done, bytes.length - done, offset + done)
+        : (await this.file.write(bytes, done, bytes.length - done, offset + done)).bytesWritten;
     }
   }
 
   async read(length: number, offset: number): Promise<Buffer> {
     if (offset + length > this.capacity) throw new LookoutError('INFERENCE_FAILED', `mask range ${offset}+${length} lies outside segment ${this.name}`);
     const out = Buffer.allocUnsafe(length);
+    const sync = length <= SYNC_IO_MAX_BYTES;
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.file.read(out, done, length - done, offset + done);
-      if (bytesRead === 0) throw new LookoutError('INFERENCE_FAILED', `segment ${this.name} is shorter than expected`);
-      done += bytesRead;
+      const n = sync ? readSync(this.file.fd, out, done, length - done, offset + done) : (await this.file.read(out, done, length - done, offset + done)).bytesRead;
+      if (n === 0) throw new LookoutError('INFERENCE_FAILED', `segment ${this.name} is shorter than expected`);
+      done += n;
     }
     return out;
   }
 
+  /** Unlinks at once (synchronously), then closes. */
   async destroy(): Promise<void> {
     live.delete(this.path);
-    await this.file.close().catch(() => undefined);
     try {
       unlinkSync(this.path);
     } catch {
       // already gone
     }
+    await this.file.close().catch(() => undefined);
   }
 }
 
 export interface ShmLease {
   readonly segment: ShmSegment;
-  release(): void;
+  /**
+   * Returns the segment to the pool, or with `discard` removes it: after a call that failed or timed out
+   * the agent may still read or write it, so it must not serve the next call.
+   */
+  release(discard?: boolean): void;
 }
 
 export interface ShmPoolOptions {
@@ -153,10 +167,10 @@ export class ShmPool {
     let released = false;
     return {
       segment: seg,
-      release: () => {
+      release: (discard = false) => {
         if (released) return;
         released = true;
-        if (this.closed) {
+        if (this.closed || discard) {
           this.all.delete(seg);
           void seg.destroy();
         }

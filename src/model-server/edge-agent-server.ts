@@ -1,4 +1,5 @@
-import { unlink } from 'node:fs/promises';
+import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -31,6 +32,7 @@ export class EdgeAgentServer {
   private readonly slots = new Map<string, ModelSlot>();
   private readonly executor: BoundedExecutor;
   private grpc: GrpcEdgeAgentServer | undefined;
+  private service: EdgeAgentService | undefined;
   private boundAddress: string | undefined;
   private socketPath: string | undefined;
 
@@ -50,23 +52,33 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log });
-    let address: string;
+    const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 }));
     if (this.deps.tcpAddress) {
-      address = this.deps.tcpAddress;
+      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log });
+      const port = await grpcServer.start();
+      this.grpc = grpcServer;
+      this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
     } else {
-      this.socketPath = config.socket;
       if (await removeStaleSocket(config.socket)) log.warn({ socket: config.socket }, 'removed a stale socket file');
-      address = `unix:${config.socket}`;
-    }
-    const grpcServer = new GrpcEdgeAgentServer({ address, handlers: service, log });
-    const port = await grpcServer.start();
-    this.grpc = grpcServer;
-    if (this.socketPath) {
-      await secureSocket(this.socketPath, config.socketMode, config.socketGroup);
-      this.boundAddress = `unix://${this.socketPath}`;
-    } else {
-      this.boundAddress = address.replace(/:0$/, `:${port}`);
+      // Bind inside a private (0700) directory, set mode and group, then rename into place: the socket
+      // never appears at its public path with the process umask's permissions.
+      const privateDir = await mkdtemp(join(dirname(config.socket), '.lookout-edge-'));
+      const staging = join(privateDir, 'agent.sock');
+      try {
+        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log });
+        await grpcServer.start();
+        this.grpc = grpcServer;
+        await secureSocket(staging, config.socketMode, config.socketGroup);
+        await rename(staging, config.socket);
+        this.socketPath = config.socket;
+      } catch (err) {
+        await this.grpc?.stop(0);
+        this.grpc = undefined;
+        throw err;
+      } finally {
+        await rm(privateDir, { recursive: true, force: true });
+      }
+      this.boundAddress = `unix://${config.socket}`;
     }
     log.info({ address: this.boundAddress, models: [...this.slots.keys()] }, 'edge agent server listening');
     for (const slot of this.slots.values()) if (slot.entry.startOnBoot !== false) slot.start();
@@ -78,8 +90,14 @@ export class EdgeAgentServer {
     this.grpc = undefined;
     if (!grpcServer) return;
     this.deps.log.info({ reason }, 'edge agent server stopping');
-    await grpcServer.stop(this.deps.shutdownGraceMs ?? 10_000);
-    await Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined)));
+    const graceMs = this.deps.shutdownGraceMs ?? 10_000;
+    await grpcServer.stop(graceMs);
+    // A load that hangs must not hang the shutdown: give the models the same grace, then go.
+    let timer: NodeJS.Timeout | undefined;
+    const unloaded = Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined))).then(() => true);
+    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
+    if (!(await Promise.race([unloaded, gaveUp]))) this.deps.log.warn({ graceMs }, 'models still loading or unloading at shutdown; leaving them');
+    clearTimeout(timer);
     if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
     this.deps.log.info({ reason }, 'edge agent server stopped');
   }
@@ -88,7 +106,8 @@ export class EdgeAgentServer {
     return [...this.slots.values()].map((s) => s.describe());
   }
 
-  stats(): ExecutorStats {
-    return this.executor.stats();
+  /** Queue figures, plus queued requests skipped because their caller had already given up. */
+  stats(): ExecutorStats & { skipped: number } {
+    return { ...this.executor.stats(), skipped: this.service?.skipped ?? 0 };
   }
 }

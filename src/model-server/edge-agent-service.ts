@@ -1,4 +1,3 @@
-import type { FileHandle } from 'node:fs/promises';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import { rgbByteLength } from '../core/image.js';
 import type { Logger } from '../core/log.js';
@@ -16,12 +15,14 @@ import type {
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
-import { openMaskSegment, readSegment, writeSegment } from './shm-access.js';
+import { type OpenSegment, openMaskSegment, ReadBuffers, readSegment, writeSegment } from './shm-access.js';
 
 /** Per-call context the transport adapter extracts from the call (metadata). */
 export interface CallContext {
   /** False when our own client said it does not want a mask (AWS clients never say so). */
   readonly wantMask: boolean;
+  /** True once the caller gave up (deadline passed, cancelled): queued work for it is skipped. */
+  readonly cancelled?: () => boolean;
 }
 
 /** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
@@ -38,6 +39,8 @@ export interface EdgeAgentServiceDeps {
   readonly executor: BoundedExecutor;
   readonly shmDir: string;
   readonly log: Logger;
+  /** Shared-memory read buffers kept for reuse (one per concurrent inference is enough). */
+  readonly readBuffers?: number;
 }
 
 function toWireDescription(info: ModelInfo): WireModelDescription {
@@ -45,7 +48,13 @@ function toWireDescription(info: ModelInfo): WireModelDescription {
 }
 
 export class EdgeAgentService implements EdgeAgentHandlers {
-  constructor(private readonly deps: EdgeAgentServiceDeps) {}
+  private readonly buffers: ReadBuffers;
+  /** Queued requests dropped because their caller had already given up. */
+  skipped = 0;
+
+  constructor(private readonly deps: EdgeAgentServiceDeps) {
+    this.buffers = new ReadBuffers(deps.readBuffers ?? 4);
+  }
 
   private slot(component: string): ModelSlot {
     const slot = this.deps.slots.get(component);
@@ -74,12 +83,18 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     const checked = checkDetectRequest(req, this.deps.shmDir);
     slot.assertRunning();
     return this.deps.executor.run(async () => {
+      if (ctx.cancelled?.()) {
+        this.skipped++;
+        throw new LookoutError('INFERENCE_TIMEOUT', 'the caller gave up while the request was queued');
+      }
       const lease = slot.acquire(); // the model may have been stopped while we waited
-      let maskFile: FileHandle | undefined;
+      let maskFile: OpenSegment | undefined;
+      let readBuffer: Buffer | undefined;
       try {
         const { width, height, source, maskHandle } = checked;
-        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap');
-        if (maskHandle) maskFile = await openMaskSegment(maskHandle, 'anomaly_mask_params');
+        if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size);
+        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap', readBuffer);
+        if (maskHandle) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
         const wantMask = maskHandle !== undefined || ctx.wantMask;
         let result;
         try {
@@ -103,7 +118,9 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         return { detect_anomaly_result: toWireResult(result, lease.model.manifest.threshold, mask) };
       } finally {
         lease.release();
-        await maskFile?.close();
+        // Runtimes do not keep image.pixels past infer(): the buffer serves the next call.
+        if (readBuffer) this.buffers.give(readBuffer);
+        maskFile?.close();
       }
     });
   }

@@ -10,7 +10,8 @@ export interface ModelEntry {
   readonly component: string;
   /** The model directory handed to `runtime.load`. */
   readonly dir: string;
-  readonly manifest: ModelManifest;
+  /** When absent, read from `dir`/manifest.json each time the model starts (a bad one makes it FAILED). */
+  readonly manifest?: ModelManifest;
   readonly runtime: ModelRuntime;
   /** Start it (asynchronously) when the server starts. Default true. */
   readonly startOnBoot?: boolean;

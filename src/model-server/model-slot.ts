@@ -1,7 +1,7 @@
 import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { type ModelInfo, ModelStatus } from '../core/model.js';
-import type { ModelEntry } from './model-entries.js';
+import { type ModelEntry, readManifest } from './model-entries.js';
 import type { LoadedModel } from './runtime.js';
 
 export interface ModelLease {
@@ -62,7 +62,7 @@ export class ModelSlot {
     const { entry, log } = this.deps;
     const startedAt = Date.now();
     try {
-      const model = await entry.runtime.load(entry.dir, entry.manifest);
+      const model = await entry.runtime.load(entry.dir, entry.manifest ?? (await readManifest(entry.dir)));
       if (this.status !== ModelStatus.STARTING) {
         // Shut down while loading: do not leave the model resident.
         await model.unload().catch(() => undefined);

@@ -1,6 +1,6 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, read, readSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LookoutError } from '../core/errors.js';
 import type { WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
 
@@ -36,51 +36,99 @@ export function checkHandle(handle: WireSharedMemoryHandle, shmDir: string, what
   return { name: handle.name, path: join(shmDir, match[1]), offset, size };
 }
 
-async function openSegment(h: CheckedHandle, flags: number, what: string): Promise<FileHandle> {
-  let file: FileHandle;
+/** An open segment: a plain fd (open/fstat/close are synchronous: microseconds, no thread-pool hop). */
+export interface OpenSegment {
+  readonly fd: number;
+  close(): void;
+}
+
+function openSegment(h: CheckedHandle, flags: number, what: string): OpenSegment {
+  let fd: number;
   try {
-    file = await open(h.path, flags | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted under the name must not block us; it is then refused as not a file.
+    fd = openSync(h.path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw invalid(`${what}: cannot open shared memory segment ${h.name} (${code ?? 'error'})`, err);
   }
   try {
-    const st = await file.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw invalid(`${what}: ${h.name} is not a shared memory segment`);
     if (h.offset + h.size > st.size) throw invalid(`${what}: offset ${h.offset} + size ${h.size} lies beyond segment ${h.name} (${st.size} bytes)`);
-    return file;
+    let closed = false;
+    return {
+      fd,
+      close: () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      },
+    };
   } catch (err) {
-    await file.close();
+    closeSync(fd);
     throw err;
   }
 }
 
-/** Reads the handle's byte range (the input bitmap). */
-export async function readSegment(h: CheckedHandle, what: string): Promise<Buffer> {
-  const file = await openSegment(h, constants.O_RDONLY, what);
+/** Copies up to this size run synchronously (see the client's shm-pool for the reasoning). */
+const SYNC_IO_MAX_BYTES = 8 * 1024 * 1024;
+const readAt = promisify(read);
+const writeAt = promisify(write);
+
+/**
+ * Reusable read buffers: a fresh multi-megabyte allocation per call costs page faults that are slower
+ * than the copy itself. At most `keep` buffers are kept; a buffer is handed out to one call at a time.
+ */
+export class ReadBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep = 4) {}
+
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.length >= size);
+    const buf = i >= 0 ? (this.free.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafeSlow(size);
+    return buf.subarray(0, size);
+  }
+
+  give(buf: Buffer): void {
+    const whole = Buffer.from(buf.buffer, buf.byteOffset, buf.buffer.byteLength - buf.byteOffset);
+    if (this.free.length < this.keep) this.free.push(whole);
+    else {
+      // keep the biggest ones
+      this.free.sort((a, b) => a.length - b.length);
+      if ((this.free[0] as Buffer).length < whole.length) this.free[0] = whole;
+    }
+  }
+}
+
+/** Reads the handle's byte range (the input bitmap) into `into` (exactly h.size bytes) or a new buffer. */
+export async function readSegment(h: CheckedHandle, what: string, into?: Buffer): Promise<Buffer> {
+  const seg = openSegment(h, constants.O_RDONLY, what);
   try {
-    const out = Buffer.allocUnsafe(h.size);
+    const out = into ?? Buffer.allocUnsafeSlow(h.size);
+    const sync = h.size <= SYNC_IO_MAX_BYTES;
     let done = 0;
     while (done < h.size) {
-      const { bytesRead } = await file.read(out, done, h.size - done, h.offset + done);
+      const bytesRead = sync ? readSync(seg.fd, out, done, h.size - done, h.offset + done) : (await readAt(seg.fd, out, done, h.size - done, h.offset + done)).bytesRead;
       if (bytesRead === 0) throw invalid(`${what}: segment ${h.name} shrank while reading`);
       done += bytesRead;
     }
     return out;
   } finally {
-    await file.close();
+    seg.close();
   }
 }
 
 /** Opens the mask segment for writing; fails early (before inference) when it is unusable. */
-export async function openMaskSegment(h: CheckedHandle, what: string): Promise<FileHandle> {
+export function openMaskSegment(h: CheckedHandle, what: string): OpenSegment {
   return openSegment(h, constants.O_WRONLY, what);
 }
 
-export async function writeSegment(file: FileHandle, h: CheckedHandle, bytes: Uint8Array): Promise<void> {
+export async function writeSegment(seg: OpenSegment, h: CheckedHandle, bytes: Uint8Array): Promise<void> {
+  const sync = bytes.length <= SYNC_IO_MAX_BYTES;
   let done = 0;
   while (done < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, h.offset + done);
+    const bytesWritten = sync
+      ? writeSync(seg.fd, bytes, done, bytes.length - done, h.offset + done)
+      : (await writeAt(seg.fd, bytes, done, bytes.length - done, h.offset + done)).bytesWritten;
     done += bytesWritten;
   }
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { StatusError, startForeignAgent, type ForeignAgent, type Handler } from '../peers/edge-agent-foreign.js';
@@ -128,6 +129,17 @@ describe('agents unlike ours', () => {
     await expect(c.detect('m', image(64, 64), { wantMask: false })).rejects.toMatchObject({ code: 'INFERENCE_INVALID_ARGUMENT' });
     expect(agent.requests).toHaveLength(2);
     expect(c.transport).toBe('shm');
+  });
+
+  it('never reuses a segment the agent may still be using after a timed-out call', async () => {
+    let slow = true;
+    const { agent, c } = await setup({ DetectAnomalies: () => (slow ? ((slow = false), new Promise((r) => setTimeout(() => r(normal), 300))) : normal) });
+    await expect(c.detect('m', image(64, 64), { wantMask: true, deadlineMs: 50 })).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
+    await c.detect('m', image(64, 64), { wantMask: true });
+    const names = agent.requests.map((r) => (r.bitmap as { shared_memory_handle: { name: string } }).shared_memory_handle.name);
+    expect(names).toHaveLength(2);
+    expect(names[0]).not.toBe(names[1]);
+    await expect(stat(`/dev/shm${names[0]}`)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses a mask said to be in a segment we never offered', async () => {

@@ -7,11 +7,12 @@ import { clientConfig, image, removeDir, silentLog, startServer, waitFor, type S
 
 const segClasses = { classes: [{ name: 'dent', hexColor: '#FF0080' }] };
 const slow: Script = { inferDelayMs: 150 };
+const segment: Script = { segment: true };
 let agent: TestServer;
 const clients: EdgeAgentClient[] = [];
 
 beforeAll(async () => {
-  agent = await startServer([{ component: 'classify' }, { component: 'segment', script: { segment: true }, manifest: segClasses }, { component: 'slow', script: slow }]);
+  agent = await startServer([{ component: 'classify' }, { component: 'segment', script: segment, manifest: segClasses }, { component: 'slow', script: slow }]);
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.stop('test')));
@@ -65,11 +66,29 @@ describe('shared memory', () => {
     expect([...(r.mask?.pixels.subarray(0, 3) ?? [])]).toEqual([0xff, 0x00, 0x80]);
   });
 
-  it('without wantMask asks for no mask at all', async () => {
+  it('handles images above the synchronous-copy limit (both directions through the thread pool)', async () => {
     const c = await client();
-    const r = await c.detect('segment', image(64, 64, 255), { wantMask: false });
-    expect(r.mask).toBeUndefined();
-    expect(r.anomalies).toHaveLength(1);
+    const big = image(2048, 1536, 255); // 9 MiB > 8 MiB
+    const r = await c.detect('segment', big, { wantMask: true });
+    expect(r.isAnomalous).toBe(true);
+    const px = r.mask?.pixels as Uint8Array;
+    expect(px.length).toBe(2048 * 1536 * 3);
+    const last = (1536 * 2048 - 1) * 3;
+    expect([...px.subarray(last - 1024 * 3, last - 1024 * 3 + 3)]).toEqual([0xff, 0x00, 0x80]);
+    expect([...px.subarray(last, last + 3)]).toEqual([0, 0, 0]);
+    expect(c.stats().shmCalls).toBe(1);
+  });
+
+  it('without wantMask asks for no mask at all, and the server does not paint one', async () => {
+    for (const transport of ['shm', 'inline'] as const) {
+      const c = await client({ transport });
+      const r = await c.detect('segment', image(64, 64, 255), { wantMask: false });
+      expect(r.mask).toBeUndefined();
+      expect(r.anomalies).toHaveLength(1);
+      expect(segment.lastWantMask).toBe(false);
+      await c.detect('segment', image(64, 64, 255), { wantMask: true });
+      expect(segment.lastWantMask).toBe(true);
+    }
   });
 
   it('overlapping calls never share a segment; past the pool bound they go inline', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { lstat, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, tempDir, waitFor, type RawClient, type Script, type TestServer } from '../peers/edge-agent-peer.js';
@@ -34,6 +34,21 @@ describe('bounded request queue', () => {
     expect((await Promise.all(running)).every((r) => r.detect_anomaly_result.is_anomalous === false)).toBe(true);
     expect(agent.server.stats()).toMatchObject({ rejected: 1, active: 0, waiting: 0 });
     expect(await statusOf(detect(c))).toBe(S.OK);
+  });
+
+  it('skips a queued request whose caller already gave up (deadline passed)', async () => {
+    let started = 0;
+    const script: Script = { inferDelayMs: 300, onInfer: () => started++ };
+    const { agent, c } = await serve([{ component: 'm', script }], { config: { concurrency: 1, queueSize: 2 } });
+    const first = detect(c);
+    await waitFor(() => started === 1);
+    const impatient = rawClient(agent.address, { keepCase: true });
+    cleanup.push(() => impatient.close());
+    const late = impatient.call('DetectAnomalies', { model_component: 'm', bitmap: { width: 64, height: 64, byte_data: image(64, 64).pixels } }, 100);
+    expect(await statusOf(late)).toBe(S.DEADLINE_EXCEEDED);
+    await first;
+    await waitFor(() => agent.server.stats().skipped === 1);
+    expect(started).toBe(1);
   });
 
   it('runs up to `concurrency` inferences at once, across models', async () => {
@@ -83,9 +98,19 @@ describe('graceful shutdown and the socket file', () => {
     await expect(lstat(agent.socket)).rejects.toThrow(/ENOENT/);
   });
 
+  it('does not hang on a model that is still loading at shutdown', async () => {
+    const agent = await startServer([{ component: 'm', script: { loadDelayMs: 5_000 } }], { shutdownGraceMs: 200 });
+    cleanup.push(() => removeDir(agent.dir));
+    const t0 = Date.now();
+    await agent.stop();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await expect(lstat(agent.socket)).rejects.toThrow(/ENOENT/);
+  });
+
   it('creates the socket with mode 0660 by default, never world-accessible, and applies a configured mode and group', async () => {
     const { agent } = await serve([]);
     expect((await stat(agent.socket)).mode & 0o777).toBe(0o660);
+    expect(await readdir(agent.dir)).toEqual(['agent.sock']); // the private staging directory is gone
     const gid = process.getgid?.() ?? 0;
     const { agent: other } = await serve([], { config: { socketMode: '0640', socketGroup: String(gid) } });
     const st = await stat(other.socket);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, waitFor, type RawClient, type TestServer } from '../peers/edge-agent-peer.js';
@@ -79,6 +80,14 @@ describe('shared-memory input', () => {
     expect(await statusOf(detectShm('classify', { name, size: LEN - 3, offset: 0 }))).toBe(S.INVALID_ARGUMENT);
     expect(await statusOf(detectShm('classify', { name, size: LEN, offset: 1 }))).toBe(S.INVALID_ARGUMENT);
     expect(await statusOf(detectShm('classify', { name, size: LEN, offset: 2 ** 40 }))).toBe(S.INVALID_ARGUMENT);
+  });
+
+  it('refuses a FIFO planted under the name without blocking', async () => {
+    const base = `le-test-fifo-${process.pid}`;
+    execFileSync('mkfifo', [`/dev/shm/${base}`]);
+    made.push(`/dev/shm/${base}`);
+    expect(await statusOf(detectShm('classify', { name: `/${base}`, size: LEN, offset: 0 }))).toBe(S.INVALID_ARGUMENT);
+    expect((await detectShm('classify', { name: (await segment(LEN)).name, size: LEN, offset: 0 })).detect_anomaly_result.is_anomalous).toBe(false);
   });
 
   it('does not follow a symlink planted in /dev/shm', async () => {

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { modelServerSchema } from '../../src/config/slices/model-server.js';
 import { loadModelEntries } from '../../src/model-server/model-entries.js';
 import { noopRuntime } from '../../src/model-server/runtimes/noop.js';
-import { manifest, removeDir, tempDir } from '../peers/edge-agent-peer.js';
+import { ModelStatus } from '../../src/core/model.js';
+import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
+import { manifest, removeDir, silentLog, tempDir, waitFor } from '../peers/edge-agent-peer.js';
 
 /** Reading model directories: modelsDir sub-folders with manifest.json, plus explicit models[] entries. */
 
@@ -36,7 +38,25 @@ describe('loadModelEntries', () => {
     expect(by.alpha?.runtime).toBe(noopRuntime);
     expect(by.gamma?.startOnBoot).toBe(false);
     expect(by.beta?.dir).toBe(elsewhere);
-    expect(by.beta?.manifest.classes).toHaveLength(1);
+    expect(by.beta?.manifest?.classes).toHaveLength(1);
+  });
+
+  it('an entry given only a dir reads its manifest when the model starts; a bad one makes the model FAILED', async () => {
+    const root = await tempDir();
+    dirs.push(root);
+    const good = await modelDir(root, 'good', manifest({ runtime: 'noop' }));
+    const bad = await modelDir(root, 'bad', '{}');
+    const config = modelServerSchema.parse({ socket: join(root, 'agent.sock') });
+    const server = new EdgeAgentServer({ config, log: silentLog, entries: [{ component: 'good', dir: good, runtime: noopRuntime }, { component: 'bad', dir: bad, runtime: noopRuntime }] });
+    await server.start();
+    try {
+      await waitFor(() => server.models().every((m) => m.status === ModelStatus.RUNNING || m.status === ModelStatus.FAILED));
+      const by = Object.fromEntries(server.models().map((m) => [m.component, m]));
+      expect(by.good?.status).toBe(ModelStatus.RUNNING);
+      expect(by.bad).toMatchObject({ status: ModelStatus.FAILED, statusMessage: expect.stringMatching(/formatVersion/) });
+    } finally {
+      await server.stop();
+    }
   });
 
   it('fails fast, naming the file and every problem, on an invalid manifest', async () => {

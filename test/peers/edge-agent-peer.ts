@@ -35,6 +35,8 @@ export interface Script {
   score?: number;
   /** Leave anomaly_score out, as an older agent does. */
   noScore?: boolean;
+  /** What the last infer() was asked (set by the runtime). */
+  lastWantMask?: boolean;
   /** Counted by load(). */
   loads?: number;
   /** Infer started (to synchronise races). */
@@ -54,6 +56,7 @@ export function scriptedRuntime(script: Script): ModelRuntime {
         manifest: m,
         async infer(image: RgbImage, options): Promise<DetectResult> {
           script.onInfer?.();
+          script.lastWantMask = options.wantMask;
           if (script.inferDelayMs) await new Promise((r) => setTimeout(r, script.inferDelayMs));
           if (script.inferError) throw script.inferError;
           const score = script.score ?? (image.pixels[0] ?? 0) / 255;
@@ -105,7 +108,7 @@ export async function tempDir(prefix = 'le-ea-'): Promise<string> {
 }
 
 /** Our server on a Unix socket in `dir` (a fresh temp dir unless given, e.g. to restart on the same path). */
-export async function startServer(models: TestModel[], opts: { dir?: string; config?: Partial<ModelServerConfig>; tcp?: boolean } = {}): Promise<TestServer> {
+export async function startServer(models: TestModel[], opts: { dir?: string; config?: Partial<ModelServerConfig>; tcp?: boolean; shutdownGraceMs?: number } = {}): Promise<TestServer> {
   const dir = opts.dir ?? (await tempDir());
   const socket = join(dir, 'agent.sock');
   const config = modelServerSchema.parse({ socket, ...opts.config });
@@ -117,7 +120,7 @@ export async function startServer(models: TestModel[], opts: { dir?: string; con
     startOnBoot: m.startOnBoot ?? true,
     modelArn: `arn:aws:lookoutvision:us-east-1:123456789012:model/${m.component}/1`,
   }));
-  const server = new EdgeAgentServer({ config, entries, log: silentLog, shutdownGraceMs: 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
+  const server = new EdgeAgentServer({ config, entries, log: silentLog, shutdownGraceMs: opts.shutdownGraceMs ?? 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
   await server.start();
   return {
     server,
@@ -158,7 +161,7 @@ type Callback = (err: grpc.ServiceError | null, res: Record<string, unknown>) =>
 type RawMethod = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => void;
 
 export interface RawClient {
-  call<T = Record<string, unknown>>(method: string, req: unknown): Promise<T>;
+  call<T = Record<string, unknown>>(method: string, req: unknown, deadlineMs?: number): Promise<T>;
   close(): void;
 }
 
@@ -175,10 +178,10 @@ export function rawClient(address: string, loaderOptions: protoLoader.Options = 
     'grpc.max_send_message_length': 64 * 1024 * 1024,
   });
   return {
-    call<T>(method: string, req: unknown): Promise<T> {
+    call<T>(method: string, req: unknown, deadlineMs = 10_000): Promise<T> {
       return new Promise((resolve, reject) => {
         const fn = (client as unknown as Record<string, RawMethod>)[method] as RawMethod;
-        fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => (err ? reject(err) : resolve(res as T)));
+        fn.call(client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res as T)));
       });
     },
     close: () => client.close(),

@@ -13,6 +13,7 @@ const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
   QUEUE_FULL: grpc.status.RESOURCE_EXHAUSTED,
   INFERENCE_OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
   RUNTIME_INFER_FAILED: grpc.status.INTERNAL,
+  INFERENCE_TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
   INTERNAL: grpc.status.INTERNAL,
 };
 
@@ -45,7 +46,7 @@ export class GrpcEdgeAgentServer {
     server.addService(edgeAgentServiceDefinition(), {
       DetectAnomalies: this.unary('DetectAnomalies', (req, call) => {
         const want = call.metadata.get(WANT_MASK_METADATA)[0];
-        return h.detectAnomalies(req as never, { wantMask: want !== '0' });
+        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled });
       }),
       StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
       StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),
