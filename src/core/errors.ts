@@ -61,6 +61,9 @@ export const ERROR_CATALOGUE = {
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },
   COMMAND_INVALID: { retryable: false, description: 'A remote command was malformed or named an unknown target.' },
   UNAUTHORIZED: { retryable: false, description: 'An HTTP request lacked the required bearer token.' },
+  NOT_FOUND: { retryable: false, description: 'No such HTTP route, camera or preview (HTTP 404).' },
+  METHOD_NOT_ALLOWED: { retryable: false, description: 'The HTTP method is not allowed on this route; state changes are POST only (HTTP 405).' },
+  OPERATION_TIMEOUT: { retryable: true, description: 'A remote command or HTTP trigger did not finish before its deadline.' },
 
   // fleet deployment
   AWS_REQUEST_FAILED: { retryable: true, description: 'An AWS API call failed (throttling and 5xx are retried).' },
