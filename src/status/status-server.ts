@@ -127,6 +127,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         requestTimeout: config.requestTimeoutMs,
         maxHeaderSize: MAX_HEADER_BYTES,
         keepAliveTimeout: 5_000,
+        // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
       });
       s.on('request', (req: IncomingMessage, res: ServerResponse) => {
         req.on('error', () => undefined);
@@ -136,8 +138,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
           res.destroy();
         });
       });
-      s.on('clientError', (_err, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+        const status =
+          err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
         else socket.destroy();
       });
       await new Promise<void>((resolve, reject) => {
