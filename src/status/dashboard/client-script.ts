@@ -11,7 +11,7 @@ export const DASHBOARD_JS = String.raw`
   var lastHealth = { reasons: [], warnings: [] };
   var connectedAt = 0;
   var lostSince = Date.now();
-  var GLYPH = { pass: '\u2714', reject: '\u2716', hold: '\u23F8' };
+  var GLYPH = { pass: '\u2714', reject: '\u2716', hold: '\u275A\u275A' };
   var WORD = { pass: 'PASS', reject: 'REJECT', hold: 'HOLD' };
 
   function $(id) { return document.getElementById(id); }
@@ -53,8 +53,10 @@ export const DASHBOARD_JS = String.raw`
     c.img.addEventListener('load', function () { c.img.className = ''; c.placeholder.textContent = ''; });
     c.img.addEventListener('error', function () { c.img.className = 'empty'; c.placeholder.textContent = 'no frame yet'; });
     c.maskTag = el('span', 'mask-tag', 'defect mask shown');
+    c.offline = el('div', 'offline', '');
     frame.appendChild(c.img);
     frame.appendChild(c.placeholder);
+    frame.appendChild(c.offline);
     frame.appendChild(c.maskTag);
     c.root.appendChild(frame);
 
@@ -118,7 +120,8 @@ export const DASHBOARD_JS = String.raw`
 
   function showVerdict(c, v, threshold, flash) {
     var o = v && WORD[v.outcome] ? v.outcome : null;
-    c.root.className = 'card' + (o ? ' ' + o : '');
+    c.root.classList.remove('pass', 'reject', 'hold');
+    if (o) c.root.classList.add(o);
     c.verdict.className = 'verdict' + (o ? ' ' + o : '');
     c.glyph.textContent = o ? GLYPH[o] : '\u2026';
     c.word.textContent = o ? WORD[o] : 'NO VERDICT';
@@ -156,7 +159,7 @@ export const DASHBOARD_JS = String.raw`
     var n = c.counted, total = n.pass + n.reject + n.hold;
     function pct(x) { return total ? (100 * x / total).toFixed(1) + '%' : '0%'; }
     c.cp.style.width = pct(n.pass); c.cr.style.width = pct(n.reject); c.ch.style.width = pct(n.hold);
-    c.legend.textContent = '\u2714 ' + n.pass + '   \u2716 ' + n.reject + '   \u23F8 ' + n.hold + (n.errors ? '   errors ' + n.errors : '');
+    c.legend.textContent = 'pass ' + n.pass + '  \u00B7  reject ' + n.reject + '  \u00B7  hold ' + n.hold + (n.errors ? '  \u00B7  errors ' + n.errors : '');
   }
 
   function showTotals() {
@@ -176,12 +179,11 @@ export const DASHBOARD_JS = String.raw`
     var warnings = lastHealth.warnings || [];
     var b = $('banner'), list = $('banner-list');
     list.replaceChildren();
-    var lines = reasons.length ? reasons : warnings;
-    lines.forEach(function (r) { list.appendChild(el('li', '', r)); });
+    reasons.forEach(function (r) { list.appendChild(el('li', '', r)); });
+    warnings.forEach(function (r) { list.appendChild(el('li', reasons.length ? 'minor' : '', r)); });
     b.className = 'banner' + (reasons.length ? ' show red' : warnings.length ? ' show amber' : '');
-    $('banner-icon').textContent = reasons.length ? '\u26D4' : '\u26A0';
     document.body.setAttribute('data-state', reasons.length ? 'problem' : warnings.length ? 'warning' : 'ok');
-    document.title = (reasons.length ? '\u26D4 ' : '') + 'lookout-edge' + (lastStatus ? ' \u00B7 ' + lastStatus.thingName : '');
+    document.title = (reasons.length ? '\u26A0 ' : '') + 'lookout-edge' + (lastStatus ? ' \u00B7 ' + lastStatus.thingName : '');
   }
 
   function applyStatus(s, health) {
@@ -203,6 +205,10 @@ export const DASHBOARD_JS = String.raw`
       c.dot.className = 'dot ' + cam.source.grade;
       c.dot.title = 'camera health: ' + cam.source.grade + ' (' + cam.source.state + ')';
       c.paused.className = 'badge' + (cam.paused ? ' show' : '');
+      c.root.classList.toggle('is-paused', cam.paused);
+      var down = cam.source.grade === 'bad' && !cam.paused;
+      c.offline.className = 'offline' + (down ? ' show' : '');
+      c.offline.textContent = down ? '\u26A0 camera ' + cam.source.state : '';
       c.meta.textContent = fmt(cam.source.fps, 1) + ' fps \u00B7 ' + cam.source.grade;
       c.threshold = cam.thresholdOverride;
       c.counted = { pass: cam.counts.pass, reject: cam.counts.reject, hold: cam.counts.hold, errors: cam.counts.errors };

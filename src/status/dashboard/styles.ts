@@ -25,6 +25,7 @@ header h1 .thing { color: var(--muted); font-weight: 400; margin-left: 8px; }
 .banner .icon { font-size: 30px; line-height: 1; }
 .banner ul { margin: 0; padding: 0; list-style: none; }
 .banner li + li { margin-top: 4px; }
+.banner li.minor { font-size: 16px; font-weight: 500; opacity: .9; }
 .totals { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 12px; padding: 16px 20px 0; }
 .total { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
 .total .label { color: var(--muted); font-size: 14px; text-transform: uppercase; letter-spacing: .06em; }
@@ -47,6 +48,10 @@ main { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr
 .frame img { width: 100%; height: 100%; object-fit: contain; display: block; }
 .frame img.empty { display: none; }
 .frame .placeholder { position: absolute; color: var(--muted); font-size: 18px; }
+.frame .offline { position: absolute; inset: 0; display: none; align-items: center; justify-content: center;
+  background: rgba(120, 10, 12, .78); color: #fff; font-size: 28px; font-weight: 800; text-align: center; padding: 12px; }
+.frame .offline.show { display: flex; }
+.card.is-paused .frame img { opacity: .35; filter: grayscale(1); }
 .frame .mask-tag { position: absolute; right: 10px; bottom: 10px; background: rgba(0,0,0,.65); padding: 3px 8px;
   border-radius: 6px; font-size: 13px; display: none; }
 .frame .mask-tag.show { display: block; }

@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './status-harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+/** Where the one screenshot for a human look goes. */
+const SCREENSHOT = process.env.DASHBOARD_SCREENSHOT ?? '/tmp/lookout-edge-dashboard.png';
+
+describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChromium ? '' : ' (skipped: /usr/bin/chromium is missing)'}`, () => {
+  let h: Harness;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness({ statusIntervalMs: 150 }, ['cam1', 'cam2', 'cam3']);
+    await h.inspector.emitVerdict('cam1', 'pass', { partId: 'SN-1001' });
+    await h.inspector.emitVerdict('cam2', 'reject', { partId: 'SN-1002' });
+    h.inspector.camera('cam3').source.grade = 'degraded';
+    h.inspector.camera('cam3').source.reconnectsLastHour = 4;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') pageErrors.push(msg.text());
+    });
+    await page.goto(`${h.url}/`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  const card = (id: string): string => `section.card[data-camera="${id}"]`;
+
+  it('shows every camera with its latest frame loaded and its verdict', async () => {
+    await page.waitForSelector(card('cam3'));
+    await page.waitForFunction((sel) => {
+      const img = document.querySelector<HTMLImageElement>(`${sel} img`);
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, card('cam2'));
+    const size = await page.$eval(`${card('cam2')} img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    expect(size).toEqual([320, 240]);
+    expect(await page.textContent(`${card('cam1')} .verdict`)).toContain('PASS');
+    expect(await page.textContent(`${card('cam2')} .verdict`)).toContain('REJECT');
+    expect(await page.textContent(`${card('cam2')}`)).toContain('SN-1002');
+    expect(await page.textContent('#t-inspected')).toBe('2');
+    expect(await page.textContent('#t-rejected')).toBe('1');
+    expect(await page.textContent('#t-rate')).toBe('50.0%');
+    // A degraded camera is worth an amber note, not the red state.
+    await page.waitForSelector('#banner.amber');
+    expect(await page.textContent('#banner')).toContain('camera cam3 is degraded');
+  });
+
+  it('updates a verdict live when the inspector emits a new one', async () => {
+    const verdict = await h.inspector.emitVerdict('cam1', 'reject', { partId: 'SN-1003' });
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict`)?.textContent?.includes('REJECT'), card('cam1'));
+    expect(await page.textContent(`${card('cam1')}`)).toContain('SN-1003');
+    await page.waitForFunction(
+      ([sel, id]) => {
+        const img = document.querySelector<HTMLImageElement>(`${sel} img`);
+        return img !== null && img.src.endsWith(`v=${encodeURIComponent(id as string)}`) && img.complete && img.naturalWidth > 0;
+      },
+      [card('cam1'), verdict.id],
+    );
+    await page.waitForFunction(() => document.querySelector('#t-rejected')?.textContent === '2');
+  });
+
+  it('puts text from the inspector into the page as text, never as markup', async () => {
+    await h.inspector.emitVerdict('cam3', 'hold', { partId: '<img src=x onerror="window.__pwned=1">', basis: 'fail-safe', reason: '<b>model timeout</b>' });
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict`)?.textContent?.includes('HOLD'), card('cam3'));
+    expect(await page.textContent(`${card('cam3')}`)).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.$$(`${card('cam3')} .details img, ${card('cam3')} .details b`)).toHaveLength(0);
+  });
+
+  it('turns red with the reason when the model is not RUNNING or a camera is down, and recovers', async () => {
+    h.inspector.setModelStatus('FAILED', 'out of memory');
+    h.inspector.camera('cam3').source.grade = 'bad';
+    h.inspector.camera('cam3').source.state = 'reconnecting';
+    await page.waitForSelector('#banner.red');
+    await page.waitForSelector(`${card('cam3')} .offline.show`);
+    const banner = await page.textContent('#banner');
+    expect(banner).toContain('model widget-model is FAILED (out of memory)');
+    expect(banner).toContain('camera cam3 is reconnecting');
+    expect(await page.getAttribute('body', 'data-state')).toBe('problem');
+    expect(await page.getAttribute('#model', 'class')).toContain('bad');
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    h.inspector.setModelStatus('RUNNING');
+    h.inspector.camera('cam3').source.grade = 'good';
+    await page.waitForFunction(() => !document.querySelector('#banner')?.classList.contains('red'));
+    expect(pageErrors).toEqual([]);
+  });
+});
