@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import type { StatusConfig } from '../config/schema.js';
 import { identifier } from '../config/slices/common.js';
+import { withDeadline } from '../commands/deadline.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import { sessionCookie, tokensEqual } from './auth.js';
 import { renderDashboard } from './dashboard/page.js';
@@ -45,15 +46,6 @@ function requireCamera(status: InspectorStatus, id: string | undefined): string 
     throw httpError('NOT_FOUND', `no camera ${JSON.stringify(id ?? '')}`);
   }
   return id;
-}
-
-/** Rejects after `ms` with OPERATION_TIMEOUT; the operation itself runs on (its verdict is still published). */
-export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LookoutError('OPERATION_TIMEOUT', `${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The route table. Every state change is a POST with a JSON body; GETs only read. */

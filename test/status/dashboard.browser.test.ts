@@ -25,6 +25,7 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(8_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
@@ -38,14 +39,18 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
   });
 
   const card = (id: string): string => `section.card[data-camera="${id}"]`;
+  // Page-side predicates as expressions (the project compiles without DOM types).
+  const imageLoaded = (sel: string, verdictId?: string): string =>
+    `(() => { const i = document.querySelector('${sel} img'); return !!i && i.complete && i.naturalWidth > 0` +
+    (verdictId ? ` && i.src.endsWith('v=' + encodeURIComponent(${JSON.stringify(verdictId)}))` : '') +
+    `; })()`;
+  const verdictShows = (sel: string, word: string): string =>
+    `(document.querySelector('${sel} .verdict')?.textContent ?? '').includes(${JSON.stringify(word)})`;
 
   it('shows every camera with its latest frame loaded and its verdict', async () => {
     await page.waitForSelector(card('cam3'));
-    await page.waitForFunction((sel) => {
-      const img = document.querySelector<HTMLImageElement>(`${sel} img`);
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, card('cam2'));
-    const size = await page.$eval(`${card('cam2')} img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    await page.waitForFunction(imageLoaded(card('cam2')));
+    const size = await page.evaluate(`(() => { const i = document.querySelector('${card('cam2')} img'); return [i.naturalWidth, i.naturalHeight]; })()`);
     expect(size).toEqual([320, 240]);
     expect(await page.textContent(`${card('cam1')} .verdict`)).toContain('PASS');
     expect(await page.textContent(`${card('cam2')} .verdict`)).toContain('REJECT');
@@ -60,23 +65,17 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
 
   it('updates a verdict live when the inspector emits a new one', async () => {
     const verdict = await h.inspector.emitVerdict('cam1', 'reject', { partId: 'SN-1003' });
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict`)?.textContent?.includes('REJECT'), card('cam1'));
+    await page.waitForFunction(verdictShows(card('cam1'), 'REJECT'));
     expect(await page.textContent(`${card('cam1')}`)).toContain('SN-1003');
-    await page.waitForFunction(
-      ([sel, id]) => {
-        const img = document.querySelector<HTMLImageElement>(`${sel} img`);
-        return img !== null && img.src.endsWith(`v=${encodeURIComponent(id as string)}`) && img.complete && img.naturalWidth > 0;
-      },
-      [card('cam1'), verdict.id],
-    );
-    await page.waitForFunction(() => document.querySelector('#t-rejected')?.textContent === '2');
+    await page.waitForFunction(imageLoaded(card('cam1'), verdict.id));
+    await page.waitForFunction(`document.querySelector('#t-rejected').textContent === '2'`);
   });
 
   it('puts text from the inspector into the page as text, never as markup', async () => {
     await h.inspector.emitVerdict('cam3', 'hold', { partId: '<img src=x onerror="window.__pwned=1">', basis: 'fail-safe', reason: '<b>model timeout</b>' });
-    await page.waitForFunction((sel) => document.querySelector(`${sel} .verdict`)?.textContent?.includes('HOLD'), card('cam3'));
+    await page.waitForFunction(verdictShows(card('cam3'), 'HOLD'));
     expect(await page.textContent(`${card('cam3')}`)).toContain('<img src=x onerror="window.__pwned=1">');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate('window.__pwned')).toBeUndefined();
     expect(await page.$$(`${card('cam3')} .details img, ${card('cam3')} .details b`)).toHaveLength(0);
   });
 
@@ -95,7 +94,7 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
 
     h.inspector.setModelStatus('RUNNING');
     h.inspector.camera('cam3').source.grade = 'good';
-    await page.waitForFunction(() => !document.querySelector('#banner')?.classList.contains('red'));
+    await page.waitForFunction(`!document.querySelector('#banner').classList.contains('red')`);
     expect(pageErrors).toEqual([]);
   });
 });
