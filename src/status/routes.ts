@@ -106,7 +106,11 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/events$/,
-      handle({ res }) {
+      handle({ req, res }) {
+        if (req.method === 'HEAD') {
+          send(res, 200, 'text/event-stream; charset=utf-8', '');
+          return;
+        }
         const status = control.status();
         if (!stream.accept(res, { event: 'status', data: { status, health: assessHealth(status) } })) {
           throw httpError('QUEUE_FULL', `already ${config.maxEventClients} live clients; try again later`, 503);

@@ -39,18 +39,24 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
   });
 
   const card = (id: string): string => `section.card[data-camera="${id}"]`;
-  // Page-side predicates as expressions (the project compiles without DOM types).
-  const imageLoaded = (sel: string, verdictId?: string): string =>
-    `(() => { const i = document.querySelector('${sel} img'); return !!i && i.complete && i.naturalWidth > 0` +
-    (verdictId ? ` && i.src.endsWith('v=' + encodeURIComponent(${JSON.stringify(verdictId)}))` : '') +
-    `; })()`;
-  const verdictShows = (sel: string, word: string): string =>
-    `(document.querySelector('${sel} .verdict')?.textContent ?? '').includes(${JSON.stringify(word)})`;
+  // Page-side predicates are functions (Playwright evaluates string predicates with eval, which the
+  // page's CSP rightly forbids). The project compiles without DOM types, hence the small local shape.
+  type El = { textContent: string | null; complete?: boolean; naturalWidth?: number; src?: string; classList: { contains(c: string): boolean } };
+  type Doc = { querySelector(selector: string): El | null };
+  const imageLoaded = ([sel, verdictId]: [string, string?]): boolean => {
+    const img = (globalThis as unknown as { document: Doc }).document.querySelector(`${sel} img`);
+    return !!img && !!img.complete && (img.naturalWidth ?? 0) > 0 && (!verdictId || (img.src ?? '').endsWith(`v=${encodeURIComponent(verdictId)}`));
+  };
+  const textIncludes = ([sel, word]: [string, string]): boolean =>
+    ((globalThis as unknown as { document: Doc }).document.querySelector(sel)?.textContent ?? '').includes(word);
+  const textIs = ([sel, text]: [string, string]): boolean => (globalThis as unknown as { document: Doc }).document.querySelector(sel)?.textContent === text;
+  const lacksClass = ([sel, cls]: [string, string]): boolean =>
+    !((globalThis as unknown as { document: Doc }).document.querySelector(sel)?.classList.contains(cls) ?? true);
 
   it('shows every camera with its latest frame loaded and its verdict', async () => {
     await page.waitForSelector(card('cam3'));
-    await page.waitForFunction(imageLoaded(card('cam2')));
-    const size = await page.evaluate(`(() => { const i = document.querySelector('${card('cam2')} img'); return [i.naturalWidth, i.naturalHeight]; })()`);
+    await page.waitForFunction(imageLoaded, [card('cam2')] as [string]);
+    const size = await page.$eval(`${card('cam2')} img`, (img) => [(img as unknown as { naturalWidth: number }).naturalWidth, (img as unknown as { naturalHeight: number }).naturalHeight]);
     expect(size).toEqual([320, 240]);
     expect(await page.textContent(`${card('cam1')} .verdict`)).toContain('PASS');
     expect(await page.textContent(`${card('cam2')} .verdict`)).toContain('REJECT');
@@ -65,17 +71,17 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
 
   it('updates a verdict live when the inspector emits a new one', async () => {
     const verdict = await h.inspector.emitVerdict('cam1', 'reject', { partId: 'SN-1003' });
-    await page.waitForFunction(verdictShows(card('cam1'), 'REJECT'));
+    await page.waitForFunction(textIncludes, [`${card('cam1')} .verdict`, 'REJECT'] as [string, string]);
     expect(await page.textContent(`${card('cam1')}`)).toContain('SN-1003');
-    await page.waitForFunction(imageLoaded(card('cam1'), verdict.id));
-    await page.waitForFunction(`document.querySelector('#t-rejected').textContent === '2'`);
+    await page.waitForFunction(imageLoaded, [card('cam1'), verdict.id] as [string, string]);
+    await page.waitForFunction(textIs, ['#t-rejected', '2'] as [string, string]);
   });
 
   it('puts text from the inspector into the page as text, never as markup', async () => {
     await h.inspector.emitVerdict('cam3', 'hold', { partId: '<img src=x onerror="window.__pwned=1">', basis: 'fail-safe', reason: '<b>model timeout</b>' });
-    await page.waitForFunction(verdictShows(card('cam3'), 'HOLD'));
+    await page.waitForFunction(textIncludes, [`${card('cam3')} .verdict`, 'HOLD'] as [string, string]);
     expect(await page.textContent(`${card('cam3')}`)).toContain('<img src=x onerror="window.__pwned=1">');
-    expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.$$(`${card('cam3')} .details img, ${card('cam3')} .details b`)).toHaveLength(0);
   });
 
@@ -94,7 +100,7 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
 
     h.inspector.setModelStatus('RUNNING');
     h.inspector.camera('cam3').source.grade = 'good';
-    await page.waitForFunction(`!document.querySelector('#banner').classList.contains('red')`);
+    await page.waitForFunction(lacksClass, ['#banner', 'red'] as [string, string]);
     expect(pageErrors).toEqual([]);
   });
 });

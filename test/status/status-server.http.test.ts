@@ -181,6 +181,14 @@ describe('status server over real HTTP', () => {
     expect(h.logs().some((l) => l.msg === 'request failed' && l.cause === 'snapshot exploded')).toBe(true);
   });
 
+  it('refuses oversized headers with 431 and does not hold a live slot for HEAD', async () => {
+    const huge = await fetch(`${h.url}/healthz`, { headers: { 'x-filler': 'y'.repeat(20_000) } });
+    expect(huge.status).toBe(431);
+    const head = await fetch(`${h.url}/api/events`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  });
+
   it('closes a connection whose headers do not arrive in time', async () => {
     const { port } = h.server.address();
     const socket = connect(port, '127.0.0.1');
