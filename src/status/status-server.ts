@@ -119,6 +119,12 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     }
   };
 
+  const address = (): { host: string; port: number; url: string } => {
+    if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
+    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+    return { host: bound.address, port: bound.port, url: `http://${host}:${bound.port}` };
+  };
+
   return {
     async start() {
       if (server) return;
@@ -161,7 +167,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       events.on('preview', onPreview);
       ticker = setInterval(tick, config.statusIntervalMs);
       ticker.unref();
-      log.info({ url: this.address().url, auth: config.token !== undefined }, 'status server listening');
+      log.info({ url: address().url, auth: config.token !== undefined }, 'status server listening');
     },
 
     async stop(reason = 'stop') {
@@ -180,10 +186,6 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       log.info({ reason }, 'status server stopped');
     },
 
-    address() {
-      if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
-      const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-      return { host: bound.address, port: bound.port, url: `http://${host}:${bound.port}` };
-    },
+    address,
   };
 }
