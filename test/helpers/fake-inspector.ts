@@ -99,10 +99,11 @@ export class FakeInspector implements InspectorControl {
       ...(outcome === 'reject' ? { mask: { png: `${cameraId}/${this.seq}.png`, bytes: 1234 } } : {}),
       ...extra,
     };
+    // Render first, then update everything at once, so a snapshot never names a verdict without its preview.
+    const jpeg = await previewJpeg(outcome);
     cam.counts[outcome] += 1;
     cam.source.framesTotal += 1;
     cam.lastVerdict = verdict;
-    const jpeg = await previewJpeg(outcome);
     this.previews.set(cameraId, { jpeg, verdictId: verdict.id });
     this.events.emit('verdict', verdict);
     this.events.emit('preview', cameraId, jpeg, verdict.id);

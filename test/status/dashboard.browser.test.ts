@@ -28,7 +28,7 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
     page.setDefaultTimeout(8_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
-      if (msg.type() === 'error') pageErrors.push(msg.text());
+      if (msg.type() === 'error') pageErrors.push(`${msg.text()} (${msg.location().url})`);
     });
     await page.goto(`${h.url}/`);
   });
@@ -101,6 +101,6 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
     h.inspector.setModelStatus('RUNNING');
     h.inspector.camera('cam3').source.grade = 'good';
     await page.waitForFunction(lacksClass, ['#banner', 'red'] as [string, string]);
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors.join('\n')).toBe('');
   });
 });

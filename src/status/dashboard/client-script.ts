@@ -51,7 +51,12 @@ export const DASHBOARD_JS = String.raw`
     c.img.alt = 'latest frame of ' + id;
     c.placeholder = el('span', 'placeholder', 'waiting for the first frame\u2026');
     c.img.addEventListener('load', function () { c.img.className = ''; c.placeholder.textContent = ''; });
-    c.img.addEventListener('error', function () { c.img.className = 'empty'; c.placeholder.textContent = 'no frame yet'; });
+    c.img.addEventListener('error', function () {
+      // The snapshot can name a verdict whose preview is not stored yet: let its preview event load it.
+      c.imageFor = null;
+      c.img.className = 'empty';
+      c.placeholder.textContent = 'no frame yet';
+    });
     c.maskTag = el('span', 'mask-tag', 'defect mask shown');
     c.offline = el('div', 'offline', '');
     frame.appendChild(c.img);
