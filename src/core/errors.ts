@@ -63,6 +63,9 @@ export const ERROR_CATALOGUE = {
   UNAUTHORIZED: { retryable: false, description: 'An HTTP request lacked the required bearer token.' },
   EVIDENCE_NOT_FOUND: { retryable: false, description: 'No kept evidence frame with that id (never kept, or evicted under the quota).' },
   EVIDENCE_UNAVAILABLE: { retryable: true, description: 'The evidence store cannot be read or written (not started, disk full, database locked).' },
+  NOT_FOUND: { retryable: false, description: 'No such HTTP route, camera or preview (HTTP 404).' },
+  METHOD_NOT_ALLOWED: { retryable: false, description: 'The HTTP method is not allowed on this route; state changes are POST only (HTTP 405).' },
+  OPERATION_TIMEOUT: { retryable: true, description: 'A remote command or HTTP trigger did not finish before its deadline.' },
 
   // fleet deployment
   AWS_REQUEST_FAILED: { retryable: true, description: 'An AWS API call failed (throttling and 5xx are retried).' },

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { DASHBOARD_JS } from './client-script.js';
+import { DASHBOARD_CSS } from './styles.js';
+
+export interface RenderedPage {
+  readonly html: string;
+  readonly headers: Record<string, string>;
+}
+
+/** Inline script and style only, allowed by a per-response nonce; nothing from the network but us. */
+export function securityHeaders(nonce: string): Record<string, string> {
+  return {
+    'content-security-policy': [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src 'nonce-${nonce}'`,
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'x-frame-options': 'DENY',
+    'cache-control': 'no-store',
+  };
+}
+
+/**
+ * The operator dashboard: one self-contained page (no CDN: the floor has no internet). The skeleton
+ * is static; the script fills it from the live event stream.
+ */
+export function renderDashboard(): RenderedPage {
+  const nonce = randomBytes(16).toString('base64');
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>lookout-edge</title>
+<link rel="icon" href="data:,">
+<style nonce="${nonce}">${DASHBOARD_CSS}</style>
+</head>
+<body data-state="loading">
+<header>
+  <h1>lookout-edge<span class="thing" id="thing"></span></h1>
+  <span class="spacer"></span>
+  <span class="pill" id="model"><span class="dot" id="model-dot"></span><span id="model-text">Model …</span></span>
+  <span class="pill" id="outbox"><span class="dot" id="outbox-dot"></span><span id="outbox-text">Outbox …</span></span>
+  <span class="pill" title="live connection"><span class="dot" id="live"></span>Live</span>
+</header>
+<div class="banner" id="banner" role="alert"><span class="icon" id="banner-icon">⚠</span><ul id="banner-list"></ul></div>
+<section class="totals">
+  <div class="total"><div class="label">Inspected</div><div class="value" id="t-inspected">—</div></div>
+  <div class="total reject"><div class="label">Rejected</div><div class="value" id="t-rejected">—</div></div>
+  <div class="total"><div class="label">Reject rate</div><div class="value" id="t-rate">—</div><div class="ratebar"><div id="t-ratebar"></div></div></div>
+</section>
+<main id="cameras"><div class="empty-state" id="empty">Connecting to the inspector…</div></main>
+<noscript><p class="empty-state">This page needs JavaScript for live updates; <a href="/api/status">/api/status</a> has the same data.</p></noscript>
+<footer>Live view · frames and verdicts update as they happen · <a href="/metrics">metrics</a></footer>
+<script nonce="${nonce}">${DASHBOARD_JS}</script>
+</body>
+</html>
+`;
+  return { html, headers: securityHeaders(nonce) };
+}

@@ -1,0 +1,46 @@
+import type { InspectorStatus } from '../core/inspector-status.js';
+
+export interface HealthAssessment {
+  /** What /readyz answers: model RUNNING, sources up, outbox writable. */
+  readonly ready: boolean;
+  /** Why not ready, one line per problem, in words an operator understands. Drives the red banner. */
+  readonly reasons: readonly string[];
+  /** Worth a look but not fatal (degraded or paused cameras, a backlog). Drives the amber banner. */
+  readonly warnings: readonly string[];
+}
+
+const OUTBOX_BACKLOG_WARN_MS = 5 * 60_000;
+
+/** Reads a snapshot into readiness reasons and warnings. Pure. */
+export function assessHealth(status: InspectorStatus): HealthAssessment {
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+
+  if (!status.ready.model || status.model.status !== 'RUNNING') {
+    const msg = status.model.statusMessage ? ` (${status.model.statusMessage})` : '';
+    reasons.push(`model ${status.model.component || '(none)'} is ${status.model.status}${msg}`);
+  }
+
+  const badCameras = status.cameras.filter((c) => !c.paused && c.source.grade === 'bad');
+  for (const cam of badCameras) {
+    const err = cam.source.lastError ? `: ${cam.source.lastError.message}` : '';
+    reasons.push(`camera ${cam.id} is ${cam.source.state}${err}`);
+  }
+  if (!status.ready.sources && badCameras.length === 0) reasons.push('camera sources are not up');
+
+  if (!status.ready.outbox || !status.outbox.writable) {
+    const err = status.lastErrors.outbox ? `: ${status.lastErrors.outbox.message}` : '';
+    reasons.push(`outbox is not writable${err}`);
+  }
+
+  for (const cam of status.cameras) {
+    if (cam.paused) warnings.push(`camera ${cam.id} is paused`);
+    else if (cam.source.grade === 'degraded') warnings.push(`camera ${cam.id} is degraded (${cam.source.reconnectsLastHour} reconnects in the last hour)`);
+  }
+  if (status.outbox.oldestAgeMs !== null && status.outbox.oldestAgeMs > OUTBOX_BACKLOG_WARN_MS) {
+    warnings.push(`${status.outbox.depth} messages waiting to be delivered, oldest ${Math.round(status.outbox.oldestAgeMs / 60_000)} min`);
+  }
+
+  const ready = status.ready.model && status.ready.sources && status.ready.outbox && reasons.length === 0;
+  return { ready, reasons, warnings };
+}

@@ -1,0 +1,191 @@
+import type { EventEmitter } from 'node:events';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StatusConfig } from '../config/schema.js';
+import { LookoutError, toLookoutError } from '../core/errors.js';
+import type { InspectorControl, InspectorEvents } from '../core/inspector-status.js';
+import type { Logger } from '../core/log.js';
+import type { Verdict } from '../core/verdict.js';
+import { createPromMetrics } from './adapters/prom-metrics.js';
+import { isAuthorized, isLoopbackHost } from './auth.js';
+import { renderLogin } from './dashboard/login.js';
+import { EventStream } from './event-stream.js';
+import { assessHealth } from './health.js';
+import { httpError, httpStatusOf, send, sendError } from './http-io.js';
+import type { StatusMetrics } from './metrics.js';
+import { matchRoute } from './router.js';
+import { buildRoutes } from './routes.js';
+
+export interface StatusServerDeps {
+  readonly config: StatusConfig;
+  readonly control: InspectorControl;
+  readonly events: EventEmitter<InspectorEvents>;
+  /** The server adds `{stage: 'status'}` and an `{stage: 'audit'}` child for state changes. */
+  readonly log: Logger;
+  /** Defaults to prom-client with a private registry (and Node's default process metrics). */
+  readonly metrics?: StatusMetrics;
+}
+
+export interface StatusServer {
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  /** Where it listens (after start): the real port when configured with 0. */
+  address(): { host: string; port: number; url: string };
+}
+
+const STOP_GRACE_MS = 1_000;
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The operator surface over HTTP. Loopback by default; on any other address a bearer token is
+ * required and enforced on every route but /healthz. Handlers never crash the process: a failure
+ * answers 500 JSON with a code.
+ */
+export function createStatusServer(deps: StatusServerDeps): StatusServer {
+  const { config, control, events } = deps;
+  if (!isLoopbackHost(config.host) && config.token === undefined) {
+    throw new LookoutError(
+      'CONFIG_INVALID',
+      `status.token: required when status.host (${config.host}) is not a loopback address`,
+      { details: { problems: [`status.token: required when status.host (${config.host}) is not a loopback address`] } },
+    );
+  }
+  const log = deps.log.child({ stage: 'status' });
+  const audit = deps.log.child({ stage: 'audit' });
+  const metrics = deps.metrics ?? createPromMetrics();
+  const stream = new EventStream({ maxClients: config.maxEventClients, maxBacklogBytes: config.maxEventBacklogBytes, log });
+  const routes = buildRoutes({ config, control, metrics, stream, audit });
+
+  let server: Server | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  let bound: AddressInfo | undefined;
+
+  const onVerdict = (verdict: Verdict): void => {
+    try {
+      metrics.observeVerdict(verdict);
+      stream.broadcast('verdict', verdict, verdict.id);
+    } catch (err) {
+      log.error({ err: toLookoutError(err).toJSON() }, 'verdict listener failed');
+    }
+  };
+  const onPreview = (cameraId: string, _jpeg: Buffer, verdictId: string): void => {
+    try {
+      stream.broadcast('preview', { camera: cameraId, verdictId });
+    } catch (err) {
+      log.error({ err: toLookoutError(err).toJSON() }, 'preview listener failed');
+    }
+  };
+  const tick = (): void => {
+    if (stream.size === 0) return;
+    try {
+      const status = control.status();
+      stream.broadcast('status', { status, health: assessHealth(status) });
+    } catch (err) {
+      log.error({ err: toLookoutError(err).toJSON() }, 'status snapshot failed');
+      stream.heartbeat();
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://status.invalid');
+    res.on('finish', () => {
+      log.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http');
+    });
+    try {
+      const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+      if (match.kind === 'none') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+      if (match.kind === 'wrong-method') {
+        const allow = match.allow.includes('GET') ? [...match.allow, 'HEAD'] : match.allow;
+        throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname} (allowed: ${allow.join(', ')})`, 405, { allow });
+      }
+      if (!match.route.open && !isAuthorized(req, config.token)) {
+        if (url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+          const page = renderLogin();
+          send(res, 401, 'text/html; charset=utf-8', page.html, page.headers);
+          return;
+        }
+        throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
+      }
+      await match.route.handle({ req, res, url, params: match.params });
+    } catch (err) {
+      const e = toLookoutError(err);
+      const allow = e.details?.allow;
+      const sent = sendError(res, e, Array.isArray(allow) ? { allow: allow.join(', ') } : {});
+      const line = { method: req.method, path: url.pathname, err: sent.toJSON() };
+      if (httpStatusOf(sent) >= 500) log.error({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, 'request failed');
+      else log.info(line, 'request refused');
+      if (res.getHeader('connection') === 'close') res.on('finish', () => req.destroy());
+    }
+  };
+
+  const address = (): { host: string; port: number; url: string } => {
+    if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
+    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+    return { host: bound.address, port: bound.port, url: `http://${host}:${bound.port}` };
+  };
+
+  return {
+    async start() {
+      if (server) return;
+      const s = createServer({
+        headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+        requestTimeout: config.requestTimeoutMs,
+        maxHeaderSize: MAX_HEADER_BYTES,
+        keepAliveTimeout: 5_000,
+        // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
+      });
+      s.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        req.on('error', () => undefined);
+        res.on('error', () => undefined);
+        handle(req, res).catch((err: unknown) => {
+          log.error({ err: toLookoutError(err).toJSON() }, 'request handler escaped');
+          res.destroy();
+        });
+      });
+      s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+        const status =
+          err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        else socket.destroy();
+      });
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException): void => {
+          reject(new LookoutError('CONFIG_INVALID', `status server cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
+        };
+        s.once('error', onError);
+        s.listen(config.port, config.host, () => {
+          s.off('error', onError);
+          resolve();
+        });
+      });
+      s.on('error', (err) => log.error({ err: toLookoutError(err).toJSON() }, 'status server error'));
+      server = s;
+      bound = s.address() as AddressInfo;
+      events.on('verdict', onVerdict);
+      events.on('preview', onPreview);
+      ticker = setInterval(tick, config.statusIntervalMs);
+      ticker.unref();
+      log.info({ url: address().url, auth: config.token !== undefined }, 'status server listening');
+    },
+
+    async stop(reason = 'stop') {
+      const s = server;
+      if (!s) return;
+      server = undefined;
+      events.off('verdict', onVerdict);
+      events.off('preview', onPreview);
+      clearInterval(ticker);
+      stream.closeAll();
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      s.closeIdleConnections();
+      const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
+      log.info({ reason }, 'status server stopped');
+    },
+
+    address,
+  };
+}

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { statusSchema } from '../../src/config/slices/status.js';
+import { isLookoutError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/log.js';
+import { isLoopbackHost, tokensEqual } from '../../src/status/auth.js';
+import { createStatusServer } from '../../src/status/status-server.js';
+import { FakeInspector } from '../helpers/fake-inspector.js';
+import { type Harness, postJson, startHarness } from './status-harness.js';
+
+const TOKEN = 's3cret-floor-token-0123456789';
+
+describe('status server authentication', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('refuses to be built on a non-loopback address without a token', () => {
+    const inspector = new FakeInspector();
+    for (const host of ['0.0.0.0', '192.168.10.5', '::']) {
+      const config = statusSchema.parse({ host, port: 0 });
+      let caught: unknown;
+      try {
+        createStatusServer({ config, control: inspector, events: inspector.events, log: createLogger('silent') });
+      } catch (err) {
+        caught = err;
+      }
+      expect(isLookoutError(caught, 'CONFIG_INVALID')).toBe(true);
+      expect((caught as Error).message).toContain('status.token: required');
+    }
+  });
+
+  it('knows loopback addresses and compares tokens exactly', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'].every(isLoopbackHost)).toBe(true);
+    expect(['0.0.0.0', '::', '10.0.0.1', '128.0.0.1', 'example.com'].some(isLoopbackHost)).toBe(false);
+    expect(tokensEqual(TOKEN, TOKEN)).toBe(true);
+    expect(tokensEqual(TOKEN.slice(0, -1), TOKEN)).toBe(false);
+    expect(tokensEqual(`${TOKEN}x`, TOKEN)).toBe(false);
+  });
+
+  it('on 0.0.0.0 with a token: /healthz open, every other route 401 without the right bearer token', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+    for (const path of ['/readyz', '/api/status', '/metrics', '/api/events', '/api/cameras/cam1/latest.jpg']) {
+      const none = await fetch(`${h.url}${path}`);
+      expect(none.status, path).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await none.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
+      const wrong = await fetch(`${h.url}${path}`, { headers: { authorization: 'Bearer not-the-token' } });
+      expect(wrong.status, path).toBe(401);
+    }
+    const ok = await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+
+    const trigger = await postJson(`${h.url}/api/cameras/cam1/trigger`, {}, { authorization: 'Basic Zm9vOmJhcg==' });
+    expect(trigger.status).toBe(401);
+    expect(h.inspector.calls).toEqual([]);
+    const authorized = await postJson(`${h.url}/api/cameras/cam1/trigger`, {}, { authorization: `Bearer ${TOKEN}` });
+    expect(authorized.status).toBe(200);
+  });
+
+  it('gives a browser a login page, and a SameSite HttpOnly cookie for the right token only', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    const page = await fetch(`${h.url}/`);
+    expect(page.status).toBe(401);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('Access token');
+
+    const refused = await postJson(`${h.url}/api/session`, { token: 'guess' });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+
+    const login = await postJson(`${h.url}/api/session`, { token: TOKEN });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const pair = cookie.split(';')[0] ?? '';
+    const status = await fetch(`${h.url}/api/status`, { headers: { cookie: pair } });
+    expect(status.status).toBe(200);
+    const dashboard = await fetch(`${h.url}/`, { headers: { cookie: pair } });
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
+    const forged = await fetch(`${h.url}/api/status`, { headers: { cookie: 'lookout_edge_token=guess' } });
+    expect(forged.status).toBe(401);
+    expect(JSON.stringify(h.logs())).not.toContain(TOKEN);
+  });
+});
