@@ -25,7 +25,10 @@ fi
 
 # onnxruntime-node: its CPU binaries ship in the package; skip the CUDA download (no network here).
 export ONNXRUNTIME_NODE_INSTALL_CUDA=skip ONNXRUNTIME_NODE_INSTALL=skip
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
+# `npm install` with the committed lock rather than `npm ci`: this npm (11.19) writes locks that omit the
+# other platforms' optional packages (rollup's), which `npm ci` then refuses as out of sync. `npm install`
+# installs exactly the locked versions all the same.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install (locked versions)"
+  npm install --no-audit --no-fund
 fi

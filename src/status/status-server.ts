@@ -24,6 +24,11 @@ export interface StatusServerDeps {
   readonly log: Logger;
   /** Defaults to prom-client with a private registry (and Node's default process metrics). */
   readonly metrics?: StatusMetrics;
+  /**
+   * More route handlers (evidence review, defect reports), tried in order for paths no built-in route
+   * knows, behind the same token check. Each returns false when the path is not its own.
+   */
+  readonly mounts?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>>;
 }
 
 export interface StatusServer {
@@ -94,7 +99,13 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     });
     try {
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
-      if (match.kind === 'none') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+      if (match.kind === 'none') {
+        if (deps.mounts?.length) {
+          if (!isAuthorized(req, config.token)) throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
+          for (const mount of deps.mounts) if (await mount(req, res, url)) return;
+        }
+        throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+      }
       if (match.kind === 'wrong-method') {
         const allow = match.allow.includes('GET') ? [...match.allow, 'HEAD'] : match.allow;
         throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname} (allowed: ${allow.join(', ')})`, 405, { allow });
