@@ -5,7 +5,11 @@
 import type { Config, PublishConfig } from './config/schema.js';
 import { toLookoutError } from './core/errors.js';
 import type { Logger } from './core/log.js';
+import { type CommandChannel, CommandProcessor, CommandService, commandTopics } from './commands/index.js';
 import { createEvidenceStore } from './evidence/adapters/create-evidence-store.js';
+import { createReviewRoutes } from './evidence/review-routes.js';
+import { createReportRoutes } from './reports/report-routes.js';
+import { createStatusServer } from './status/status-server.js';
 import { EdgeAgentClient } from './inference/edge-agent-client.js';
 import { MaskStore } from './masks/mask-store.js';
 import { SqliteOutbox } from './outbox/adapters/sqlite-outbox.js';
@@ -29,6 +33,8 @@ import { subscribeTriggers } from './pipeline/remote-triggers.js';
 export interface InspectorApp {
   readonly inspector: Inspector;
   readonly outbox: SqliteOutbox;
+  /** The status page, when enabled. */
+  readonly statusUrl?: string;
   stop(reason: string): Promise<void>;
 }
 
@@ -54,6 +60,7 @@ export async function startInspectorApp(config: Readonly<Config>, log: Logger): 
     started.length = 0;
   };
 
+  let statusUrl: string | undefined;
   try {
     const topics = new Topics(config.publish.topicPrefix, config.thingName);
     const payload: PayloadContext = { thingName: config.thingName, maxInlineMaskBytes: config.publish.maxInlineMaskBytes };
@@ -124,14 +131,33 @@ export async function startInspectorApp(config: Readonly<Config>, log: Logger): 
     await inspector.start();
     await agentStatus.start();
 
-    const inbound = [local, cloud].find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+    // PLC triggers prefer the local path; remote commands come from the cloud.
+    const subscribers = (order: Array<Publisher | undefined>) => order.find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+    const triggerPath = subscribers([local, cloud]);
     const triggered = config.cameras.filter((c) => c.enabled && c.trigger?.enabled).map((c) => c.id);
-    if (inbound && triggered.length > 0) {
-      const offs = await subscribeTriggers({ subscriber: inbound, base: topics.base, cameraIds: triggered, inspector, log: log.child({ stage: 'triggers' }) });
+    if (triggerPath && triggered.length > 0) {
+      const offs = await subscribeTriggers({ subscriber: triggerPath, base: topics.base, cameraIds: triggered, inspector, log: log.child({ stage: 'triggers' }) });
       track('triggers', { stop: async () => void (await Promise.all(offs.map((off) => off()))) });
     }
+    const commandPath = subscribers([cloud, local]);
+    if (commandPath && config.status.commands.enabled) {
+      const channel: CommandChannel = {
+        subscribe: async (topic, handler) => void (await commandPath.subscribe(topic, (_t, payload) => handler(payload))),
+        publish: (topic, payload) => commandPath.publish(topic, payload, { qos: 1 }),
+      };
+      const processor = new CommandProcessor({ config: config.status.commands, control: inspector, log });
+      const commands = track('commands', new CommandService({ config: config.status.commands, channel, processor, topics: commandTopics(config.publish.topicPrefix, config.thingName), log }));
+      await commands.start();
+    }
 
-    return { inspector, outbox, stop: stopAll };
+    if (config.status.enabled) {
+      const mounts = evidence ? [createReviewRoutes({ store: evidence, log }), createReportRoutes({ history: evidence, log, timeZone: 'UTC' })] : [];
+      const status = track('status', createStatusServer({ config: config.status, control: inspector, events: inspector.events, log, mounts }));
+      await status.start();
+      statusUrl = status.address().url;
+    }
+
+    return { inspector, outbox, ...(statusUrl ? { statusUrl } : {}), stop: stopAll };
   } catch (err) {
     await stopAll('start-up failed');
     throw err;

@@ -12,7 +12,7 @@ import type { CameraConfig, Config } from './schema.js';
 export type SliceName = keyof Config;
 
 /** Top-level keys that the running process cannot take over without a restart. */
-export const PROCESS_WIDE_SLICES: readonly SliceName[] = ['thingName', 'dataDir'];
+export const PROCESS_WIDE_SLICES: readonly SliceName[] = ['thingName'];
 
 export interface CameraChanges {
   readonly added: readonly string[];
