@@ -1,0 +1,69 @@
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../core/log.js';
+import type { ModelManifest } from '../model-server/runtime.js';
+import { readManifest as readDatasetManifest } from '../train/manifest-reader.js';
+import { generateDataset } from '../train/synthetic.js';
+import { trainModel } from '../train/trainer.js';
+
+export const DEMO_COMPONENT = 'lookout-edge-demo-model';
+
+export interface DemoModel {
+  readonly component: string;
+  readonly dir: string;
+  readonly input: { readonly width: number; readonly height: number };
+  /** The images the demo cameras replay: the generated test split, normal and defective parts mixed. */
+  readonly replayDir: string;
+  readonly manifest: ModelManifest;
+}
+
+/**
+ * The demo's model: synthetic part images (drawn parts with scratches, cracks, missing pieces, stains)
+ * generated once, and the built-in model trained on them. Reused when already there.
+ */
+export async function prepareDemoModel(deps: { dir: string; log: Logger; say: (line: string) => void }): Promise<DemoModel> {
+  const modelDir = join(deps.dir, 'model');
+  const datasetDir = join(deps.dir, 'dataset');
+  const replayDir = join(deps.dir, 'replay');
+  const existing = await readJson(join(modelDir, 'manifest.json'));
+  if (existing) {
+    deps.say(`Model                                ${modelDir} (trained earlier; delete it to train again)`);
+    return { component: DEMO_COMPONENT, dir: modelDir, input: existing.input, replayDir, manifest: existing };
+  }
+
+  deps.say('Generating synthetic part images…');
+  const data = await generateDataset(datasetDir, { normal: 30, anomalous: 8, testNormal: 16, testAnomalous: 16, seed: 20251031, size: 256 });
+  await mkdir(replayDir, { recursive: true });
+  for (const label of ['normal', 'anomaly']) {
+    const folder = join(datasetDir, 'test', label);
+    for (const name of (await readdir(folder)).filter((f) => f.endsWith('.png'))) await copyFile(join(folder, name), join(replayDir, `${label}-${name}`));
+  }
+
+  const entries = await readDatasetManifest(data.trainManifest);
+  const normals = entries.filter((e) => !e.anomalous).length;
+  deps.say(`Training the built-in model on ${normals} normal images (+${entries.length - normals} anomalous ones for calibration)…`);
+  const started = Date.now();
+  let lastStage = '';
+  const { manifest } = await trainModel(entries, {
+    name: 'demo-parts',
+    version: '1.0.0',
+    output: modelDir,
+    overwrite: true,
+    onProgress: (p) => {
+      if (p.stage !== lastStage) {
+        lastStage = p.stage;
+        deps.log.info({ stage: 'train', progress: p }, 'training');
+      }
+    },
+  });
+  deps.say(`Model trained in ${((Date.now() - started) / 1000).toFixed(1)} s       ${modelDir}`);
+  return { component: DEMO_COMPONENT, dir: modelDir, input: manifest.input, replayDir, manifest };
+}
+
+async function readJson(path: string): Promise<ModelManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as ModelManifest;
+  } catch {
+    return undefined;
+  }
+}
