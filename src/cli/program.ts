@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
+import { evaluateCommand } from './evaluate.js';
+import { trainCommand } from './train.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { notBuiltYet } from './not-built.js';
 import { withConfigOptions } from './config-options.js';
@@ -15,8 +17,8 @@ export function buildProgram(): Command {
 
   withConfigOptions(program.command('run').description('run the inspector: cameras → model → verdicts → MQTT')).action(() => notBuiltYet('run'));
   withConfigOptions(program.command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(() => notBuiltYet('serve-model'));
-  program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
-  program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));
+  program.addCommand(trainCommand());
+  program.addCommand(evaluateCommand());
   program.command('demo').description('run the whole system locally on generated images').action(() => notBuiltYet('demo'));
   const deploy = program.command('deploy').description('publish components and deploy them to Greengrass fleets');
   for (const sub of ['publish', 'deploy', 'rollout-model', 'status', 'package-lfv-model']) {

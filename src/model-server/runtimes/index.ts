@@ -1,0 +1,14 @@
+import type { ModelRuntime } from '../runtime.js';
+import { BuiltinRuntime } from './builtin/builtin-runtime.js';
+import { OnnxRuntime } from './onnx/onnx-runtime.js';
+
+export { readManifest, modelManifestSchema } from './manifest.js';
+export { BuiltinRuntime } from './builtin/builtin-runtime.js';
+export { OnnxRuntime } from './onnx/onnx-runtime.js';
+export type { ExecutionProvider } from './adapters/onnx-session.js';
+
+/** Runtimes by manifest `runtime` name. Use `new OnnxRuntime({ executionProviders })` for other providers. */
+export const RUNTIMES: Record<string, ModelRuntime> = {
+  builtin: new BuiltinRuntime(),
+  onnx: new OnnxRuntime(),
+};

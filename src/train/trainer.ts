@@ -1,0 +1,235 @@
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { LookoutError } from '../core/errors.js';
+import type { ModelClass, ModelManifest } from '../model-server/runtime.js';
+import { buildIndex } from '../model-server/runtimes/builtin/build-index.js';
+import { type FeatureMap, featureStats, standardise } from '../model-server/runtimes/builtin/feature-map.js';
+import { basisTensors, PatchPcaExtractor } from '../model-server/runtimes/builtin/patch-pca-extractor.js';
+import type { BuiltinParams } from '../model-server/runtimes/builtin/params.js';
+import { resizePlane, workingSize } from '../model-server/runtimes/builtin/resize.js';
+import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/scorer.js';
+import { writeTensors } from '../model-server/runtimes/builtin/weights-file.js';
+import { OnnxFeatureExtractor } from '../model-server/runtimes/builtin/onnx-feature-extractor.js';
+import { calibrateImage, calibratePixel } from './calibrate.js';
+import { gather, greedyCoreset } from './coreset.js';
+import { datasetClasses, type DatasetEntry } from './dataset.js';
+import { fitPatchPca } from './fit-patch-pca.js';
+import { binaryMetrics } from './metrics.js';
+import type { ProgressListener } from './progress.js';
+import { checkSizes, type LoadedEntry, loadEntry } from './training-set.js';
+
+export const MIN_NORMAL_IMAGES = 20;
+
+export interface TrainOptions {
+  readonly name: string;
+  readonly version: string;
+  /** The model directory to create (replaced atomically when `overwrite`). */
+  readonly output: string;
+  readonly overwrite?: boolean;
+  /** Longest side of the working resolution (default 256). */
+  readonly longestSide?: number;
+  /** A user-supplied ONNX feature extractor (image NCHW in, feature map N×C×h×w out). */
+  readonly featureExtractor?: string;
+  /** Memory-bank size after coreset reduction (default 2000 patches). */
+  readonly bankSize?: number;
+  readonly seed?: number;
+  readonly onProgress?: ProgressListener;
+}
+
+export interface TrainResult {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+}
+
+/** Patch-PCA defaults (see README of the built-in model in src/model-server/runtimes/builtin). */
+export const DEFAULT_FEATURES = { kind: 'patch-pca', stride: 8, size: 7, levels: 3, components: 10 } as const;
+const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
+
+/**
+ * Trains the built-in anomaly model from the training split: normal images build the memory bank,
+ * anomalous ones (optional) only calibrate the thresholds. Writes `<output>/manifest.json` and
+ * `<output>/weights.bin`.
+ */
+export async function trainModel(entries: readonly DatasetEntry[], options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const progress = options.onProgress ?? (() => undefined);
+  const normals = entries.filter((e) => !e.anomalous);
+  const anomalies = entries.filter((e) => e.anomalous);
+  if (normals.length < MIN_NORMAL_IMAGES) {
+    throw new LookoutError('DATASET_INVALID', `training needs at least ${MIN_NORMAL_IMAGES} normal images, the dataset has ${normals.length}`);
+  }
+  progress({ stage: 'check', done: 0, total: entries.length });
+  const source = await checkSizes(entries);
+  const working = workingSize(source.width, source.height, options.longestSide ?? 256);
+  const classes = datasetClasses(anomalies);
+
+  const loaded: LoadedEntry[] = [];
+  for (const e of entries) {
+    loaded.push(await loadEntry(e, working, classes));
+    progress({ stage: 'load', done: loaded.length, total: entries.length });
+  }
+  const normalImgs = loaded.filter((l) => !l.entry.anomalous);
+  const anomalyImgs = loaded.filter((l) => l.entry.anomalous);
+
+  progress({ stage: 'fit', done: 0, total: 1 });
+  let extractor: FeatureExtractor;
+  let featureParams: BuiltinParams['features'];
+  const tensors = new Map<string, Float32Array>();
+  if (options.featureExtractor) {
+    const file = 'feature-extractor.onnx';
+    featureParams = { kind: 'onnx', file, ...IMAGENET };
+    extractor = await OnnxFeatureExtractor.open(options.featureExtractor, featureParams);
+  } else {
+    const spec = DEFAULT_FEATURES;
+    const basis = fitPatchPca(normalImgs.map((l) => l.image), spec, 400, options.seed ?? 7);
+    for (const [k, v] of basisTensors(basis)) tensors.set(k, v);
+    extractor = new PatchPcaExtractor({ spec, basis });
+    featureParams = { ...spec };
+  }
+  progress({ stage: 'fit', done: 1, total: 1 });
+
+  try {
+    const maps: FeatureMap[] = [];
+    for (const l of normalImgs) {
+      maps.push(await extractor.extract(l.image));
+      progress({ stage: 'features', done: maps.length, total: normalImgs.length });
+    }
+    const { mean, std } = featureStats(maps);
+    for (const m of maps) standardise(m, mean, std);
+    const dim = maps[0]!.dim;
+    const perImage = maps[0]!.width * maps[0]!.height;
+    const all = new Float32Array(maps.length * perImage * dim);
+    const owners = new Int32Array(maps.length * perImage);
+    maps.forEach((m, i) => {
+      all.set(m.data, i * perImage * dim);
+      owners.fill(i, i * perImage, (i + 1) * perImage);
+    });
+
+    progress({ stage: 'coreset', done: 0, total: 1 });
+    const keep = Math.min(options.bankSize ?? 2000, Math.max(1, Math.round(owners.length * 0.25)));
+    const picked = greedyCoreset(all, dim, keep, options.seed ?? 1);
+    const bank = gather(all, dim, picked);
+    const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
+    progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
+
+    const params = { working, sigma: 1, topFraction: 0.01 };
+    const scorer = new Scorer({ params, extractor, mean, std, index });
+    const heldOut: number[] = [];
+    const normalMaxima: number[] = [];
+    const normalValues: Float32Array[] = [];
+    for (let i = 0; i < maps.length; i++) {
+      const r = scorer.scoreFeatures(maps[i]!, i);
+      heldOut.push(r.score);
+      normalMaxima.push(Math.max(...r.map));
+      normalValues.push(r.map);
+      progress({ stage: 'calibrate', done: i + 1, total: maps.length + anomalyImgs.length });
+    }
+    const anomalyScores: number[] = [];
+    const masked: { values: Float32Array; truth: Uint8Array }[] = [];
+    for (const l of anomalyImgs) {
+      const r = await scorer.score(l.image);
+      anomalyScores.push(r.score);
+      if (l.mask) masked.push({ values: resizePlane(r.map, r.width, r.height, working.width, working.height), truth: l.mask });
+      progress({ stage: 'calibrate', done: maps.length + anomalyScores.length, total: maps.length + anomalyImgs.length });
+    }
+    const image = calibrateImage(heldOut, anomalyScores);
+    const pixelThreshold = calibratePixel(concat(normalValues), masked, normalMaxima);
+    const prototypes = classPrototypes(anomalyImgs, classes, scorer, working);
+    if (prototypes) tensors.set('class.prototypes', prototypes);
+
+    tensors.set('feat.mean', mean);
+    tensors.set('feat.std', std);
+    tensors.set('index.bank', index.bank);
+    tensors.set('index.centroids', index.centroids);
+    tensors.set('index.offsets', Float32Array.from(index.offsets));
+
+    const training = {
+      normalImages: normals.length,
+      anomalousImages: anomalies.length,
+      maskedImages: masked.length,
+      sourceSize: source,
+      memoryBank: { patches: owners.length, kept: keep, dim },
+      thresholdMethod: image.method,
+      heldOutNormal: summarise(heldOut),
+      ...(anomalyScores.length > 0
+        ? { trainingAnomalies: summarise(anomalyScores), calibrationMetrics: binaryMetrics([...heldOut.map((s) => ({ score: s, anomalous: false })), ...anomalyScores.map((s) => ({ score: s, anomalous: true }))], image.rawThreshold) }
+        : {}),
+      durationMs: 0,
+    };
+    progress({ stage: 'write', done: 0, total: 1 });
+    const dir = await writeModelDir(options, tensors, {
+      working,
+      features: featureParams,
+      sigma: params.sigma,
+      topFraction: params.topFraction,
+      index: { probes: index.probes },
+      calibration: { rawThreshold: image.rawThreshold, scale: image.scale, pixelThreshold },
+      classes,
+      training: { ...training, durationMs: Date.now() - started },
+    });
+    progress({ stage: 'write', done: 1, total: 1 });
+    return dir;
+  } finally {
+    await extractor.close?.();
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function summarise(values: readonly number[]): { min: number; mean: number; max: number } {
+  return { min: Math.min(...values), mean: values.reduce((a, v) => a + v, 0) / values.length, max: Math.max(...values) };
+}
+
+/** Mean standardised feature of the grid cells inside each class's masks (for multi-class masks). */
+function classPrototypes(anomalies: readonly LoadedEntry[], classes: readonly ModelClass[], scorer: Scorer, working: { width: number; height: number }): Float32Array | undefined {
+  void anomalies;
+  void scorer;
+  void working;
+  return classes.length > 1 ? undefined : undefined;
+}
+
+async function writeModelDir(
+  options: TrainOptions,
+  tensors: Map<string, Float32Array>,
+  rest: Omit<BuiltinParams, 'weights' | 'tensors'> & { classes: ModelClass[]; training: Record<string, unknown> },
+): Promise<TrainResult> {
+  const dir = options.output;
+  const exists = await stat(dir).then(() => true, () => false);
+  if (exists && !options.overwrite) throw new LookoutError('USAGE', `${dir} already exists; choose another --output or pass --overwrite`);
+  const tmp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  try {
+    const table = await writeTensors(join(tmp, 'weights.bin'), tensors);
+    if (rest.features.kind === 'onnx' && options.featureExtractor) await copyFile(options.featureExtractor, join(tmp, rest.features.file));
+    const { classes, training, ...params } = rest;
+    const builtin: BuiltinParams = { ...params, weights: 'weights.bin', tensors: table };
+    const manifest: ModelManifest = {
+      formatVersion: 1,
+      runtime: 'builtin',
+      name: options.name,
+      version: options.version,
+      input: { width: rest.working.width, height: rest.working.height },
+      threshold: 0.5,
+      classes,
+      createdAt: new Date().toISOString(),
+      training,
+      builtin,
+    };
+    await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (exists) await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+    return { dir, manifest };
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw new LookoutError('TRAINING_FAILED', `cannot write the model to ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
