@@ -5,6 +5,7 @@ import type { ModelClass, ModelManifest } from '../model-server/runtime.js';
 import { buildIndex } from '../model-server/runtimes/builtin/build-index.js';
 import { type FeatureMap, featureStats, standardise } from '../model-server/runtimes/builtin/feature-map.js';
 import { basisTensors, PatchPcaExtractor } from '../model-server/runtimes/builtin/patch-pca-extractor.js';
+import type { PatchPcaSpec } from '../model-server/runtimes/builtin/patch-pca.js';
 import type { BuiltinParams } from '../model-server/runtimes/builtin/params.js';
 import { resizePlane, workingSize } from '../model-server/runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/scorer.js';
@@ -33,6 +34,10 @@ export interface TrainOptions {
   /** Memory-bank size after coreset reduction (default 2000 patches). */
   readonly bankSize?: number;
   readonly seed?: number;
+  /** Advanced: patch descriptor layout, map smoothing (grid cells) and image-score top fraction. */
+  readonly features?: PatchPcaSpec;
+  readonly sigma?: number;
+  readonly topFraction?: number;
   readonly onProgress?: ProgressListener;
 }
 
@@ -80,11 +85,11 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     featureParams = { kind: 'onnx', file, ...IMAGENET };
     extractor = await OnnxFeatureExtractor.open(options.featureExtractor, featureParams);
   } else {
-    const spec = DEFAULT_FEATURES;
+    const spec = options.features ?? DEFAULT_FEATURES;
     const basis = fitPatchPca(normalImgs.map((l) => l.image), spec, 400, options.seed ?? 7);
     for (const [k, v] of basisTensors(basis)) tensors.set(k, v);
     extractor = new PatchPcaExtractor({ spec, basis });
-    featureParams = { ...spec };
+    featureParams = { kind: 'patch-pca', stride: spec.stride, size: spec.size, levels: spec.levels, components: spec.components };
   }
   progress({ stage: 'fit', done: 1, total: 1 });
 
@@ -112,7 +117,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
-    const params = { working, sigma: 1, topFraction: 0.01 };
+    const params = { working, sigma: options.sigma ?? 1, topFraction: options.topFraction ?? 0.01 };
     const scorer = new Scorer({ params, extractor, mean, std, index });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];
