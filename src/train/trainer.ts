@@ -46,8 +46,18 @@ export interface TrainResult {
   readonly manifest: ModelManifest;
 }
 
-/** Patch-PCA defaults (see README of the built-in model in src/model-server/runtimes/builtin). */
-export const DEFAULT_FEATURES = { kind: 'patch-pca', stride: 8, size: 7, levels: 3, components: 10 } as const;
+/**
+ * Patch-PCA layout scaled to the working size, so the model sees the same relative detail at any
+ * resolution: a grid of about 32 cells along the longest side (stride 4–8 px), 7×7 patches, and
+ * enough pyramid levels that the coarsest patch covers about a quarter of the image.
+ */
+export function autoFeatures(working: { width: number; height: number }): PatchPcaSpec {
+  const longest = Math.max(working.width, working.height);
+  const size = 7;
+  const stride = Math.min(8, Math.max(4, Math.round(longest / 32)));
+  const levels = Math.min(5, Math.max(2, Math.round(Math.log2(longest / (4.5 * size))) + 1));
+  return { stride, size, levels, components: 10 };
+}
 const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
 
 /**
@@ -63,9 +73,13 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
   if (normals.length < MIN_NORMAL_IMAGES) {
     throw new LookoutError('DATASET_INVALID', `training needs at least ${MIN_NORMAL_IMAGES} normal images, the dataset has ${normals.length}`);
   }
+  if (!options.overwrite && (await stat(options.output).then(() => true, () => false))) {
+    throw new LookoutError('USAGE', `${options.output} already exists; choose another --output or pass --overwrite`);
+  }
   progress({ stage: 'check', done: 0, total: entries.length });
   const source = await checkSizes(entries);
-  const working = workingSize(source.width, source.height, options.longestSide ?? 256);
+  // Never upsample: small images are used at their own size.
+  const working = workingSize(source.width, source.height, Math.min(options.longestSide ?? 256, Math.max(source.width, source.height)));
   const classes = datasetClasses(anomalies);
 
   const loaded: LoadedEntry[] = [];
@@ -85,7 +99,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     featureParams = { kind: 'onnx', file, ...IMAGENET };
     extractor = await OnnxFeatureExtractor.open(options.featureExtractor, featureParams);
   } else {
-    const spec = options.features ?? DEFAULT_FEATURES;
+    const spec = options.features ?? autoFeatures(working);
     const basis = fitPatchPca(normalImgs.map((l) => l.image), spec, 400, options.seed ?? 7);
     for (const [k, v] of basisTensors(basis)) tensors.set(k, v);
     extractor = new PatchPcaExtractor({ spec, basis });
