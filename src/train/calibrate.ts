@@ -31,7 +31,10 @@ export function calibrateImage(normal: readonly number[], anomalous: readonly nu
     // Cut between lo and hi: items at or above index i are called anomalous.
     let tp = 0;
     let fp = 0;
-    for (let j = i; j < all.length; j++) (all[j]!.y ? tp++ : fp++);
+    for (let j = i; j < all.length; j++) {
+      if (all[j]!.y) tp++;
+      else fp++;
+    }
     const f1 = (2 * tp) / (2 * tp + fp + (anomalous.length - tp));
     const gap = hi - lo;
     if (f1 > best.f1 + 1e-12 || (Math.abs(f1 - best.f1) <= 1e-12 && gap > best.gap)) best = { f1, gap, t: (lo + hi) / 2 };

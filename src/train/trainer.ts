@@ -153,8 +153,6 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     }
     const image = calibrateImage(heldOut, anomalyScores);
     const pixelThreshold = calibratePixel(concat(normalValues), masked, normalMaxima);
-    const prototypes = classPrototypes(anomalyImgs, classes, scorer, working);
-    if (prototypes) tensors.set('class.prototypes', prototypes);
 
     tensors.set('feat.mean', mean);
     tensors.set('feat.std', std);
@@ -205,14 +203,6 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 function summarise(values: readonly number[]): { min: number; mean: number; max: number } {
   return { min: Math.min(...values), mean: values.reduce((a, v) => a + v, 0) / values.length, max: Math.max(...values) };
-}
-
-/** Mean standardised feature of the grid cells inside each class's masks (for multi-class masks). */
-function classPrototypes(anomalies: readonly LoadedEntry[], classes: readonly ModelClass[], scorer: Scorer, working: { width: number; height: number }): Float32Array | undefined {
-  void anomalies;
-  void scorer;
-  void working;
-  return classes.length > 1 ? undefined : undefined;
 }
 
 async function writeModelDir(

@@ -60,27 +60,53 @@ export function levelCentre(g: number, stride: number, level: number, limit: num
 export function patchPcaFeatures(img: RgbImage, spec: PatchPcaSpec, basis: PatchPcaBasis): FeatureMap {
   const levels = pyramid(img, spec.levels);
   const { gw, gh } = gridSize(img, spec.stride);
-  const n = spec.size * spec.size * 3;
+  const size = spec.size;
+  const r = size >> 1;
+  const n = size * size * 3;
   const k = spec.components;
   const dim = k * spec.levels;
   const data = new Float32Array(gw * gh * dim);
   const patch = new Float32Array(n);
+  const bias = new Float32Array(k);
   for (let l = 0; l < spec.levels; l++) {
     const im = levels[l]!;
+    const { width: w, height: h } = im;
+    const plane = new Float32Array(im.pixels.length);
+    for (let i = 0; i < plane.length; i++) plane[i] = im.pixels[i]! / 255;
     const mean = basis.means[l]!;
     const b = basis.bases[l]!;
+    // Projection of the mean patch, subtracted once per component instead of per pixel.
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += mean[i]! * b[c * n + i]!;
+      bias[c] = s;
+    }
+    const row = size * 3;
     for (let gy = 0; gy < gh; gy++) {
-      const cy = levelCentre(gy, spec.stride, l, im.height);
+      const cy = levelCentre(gy, spec.stride, l, h);
       for (let gx = 0; gx < gw; gx++) {
-        const cx = levelCentre(gx, spec.stride, l, im.width);
-        readPatch(im, cx, cy, spec.size, patch);
-        for (let i = 0; i < n; i++) patch[i]! -= mean[i]!;
+        const cx = levelCentre(gx, spec.stride, l, w);
+        if (cx - r >= 0 && cx - r + size <= w && cy - r >= 0 && cy - r + size <= h) {
+          for (let dy = 0; dy < size; dy++) {
+            const from = ((cy - r + dy) * w + (cx - r)) * 3;
+            const to = dy * row;
+            for (let j = 0; j < row; j++) patch[to + j] = plane[from + j]!;
+          }
+        } else {
+          readPatch(im, cx, cy, size, patch);
+        }
         const o = (gy * gw + gx) * dim + l * k;
         for (let c = 0; c < k; c++) {
-          let s = 0;
+          let s0 = 0;
+          let s1 = 0;
           const bo = c * n;
-          for (let i = 0; i < n; i++) s += patch[i]! * b[bo + i]!;
-          data[o + c] = s;
+          let i = 0;
+          for (; i + 1 < n; i += 2) {
+            s0 += patch[i]! * b[bo + i]!;
+            s1 += patch[i + 1]! * b[bo + i + 1]!;
+          }
+          if (i < n) s0 += patch[i]! * b[bo + i]!;
+          data[o + c] = s0 + s1 - bias[c]!;
         }
       }
     }
