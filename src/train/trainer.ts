@@ -1,6 +1,7 @@
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LookoutError } from '../core/errors.js';
+import type { RgbImage } from '../core/image.js';
 import type { ModelClass, ModelManifest } from '../model-server/runtime.js';
 import { buildIndex } from '../model-server/runtimes/builtin/build-index.js';
 import { type FeatureMap, featureStats, standardise } from '../model-server/runtimes/builtin/feature-map.js';
@@ -37,6 +38,8 @@ export interface TrainOptions {
   /** Advanced: patch descriptor layout, map smoothing (grid cells) and image-score top fraction. */
   readonly features?: PatchPcaSpec;
   readonly sigma?: number;
+  /** `flip`: add horizontally and vertically mirrored normal images to the memory bank. */
+  readonly augment?: 'none' | 'flip';
   readonly topFraction?: number;
   readonly onProgress?: ProgressListener;
 }
@@ -113,15 +116,25 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       maps.push(await extractor.extract(l.image));
       progress({ stage: 'features', done: maps.length, total: normalImgs.length });
     }
+    // Mirrored copies widen the few normal examples (same owner: held out together).
+    const extra: { map: FeatureMap; owner: number }[] = [];
+    if (options.augment === 'flip') {
+      for (let i = 0; i < normalImgs.length; i++) {
+        extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, true)), owner: i });
+        extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, false)), owner: i });
+      }
+    }
     const { mean, std } = featureStats(maps);
     for (const m of maps) standardise(m, mean, std);
+    for (const e of extra) standardise(e.map, mean, std);
     const dim = maps[0]!.dim;
     const perImage = maps[0]!.width * maps[0]!.height;
-    const all = new Float32Array(maps.length * perImage * dim);
-    const owners = new Int32Array(maps.length * perImage);
-    maps.forEach((m, i) => {
-      all.set(m.data, i * perImage * dim);
-      owners.fill(i, i * perImage, (i + 1) * perImage);
+    const sources = [...maps.map((map, owner) => ({ map, owner })), ...extra];
+    const all = new Float32Array(sources.length * perImage * dim);
+    const owners = new Int32Array(sources.length * perImage);
+    sources.forEach((m, i) => {
+      all.set(m.map.data, i * perImage * dim);
+      owners.fill(m.owner, i * perImage, (i + 1) * perImage);
     });
 
     progress({ stage: 'coreset', done: 0, total: 1 });
@@ -241,4 +254,21 @@ async function writeModelDir(
     await rm(tmp, { recursive: true, force: true });
     throw new LookoutError('TRAINING_FAILED', `cannot write the model to ${dir}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+function flip(img: RgbImage, horizontal: boolean): RgbImage {
+  const { width: w, height: h, pixels } = img;
+  const out = new Uint8Array(pixels.length);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const sx = horizontal ? w - 1 - x : x;
+      const sy = horizontal ? y : h - 1 - y;
+      const s = (sy * w + sx) * 3;
+      const d = (y * w + x) * 3;
+      out[d] = pixels[s]!;
+      out[d + 1] = pixels[s + 1]!;
+      out[d + 2] = pixels[s + 2]!;
+    }
+  }
+  return { width: w, height: h, pixels: out };
 }
