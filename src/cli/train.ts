@@ -15,6 +15,7 @@ interface TrainFlags {
   featureExtractor?: string;
   longestSide: number;
   maxAnomalies?: number;
+  augment: 'none' | 'flip';
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -40,6 +41,7 @@ export function trainCommand(): Command {
     .option('--feature-extractor <model.onnx>', 'ONNX feature extractor (NCHW image in, N×C×h×w features out) instead of the built-in descriptors')
     .option('--longest-side <px>', 'working resolution: longest image side in pixels', positive, 256)
     .option('--max-anomalies <n>', 'use at most n anomalous images for calibration (0: normal images only)', positive)
+    .option('--augment <mode>', 'flip: add mirrored normal images to the memory bank (use none when a mirrored part is a defect)', parseAugment, 'flip')
     .option('--overwrite', 'replace an existing output directory')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: TrainFlags) => {
@@ -57,6 +59,7 @@ export function trainCommand(): Command {
         version: flags.modelVersion,
         output,
         longestSide: flags.longestSide,
+        augment: flags.augment,
         ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor) } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
         ...(flags.quiet ? {} : { onProgress: renderProgress }),
@@ -68,6 +71,11 @@ export function trainCommand(): Command {
           `  ${String(t['normalImages'])} normal, ${String(t['anomalousImages'])} anomalous images; input ${result.manifest.input.width}x${result.manifest.input.height}; threshold by ${String(t['thresholdMethod'])}\n`,
       );
     });
+}
+
+function parseAugment(v: string): 'none' | 'flip' {
+  if (v !== 'none' && v !== 'flip') throw new InvalidArgumentError('none or flip');
+  return v;
 }
 
 function renderProgress(p: TrainProgress): void {

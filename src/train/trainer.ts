@@ -13,7 +13,7 @@ import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/
 import { writeTensors } from '../model-server/runtimes/builtin/weights-file.js';
 import { OnnxFeatureExtractor } from '../model-server/runtimes/builtin/onnx-feature-extractor.js';
 import { calibrateImage, calibratePixel } from './calibrate.js';
-import { gather, greedyCoreset } from './coreset.js';
+import { gather, greedyCoreset, mulberry } from './coreset.js';
 import { datasetClasses, type DatasetEntry } from './dataset.js';
 import { fitPatchPca } from './fit-patch-pca.js';
 import { binaryMetrics } from './metrics.js';
@@ -32,13 +32,16 @@ export interface TrainOptions {
   readonly longestSide?: number;
   /** A user-supplied ONNX feature extractor (image NCHW in, feature map N×C×h×w out). */
   readonly featureExtractor?: string;
-  /** Memory-bank size after coreset reduction (default 2000 patches). */
+  /** Memory-bank size after coreset reduction (default 3000 patches). */
   readonly bankSize?: number;
   readonly seed?: number;
   /** Advanced: patch descriptor layout, map smoothing (grid cells) and image-score top fraction. */
   readonly features?: PatchPcaSpec;
   readonly sigma?: number;
-  /** `flip`: add horizontally and vertically mirrored normal images to the memory bank. */
+  /**
+   * `flip` (default): add horizontally and vertically mirrored normal images to the memory bank, so
+   * few normal examples cover more of the normal variation. Use `none` when a mirrored part is itself a defect.
+   */
   readonly augment?: 'none' | 'flip';
   readonly topFraction?: number;
   readonly onProgress?: ProgressListener;
@@ -52,13 +55,13 @@ export interface TrainResult {
 /**
  * Patch-PCA layout scaled to the working size, so the model sees the same relative detail at any
  * resolution: a grid of about 32 cells along the longest side (stride 4–8 px), 7×7 patches, and
- * enough pyramid levels that the coarsest patch covers about a quarter of the image.
+ * enough pyramid levels that the coarsest patch covers about half of the image.
  */
 export function autoFeatures(working: { width: number; height: number }): PatchPcaSpec {
   const longest = Math.max(working.width, working.height);
   const size = 7;
   const stride = Math.min(8, Math.max(4, Math.round(longest / 32)));
-  const levels = Math.min(5, Math.max(2, Math.round(Math.log2(longest / (4.5 * size))) + 1));
+  const levels = Math.min(5, Math.max(2, Math.round(Math.log2(longest / (2 * size))) + 1));
   return { stride, size, levels, components: 10 };
 }
 const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
@@ -118,7 +121,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     }
     // Mirrored copies widen the few normal examples (same owner: held out together).
     const extra: { map: FeatureMap; owner: number }[] = [];
-    if (options.augment === 'flip') {
+    if ((options.augment ?? 'flip') === 'flip') {
       for (let i = 0; i < normalImgs.length; i++) {
         extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, true)), owner: i });
         extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, false)), owner: i });
@@ -138,13 +141,16 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     });
 
     progress({ stage: 'coreset', done: 0, total: 1 });
-    const keep = Math.min(options.bankSize ?? 2000, Math.max(1, Math.round(owners.length * 0.25)));
-    const picked = greedyCoreset(all, dim, keep, options.seed ?? 1);
+    const keep = Math.min(options.bankSize ?? 3000, Math.max(1, Math.round(owners.length * 0.25)));
+    // Greedy coreset cost grows with its input: a seeded random sample of at most 25k patches feeds it.
+    const sample = sampleIndices(owners.length, 25_000, options.seed ?? 1);
+    const pool = gather(all, dim, sample);
+    const picked = Int32Array.from(greedyCoreset(pool, dim, keep, options.seed ?? 1), (p) => sample[p]!);
     const bank = gather(all, dim, picked);
     const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
-    const params = { working, sigma: options.sigma ?? 1, topFraction: options.topFraction ?? 0.01 };
+    const params = { working, sigma: options.sigma ?? 1, topFraction: options.topFraction ?? 0.02 };
     const scorer = new Scorer({ params, extractor, mean, std, index });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];
@@ -180,6 +186,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       sourceSize: source,
       memoryBank: { patches: owners.length, kept: keep, dim },
       thresholdMethod: image.method,
+      augment: options.augment ?? 'flip',
       heldOutNormal: summarise(heldOut),
       ...(anomalyScores.length > 0
         ? { trainingAnomalies: summarise(anomalyScores), calibrationMetrics: binaryMetrics([...heldOut.map((s) => ({ score: s, anomalous: false })), ...anomalyScores.map((s) => ({ score: s, anomalous: true }))], image.rawThreshold) }
@@ -271,4 +278,18 @@ function flip(img: RgbImage, horizontal: boolean): RgbImage {
     }
   }
   return { width: w, height: h, pixels: out };
+}
+
+/** `limit` distinct indices of [0, n) in increasing order (all of them when n <= limit). */
+function sampleIndices(n: number, limit: number, seed: number): Int32Array {
+  if (n <= limit) return Int32Array.from({ length: n }, (_, i) => i);
+  const rand = mulberry(seed + 17);
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < limit; i++) {
+    const j = i + Math.floor(rand() * (n - i));
+    const t = idx[i]!;
+    idx[i] = idx[j]!;
+    idx[j] = t;
+  }
+  return idx.subarray(0, limit).sort();
 }
