@@ -39,7 +39,7 @@ export async function evaluateModel(modelDir: string, entries: readonly DatasetE
   if (!runtime) throw new LookoutError('MODEL_MANIFEST_INVALID', `${modelDir}: unknown runtime "${manifest.runtime}" (known: ${Object.keys(RUNTIMES).join(', ')})`);
   const model: LoadedModel = await runtime.load(modelDir, manifest);
   const perImage: ImageResult[] = [];
-  const pixel = new PixelAuroc(0, 1, 8192);
+  const pixel = new PixelAuroc(0, 1, 1 << 16);
   const masked: { map: Float32Array; truth: Uint8Array }[] = [];
   try {
     for (const e of entries) {

@@ -150,7 +150,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
-    const params = { working, sigma: options.sigma ?? 1, topFraction: options.topFraction ?? 0.02 };
+    const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02 };
     const scorer = new Scorer({ params, extractor, mean, std, index });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];

@@ -8,7 +8,9 @@ import { loadDataset } from '../../src/train/load-dataset.js';
 import { trainModel } from '../../src/train/trainer.js';
 
 const repoRoot = resolve(new URL('../../', import.meta.url).pathname);
-const cookies = resolve(repoRoot, '..', 'shared', 'datasets', 'cookies');
+// `../shared` beside the checkout; a git worktree under wt/ looks one level further up.
+const candidates = [resolve(repoRoot, '..', 'shared', 'datasets', 'cookies'), resolve(repoRoot, '..', '..', 'shared', 'datasets', 'cookies')];
+const cookies = candidates.find((c) => existsSync(join(c, 'manifests', 'train.manifest'))) ?? candidates[0]!;
 const present = existsSync(join(cookies, 'manifests', 'train.manifest'));
 if (!present) console.warn(`skipping the cookie quality test: ${cookies} is not present (the real Lookout for Vision sample dataset lives beside the checkout)`);
 
