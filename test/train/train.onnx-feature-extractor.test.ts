@@ -28,8 +28,8 @@ describe('built-in model with a user-supplied ONNX feature extractor', () => {
     const out = join(dir, 'model');
     const { manifest } = await trainModel(ds.train, { name: 'fx', version: '1.0.0', output: out, featureExtractor: join(dir, 'fx.onnx') });
     expect(manifest['builtin']).toMatchObject({ features: { kind: 'onnx', file: 'feature-extractor.onnx' } });
-    // 128 px / 8 = 16 × 16 cells of 6 values (average and max pooling of 3 channels).
-    expect(manifest['training']).toMatchObject({ memoryBank: { patches: 20 * 16 * 16, dim: 6 } });
+    // 128 px / 8 = 16 × 16 cells of 6 values (average and max pooling of 3 channels), for each image and its two mirrors.
+    expect(manifest['training']).toMatchObject({ memoryBank: { patches: 20 * 3 * 16 * 16, dim: 6 } });
     expect((await stat(join(out, 'feature-extractor.onnx'))).size).toBeGreaterThan(0);
     const test = await loadDataset({ path: data.testManifest });
     const report = await evaluateModel(out, test.test);
