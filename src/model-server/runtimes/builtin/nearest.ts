@@ -21,7 +21,11 @@ export function listCount(index: MemoryIndex): number {
   return index.offsets.length - 1;
 }
 
-/** Squared distance from every query vector to its nearest bank vector. */
+/**
+ * Squared distance from every query vector to its nearest bank vector. Queries come in grid order,
+ * so the previous query's nearest vector seeds the bound: most candidates then stop after a few
+ * dimensions (early exit); centroid ranking uses the same trick with the k-th best so far.
+ */
 export function nearestDistances(index: MemoryIndex, queries: Float32Array, excludeOwner?: number): Float32Array {
   if (excludeOwner !== undefined && index.owners) return nearestExcluding(index, queries, index.owners, excludeOwner);
   const { dim, bank, centroids, offsets } = index;
@@ -31,17 +35,22 @@ export function nearestDistances(index: MemoryIndex, queries: Float32Array, excl
   const out = new Float32Array(nq);
   const cd = new Float32Array(lists);
   const order = new Int32Array(probes);
+  const found = { index: 0 };
   for (let q = 0; q < nq; q++) {
     const qo = q * dim;
-    let best = Infinity;
+    let best = sqDist(bank, found.index * dim, queries, qo, dim, Infinity);
     if (probes >= lists) {
-      best = scan(bank, 0, offsets[lists]!, queries, qo, dim, best);
+      best = scan(bank, 0, offsets[lists]!, queries, qo, dim, best, found);
     } else {
-      for (let c = 0; c < lists; c++) cd[c] = sqDist(centroids, c * dim, queries, qo, dim, Infinity);
-      smallest(cd, order);
+      let filled = 0;
+      for (let c = 0; c < lists; c++) {
+        const bound = filled < probes ? Infinity : cd[order[probes - 1]!]!;
+        cd[c] = sqDist(centroids, c * dim, queries, qo, dim, bound);
+        if (filled < probes || cd[c]! < bound) filled = insert(cd, order, c, filled);
+      }
       for (let p = 0; p < probes; p++) {
         const c = order[p]!;
-        best = scan(bank, offsets[c]!, offsets[c + 1]!, queries, qo, dim, best);
+        best = scan(bank, offsets[c]!, offsets[c + 1]!, queries, qo, dim, best, found);
       }
     }
     out[q] = best;
@@ -49,12 +58,28 @@ export function nearestDistances(index: MemoryIndex, queries: Float32Array, excl
   return out;
 }
 
-function scan(bank: Float32Array, from: number, to: number, q: Float32Array, qo: number, dim: number, best: number): number {
+function scan(bank: Float32Array, from: number, to: number, q: Float32Array, qo: number, dim: number, best: number, found: { index: number }): number {
   for (let i = from; i < to; i++) {
     const d = sqDist(bank, i * dim, q, qo, dim, best);
-    if (d < best) best = d;
+    if (d < best) {
+      best = d;
+      found.index = i;
+    }
   }
   return best;
+}
+
+/** Inserts list c into the sorted top-k `order` by cd; returns the new fill count. */
+function insert(cd: Float32Array, order: Int32Array, c: number, filled: number): number {
+  const k = order.length;
+  const v = cd[c]!;
+  let j = filled < k ? filled : k - 1;
+  while (j > 0 && cd[order[j - 1]!]! > v) {
+    order[j] = order[j - 1]!;
+    j--;
+  }
+  order[j] = c;
+  return filled < k ? filled + 1 : filled;
 }
 
 /** Squared Euclidean distance with early exit once it passes `bound`. */
@@ -74,30 +99,6 @@ export function sqDist(a: Float32Array, ao: number, b: Float32Array, bo: number,
     s += x * x;
   }
   return s;
-}
-
-/** Indices of the `order.length` smallest values (partial selection, small k). */
-function smallest(values: Float32Array, order: Int32Array): void {
-  const k = order.length;
-  let filled = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (filled < k) {
-      let j = filled++;
-      while (j > 0 && values[order[j - 1]!]! > v) {
-        order[j] = order[j - 1]!;
-        j--;
-      }
-      order[j] = i;
-    } else if (v < values[order[k - 1]!]!) {
-      let j = k - 1;
-      while (j > 0 && values[order[j - 1]!]! > v) {
-        order[j] = order[j - 1]!;
-        j--;
-      }
-      order[j] = i;
-    }
-  }
 }
 
 /** Exact search skipping the vectors of one owner (held-out scoring while training). */
