@@ -4,11 +4,12 @@ import { configCommand } from './config.js';
 import { datasetCommand } from './dataset.js';
 import { demoCommand } from './demo.js';
 import { deployCommand } from './deploy.js';
+import { evaluateCommand } from './evaluate.js';
 import { inspectCommand } from './inspect.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { trainCommand } from './train.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { notBuiltYet } from './not-built.js';
 import { serveModelCommand } from './serve-model.js';
 
 /** `lookout-edge <command>`: parses flags and hands over to the app; no logic lives here. */
@@ -21,14 +22,14 @@ export function buildProgram(): Command {
 
   program.addCommand(runCommand());
   program.addCommand(serveModelCommand());
-  program.command('train').description('train the built-in anomaly model from a Lookout for Vision dataset').action(() => notBuiltYet('train'));
-  program.command('evaluate').description('evaluate a model on a labelled test set').action(() => notBuiltYet('evaluate'));
+  program.addCommand(trainCommand());
+  program.addCommand(evaluateCommand());
   program.addCommand(demoCommand());
   program.addCommand(deployCommand());
-  program.addCommand(configCommand());
   program.addCommand(inspectCommand());
   program.addCommand(reportCommand());
   program.addCommand(datasetCommand());
+  program.addCommand(configCommand());
   return program;
 }
 

@@ -17,7 +17,6 @@ export const ERROR_CATALOGUE = {
   CONFIG_INVALID: { retryable: false, description: 'Configuration failed validation; every problem is listed as `path: message`.' },
   CONFIG_SOURCE_UNREADABLE: { retryable: false, description: 'A configuration file or the Greengrass configuration could not be read or parsed.' },
   USAGE: { retryable: false, description: 'Bad command-line usage.' },
-  NOT_IMPLEMENTED: { retryable: false, description: 'The command exists but is not built yet.' },
 
   // Edge Agent protocol (client side)
   INFERENCE_UNAVAILABLE: { retryable: true, description: 'The model server cannot be reached (gRPC UNAVAILABLE or connection refused).' },

@@ -1,9 +1,16 @@
 import type { ModelRuntime } from '../runtime.js';
+import { BuiltinRuntime } from './builtin/builtin-runtime.js';
 import { noopRuntime } from './noop.js';
+import { OnnxRuntime } from './onnx/onnx-runtime.js';
 
-export { readManifest } from '../model-entries.js';
+export { readManifest, modelManifestSchema } from './manifest.js';
+export { BuiltinRuntime } from './builtin/builtin-runtime.js';
+export { OnnxRuntime } from './onnx/onnx-runtime.js';
+export type { ExecutionProvider } from './adapters/onnx-session.js';
 
-/** Every runtime the server can load, by manifest `runtime` name. */
+/** Runtimes by manifest `runtime` name. Use `new OnnxRuntime({ executionProviders })` for other providers. */
 export const RUNTIMES: Record<string, ModelRuntime> = {
+  builtin: new BuiltinRuntime(),
+  onnx: new OnnxRuntime(),
   noop: noopRuntime,
 };

@@ -1,0 +1,60 @@
+/**
+ * Built-in model speed: inference ms/frame at the model's input size on one core, against a
+ * baseline measured in the same run (sharp decoding + resizing the same frame to the input size),
+ * and training seconds for a generated ~35-image dataset. Run: `npx tsx bench/model.bench.ts`.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { readRgb } from '../src/train/adapters/image-io.js';
+import { loadDataset } from '../src/train/load-dataset.js';
+import { generateDataset } from '../src/train/synthetic.js';
+import { trainModel } from '../src/train/trainer.js';
+import { RUNTIMES, readManifest } from '../src/model-server/runtimes/index.js';
+import type { BenchResult } from './types.js';
+
+async function timeIt(n: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await fn();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await fn();
+  return (performance.now() - t0) / n;
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'le-bench-model-'));
+  try {
+    // 256 px images: the model works at its full default resolution (longest side 256).
+    const data = await generateDataset(join(dir, 'data'), { normal: 27, anomalous: 8, testNormal: 1, testAnomalous: 1, seed: 9, size: 256 });
+    const ds = await loadDataset({ path: data.trainManifest });
+    const t0 = performance.now();
+    await trainModel(ds.train, { name: 'bench', version: '1.0.0', output: join(dir, 'model') });
+    const trainSeconds = (performance.now() - t0) / 1000;
+
+    const manifest = await readManifest(join(dir, 'model'));
+    const model = await RUNTIMES['builtin']!.load(join(dir, 'model'), manifest);
+    const file = join(dir, 'data', 'test', 'anomaly', 'anomaly-1.png');
+    const frame = await readRgb(file);
+    const bytes = await readFile(file);
+    const { width, height } = manifest.input;
+    const inferMs = await timeIt(30, () => model.infer(frame, { wantMask: false }));
+    const maskMs = await timeIt(30, () => model.infer(frame, { wantMask: true }));
+    const decodeMs = await timeIt(30, () => sharp(bytes).resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer());
+    await model.unload();
+    const rssMb = process.memoryUsage().rss / 1e6;
+    return [
+      { name: 'builtin infer (no mask)', value: inferMs, unit: 'ms/frame', baseline: { name: 'sharp decode+resize PNG', value: decodeMs }, ratio: inferMs / decodeMs, target: '<= 30 ms' },
+      { name: 'builtin infer (with mask)', value: maskMs, unit: 'ms/frame', baseline: { name: 'sharp decode+resize PNG', value: decodeMs }, ratio: maskMs / decodeMs, target: '<= 30 ms' },
+      { name: 'builtin train (35 images, 256 px)', value: trainSeconds, unit: 's', baseline: { name: 'one inference', value: inferMs / 1000 }, ratio: trainSeconds / (inferMs / 1000), target: '<= 30 s' },
+      { name: 'process RSS after train+infer', value: rssMb, unit: 'MB' },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run()) {
+    console.log(`${r.name}: ${r.value.toFixed(2)} ${r.unit}${r.baseline ? ` (baseline ${r.baseline.name}: ${r.baseline.value.toFixed(2)}; ratio ${r.ratio?.toFixed(2)})` : ''}${r.target ? ` target ${r.target}` : ''}`);
+  }
+}

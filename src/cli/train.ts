@@ -1,0 +1,84 @@
+import { basename, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { LookoutError } from '../core/errors.js';
+import { loadDataset } from '../train/load-dataset.js';
+import type { TrainProgress } from '../train/progress.js';
+import { trainModel } from '../train/trainer.js';
+
+interface TrainFlags {
+  manifest?: string;
+  dataset?: string;
+  s3Root?: string;
+  output: string;
+  name?: string;
+  modelVersion: string;
+  featureExtractor?: string;
+  longestSide: number;
+  maxAnomalies?: number;
+  augment: 'none' | 'flip';
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
+  return n;
+}
+
+/** `lookout-edge train`: builds a built-in model directory from a Lookout for Vision dataset. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .exitOverride()
+    .showHelpAfterError()
+    .description('train the built-in anomaly model from a Lookout for Vision dataset (>= 20 normal images; anomalies only calibrate)')
+    .option('--manifest <file>', 'Lookout for Vision / Ground Truth manifest (JSON Lines)')
+    .option('--dataset <dir>', 'folder layout train/normal, train/anomaly (test/ is ignored)')
+    .option('--s3-root <dir>', 'local folder standing in for the bucket of s3:// references (keys relative to it)')
+    .requiredOption('-o, --output <dir>', 'model directory to write (manifest.json + weights.bin)')
+    .option('--name <name>', 'model name (default: the output folder name)')
+    .option('--model-version <version>', 'model version', '1.0.0')
+    .option('--feature-extractor <model.onnx>', 'ONNX feature extractor (NCHW image in, N×C×h×w features out) instead of the built-in descriptors')
+    .option('--longest-side <px>', 'working resolution: longest image side in pixels', positive, 256)
+    .option('--max-anomalies <n>', 'use at most n anomalous images for calibration (0: normal images only)', positive)
+    .option('--augment <mode>', 'flip: add mirrored normal images to the memory bank (use none when a mirrored part is a defect)', parseAugment, 'flip')
+    .option('--overwrite', 'replace an existing output directory')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (flags: TrainFlags) => {
+      if (!flags.manifest === !flags.dataset) throw new LookoutError('USAGE', 'give exactly one of --manifest <file> or --dataset <dir>');
+      const dataset = await loadDataset({ path: (flags.manifest ?? flags.dataset)!, ...(flags.s3Root ? { s3Root: flags.s3Root } : {}) });
+      let entries = dataset.train;
+      if (flags.maxAnomalies !== undefined) {
+        let left = flags.maxAnomalies;
+        entries = entries.filter((e) => !e.anomalous || left-- > 0);
+      }
+      const output = resolve(flags.output);
+      const started = Date.now();
+      const result = await trainModel(entries, {
+        name: flags.name ?? basename(output),
+        version: flags.modelVersion,
+        output,
+        longestSide: flags.longestSide,
+        augment: flags.augment,
+        ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor) } : {}),
+        ...(flags.overwrite ? { overwrite: true } : {}),
+        ...(flags.quiet ? {} : { onProgress: renderProgress }),
+      });
+      if (!flags.quiet) process.stderr.write('\n');
+      const t = result.manifest['training'] as Record<string, unknown>;
+      process.stdout.write(
+        `trained ${result.manifest.name} ${result.manifest.version} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.dir}\n` +
+          `  ${String(t['normalImages'])} normal, ${String(t['anomalousImages'])} anomalous images; input ${result.manifest.input.width}x${result.manifest.input.height}; threshold by ${String(t['thresholdMethod'])}\n`,
+      );
+    });
+}
+
+function parseAugment(v: string): 'none' | 'flip' {
+  if (v !== 'none' && v !== 'flip') throw new InvalidArgumentError('none or flip');
+  return v;
+}
+
+function renderProgress(p: TrainProgress): void {
+  const pct = p.total > 0 ? Math.round((100 * p.done) / p.total) : 100;
+  process.stderr.write(`\r${p.stage.padEnd(9)} ${String(pct).padStart(3)}% (${p.done}/${p.total})${p.message ? ` ${p.message}` : ''}\u001b[K`);
+}

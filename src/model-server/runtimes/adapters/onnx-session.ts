@@ -1,0 +1,63 @@
+import * as ort from 'onnxruntime-node';
+import { LookoutError } from '../../../core/errors.js';
+
+/**
+ * The only module that touches onnxruntime-node: open a model file, run float32 tensors through it.
+ * Errors become RUNTIME_LOAD_FAILED / RUNTIME_INFER_FAILED.
+ */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
+
+export interface FloatTensor {
+  readonly dims: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface OnnxSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, FloatTensor>>): Promise<Record<string, FloatTensor>>;
+  close(): Promise<void>;
+}
+
+export interface OnnxSessionOptions {
+  readonly executionProviders?: readonly ExecutionProvider[];
+  /** Threads for one inference (default 1: the server parallelises across requests). */
+  readonly intraOpThreads?: number;
+}
+
+export async function openOnnxSession(path: string, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(path, {
+      executionProviders: [...(options.executionProviders ?? ['cpu'])],
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    throw new LookoutError('RUNTIME_LOAD_FAILED', `onnxruntime cannot load ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, [...t.dims]);
+      let results: ort.InferenceSession.ReturnType;
+      try {
+        results = await session.run(inputs);
+      } catch (err) {
+        throw new LookoutError('RUNTIME_INFER_FAILED', `onnxruntime failed: ${(err as Error).message}`, { cause: err });
+      }
+      const out: Record<string, FloatTensor> = {};
+      for (const [name, t] of Object.entries(results)) {
+        if (t.type !== 'float32') throw new LookoutError('RUNTIME_INFER_FAILED', `output ${name} is ${t.type}, expected float32`);
+        out[name] = { dims: t.dims, data: t.data as Float32Array };
+      }
+      return out;
+    },
+    async close() {
+      await session.release();
+    },
+  };
+}

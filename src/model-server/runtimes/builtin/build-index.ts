@@ -1,0 +1,58 @@
+import { type MemoryIndex, sqDist } from './nearest.js';
+
+/**
+ * Builds the inverted-file index over a memory bank: a few Lloyd iterations of k-means from a
+ * deterministic spread of seeds, then the bank regrouped by list. Deterministic for a given bank.
+ */
+export function buildIndex(bank: Float32Array, dim: number, options: { lists?: number; probes?: number; iterations?: number; owners?: Int32Array } = {}): MemoryIndex {
+  const n = bank.length / dim;
+  const lists = Math.max(1, Math.min(options.lists ?? Math.round(Math.sqrt(n)), n));
+  const probes = Math.max(1, Math.min(options.probes ?? Math.max(4, Math.ceil(lists / 11)), lists));
+  const centroids = new Float32Array(lists * dim);
+  for (let c = 0; c < lists; c++) centroids.set(bank.subarray(Math.floor((c * n) / lists) * dim, (Math.floor((c * n) / lists) + 1) * dim), c * dim);
+  const assign = new Int32Array(n);
+  const iterations = options.iterations ?? 8;
+  for (let it = 0; it <= iterations; it++) {
+    for (let i = 0; i < n; i++) {
+      let best = Infinity;
+      let arg = 0;
+      for (let c = 0; c < lists; c++) {
+        const d = sqDist(centroids, c * dim, bank, i * dim, dim, best);
+        if (d < best) {
+          best = d;
+          arg = c;
+        }
+      }
+      assign[i] = arg;
+    }
+    if (it === iterations) break;
+    const sums = new Float64Array(lists * dim);
+    const counts = new Int32Array(lists);
+    for (let i = 0; i < n; i++) {
+      const c = assign[i]!;
+      counts[c]!++;
+      for (let d = 0; d < dim; d++) sums[c * dim + d]! += bank[i * dim + d]!;
+    }
+    for (let c = 0; c < lists; c++) {
+      if (counts[c] === 0) continue;
+      for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d]! / counts[c]!;
+    }
+  }
+  const offsets = new Uint32Array(lists + 1);
+  for (let i = 0; i < n; i++) offsets[assign[i]! + 1]!++;
+  for (let c = 0; c < lists; c++) offsets[c + 1]! += offsets[c]!;
+  const cursor = offsets.slice(0, lists);
+  const sorted = new Float32Array(n * dim);
+  const owners = options.owners ? new Int32Array(n) : undefined;
+  for (let i = 0; i < n; i++) {
+    const at = cursor[assign[i]!]!++;
+    sorted.set(bank.subarray(i * dim, (i + 1) * dim), at * dim);
+    if (owners) owners[at] = options.owners![i]!;
+  }
+  return { dim, bank: sorted, centroids, offsets, probes, ...(owners ? { owners } : {}) };
+}
+
+/** An exact index (one list scanned fully): for small banks and for checking the approximate one. */
+export function exactIndex(bank: Float32Array, dim: number): MemoryIndex {
+  return { dim, bank, centroids: new Float32Array(dim), offsets: Uint32Array.of(0, bank.length / dim), probes: 1 };
+}

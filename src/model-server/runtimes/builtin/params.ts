@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** The `builtin` section of a built-in model's manifest.json: everything but the weights. */
+export const builtinParamsSchema = z.object({
+  working: z.object({ width: z.number().int().min(16), height: z.number().int().min(16) }),
+  features: z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('patch-pca'),
+      stride: z.number().int().min(1),
+      size: z.number().int().min(1).max(15),
+      levels: z.number().int().min(1).max(6),
+      components: z.number().int().min(1).max(64),
+    }),
+    z.object({
+      kind: z.literal('onnx'),
+      file: z.string().min(1),
+      mean: z.tuple([z.number(), z.number(), z.number()]),
+      std: z.tuple([z.number(), z.number(), z.number()]),
+    }),
+  ]),
+  /** Gaussian smoothing of the patch-distance map, in grid cells. */
+  sigma: z.number().min(0),
+  /** Image score = mean of this fraction of the highest map cells. */
+  topFraction: z.number().gt(0).max(1),
+  index: z.object({ probes: z.number().int().min(1) }),
+  calibration: z.object({
+    /** Raw image score at the decision boundary (maps to anomaly_score 0.5). */
+    rawThreshold: z.number(),
+    /** Logistic scale of the score normalisation. */
+    scale: z.number().positive(),
+    /** Raw map value above which a pixel is painted in the mask. */
+    pixelThreshold: z.number(),
+  }),
+  weights: z.string().min(1),
+  tensors: z.array(z.object({ name: z.string(), length: z.number().int().min(0) })),
+});
+export type BuiltinParams = z.infer<typeof builtinParamsSchema>;
