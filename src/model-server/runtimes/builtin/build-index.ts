@@ -51,8 +51,3 @@ export function buildIndex(bank: Float32Array, dim: number, options: { lists?: n
   }
   return { dim, bank: sorted, centroids, offsets, probes, ...(owners ? { owners } : {}) };
 }
-
-/** An exact index (one list scanned fully): for small banks and for checking the approximate one. */
-export function exactIndex(bank: Float32Array, dim: number): MemoryIndex {
-  return { dim, bank, centroids: new Float32Array(dim), offsets: Uint32Array.of(0, bank.length / dim), probes: 1 };
-}

@@ -6,7 +6,7 @@ import type { FeatureMap } from './feature-map.js';
 import type { FeatureExtractor } from './scorer.js';
 
 /**
- * A user-supplied ONNX feature extractor in place of the handcrafted descriptors: the working-size
+ * A user-supplied ONNX feature extractor in place of the patch-PCA descriptors: the working-size
  * image goes in as NCHW float32 (ImageNet-normalised), the first 4-D output (1×C×h×w) is the
  * feature map; each of its h×w cells becomes one patch descriptor of C values.
  */
