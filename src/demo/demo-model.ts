@@ -12,8 +12,8 @@ export interface DemoModel {
   readonly component: string;
   readonly dir: string;
   readonly input: { readonly width: number; readonly height: number };
-  /** The images the demo cameras replay: the generated test split, normal and defective parts mixed. */
-  readonly replayDir: string;
+  /** One folder per demo camera to replay: the generated test split, normal and defective parts mixed. */
+  readonly replayDirs: readonly string[];
   readonly manifest: ModelManifest;
 }
 
@@ -24,19 +24,23 @@ export interface DemoModel {
 export async function prepareDemoModel(deps: { dir: string; log: Logger; say: (line: string) => void }): Promise<DemoModel> {
   const modelDir = join(deps.dir, 'model');
   const datasetDir = join(deps.dir, 'dataset');
-  const replayDir = join(deps.dir, 'replay');
+  const replayDirs = [join(deps.dir, 'replay', 'a'), join(deps.dir, 'replay', 'b')];
   const existing = await readJson(join(modelDir, 'manifest.json'));
   if (existing) {
     deps.say(`Model                                ${modelDir} (trained earlier; delete it to train again)`);
-    return { component: DEMO_COMPONENT, dir: modelDir, input: existing.input, replayDir, manifest: existing };
+    return { component: DEMO_COMPONENT, dir: modelDir, input: existing.input, replayDirs, manifest: existing };
   }
 
   deps.say('Generating synthetic part images…');
   const data = await generateDataset(datasetDir, { normal: 30, anomalous: 8, testNormal: 16, testAnomalous: 16, seed: 20251031, size: 256 });
-  await mkdir(replayDir, { recursive: true });
+  // Two cameras, each replaying its own mix of normal and defective parts (alternate files of the test split).
+  for (const d of replayDirs) await mkdir(d, { recursive: true });
+  let n = 0;
   for (const label of ['normal', 'anomaly']) {
     const folder = join(datasetDir, 'test', label);
-    for (const name of (await readdir(folder)).filter((f) => f.endsWith('.png'))) await copyFile(join(folder, name), join(replayDir, `${label}-${name}`));
+    for (const name of (await readdir(folder)).filter((f) => f.endsWith('.png')).sort()) {
+      await copyFile(join(folder, name), join(replayDirs[n++ % replayDirs.length]!, `${label}-${name}`));
+    }
   }
 
   const entries = await readDatasetManifest(data.trainManifest);
@@ -57,7 +61,7 @@ export async function prepareDemoModel(deps: { dir: string; log: Logger; say: (l
     },
   });
   deps.say(`Model trained in ${((Date.now() - started) / 1000).toFixed(1)} s       ${modelDir}`);
-  return { component: DEMO_COMPONENT, dir: modelDir, input: manifest.input, replayDir, manifest };
+  return { component: DEMO_COMPONENT, dir: modelDir, input: manifest.input, replayDirs, manifest };
 }
 
 async function readJson(path: string): Promise<ModelManifest | undefined> {

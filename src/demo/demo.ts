@@ -42,35 +42,6 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   await mkdir(dir, { recursive: true });
   const model = await prepareDemoModel({ dir, log: options.log, say: options.say });
 
-  const config = loadConfig([
-    {
-      source: 'demo defaults',
-      values: {
-        thingName: 'demo-gateway',
-        logging: { level: 'info' },
-        modelServer: { socket: join(dir, 'edge-agent.sock'), models: [{ component: model.component, path: model.dir }] },
-        inference: { endpoint: `unix://${join(dir, 'edge-agent.sock')}`, modelComponent: model.component },
-        cameras: Array.from({ length: options.cameras }, (_, i) => ({
-          id: `line-${i + 1}`,
-          source: { type: 'folder', path: model.replayDir, replay: true, intervalMs: Math.round(1000 / options.fps) },
-          preprocess: { width: model.input.width, height: model.input.height },
-        })),
-        publish: {
-          cloud: 'mqtt',
-          local: 'mqtt',
-          topicPrefix: 'lookout',
-          mqtt: { port: options.brokerPort, protocolVersion: 4, clientId: 'demo-gateway-cloud' },
-          localMqtt: { port: options.brokerPort, protocolVersion: 4, clientId: 'demo-gateway-local' },
-          healthIntervalMs: 10_000,
-        },
-        outbox: { path: join(dir, 'outbox.sqlite') },
-        masks: { dir: join(dir, 'masks') },
-        evidence: { dir: join(dir, 'evidence') },
-        status: { port: options.statusPort },
-      },
-    },
-  ]);
-
   const stack: Array<{ stop(reason: string): Promise<void> }> = [];
   const stop = async (reason: string) => {
     for (const part of stack.reverse()) await part.stop(reason).catch(() => undefined);
@@ -81,6 +52,35 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     stack.push({ stop: () => broker.stop() });
     options.say(`MQTT broker (embedded, MQTT 3.1.1)  mqtt://${broker.host}:${broker.port}`);
 
+    const config = loadConfig([
+      {
+        source: 'demo defaults',
+        values: {
+          thingName: 'demo-gateway',
+          logging: { level: 'info' },
+          modelServer: { socket: join(dir, 'edge-agent.sock'), models: [{ component: model.component, path: model.dir }] },
+          inference: { endpoint: `unix://${join(dir, 'edge-agent.sock')}`, modelComponent: model.component },
+          cameras: Array.from({ length: options.cameras }, (_, i) => ({
+            id: `line-${i + 1}`,
+            source: { type: 'folder', path: model.replayDirs[i % model.replayDirs.length], replay: true, intervalMs: Math.round(1000 / options.fps) },
+            preprocess: { width: model.input.width, height: model.input.height },
+          })),
+          publish: {
+            cloud: 'mqtt',
+            local: 'mqtt',
+            topicPrefix: 'lookout',
+            mqtt: { port: broker.port, protocolVersion: 4, clientId: 'demo-gateway-cloud' },
+            localMqtt: { port: broker.port, protocolVersion: 4, clientId: 'demo-gateway-local' },
+            healthIntervalMs: 10_000,
+          },
+          outbox: { path: join(dir, 'outbox.sqlite') },
+          masks: { dir: join(dir, 'masks') },
+          evidence: { dir: join(dir, 'evidence') },
+          status: { port: options.statusPort },
+        },
+      },
+    ]);
+
     const entries = await loadModelEntries(config.modelServer, RUNTIMES);
     const server = new EdgeAgentServer({ config: config.modelServer, entries, log: options.log.child({ stage: 'model-server' }) });
     await server.start();
@@ -89,8 +89,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     const app = await startInspectorApp(config, options.log);
     stack.push(app);
-    const statusUrl = config.status.enabled ? `http://${config.status.host}:${config.status.port}/` : undefined;
-    return { app, config, model, broker, ...(statusUrl ? { statusUrl } : {}), stop };
+    return { app, config, model, broker, ...(app.statusUrl ? { statusUrl: `${app.statusUrl}/` } : {}), stop };
   } catch (err) {
     await stop('demo start-up failed');
     throw err;
