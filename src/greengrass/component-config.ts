@@ -9,7 +9,7 @@ export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
 export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
   if (!underGreengrass(env)) return undefined;
   const { connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
-  const client = await connectIpc();
+  const client = await connectIpc(env);
   try {
     return greengrassLayer(await getComponentConfiguration(client));
   } finally {
