@@ -105,6 +105,7 @@ export class GreengrassIpc implements NucleusIpc {
   private readonly listeners = new Set<(connected: boolean) => void>();
   private readonly configListeners = new Set<(keyPath: string[]) => void>();
   private configStream: { close(): Promise<void> } | undefined;
+  private readonly inFlight = new Set<() => void>();
   /** How many SDK clients were created (1 + reconnections). */
   generation = 0;
 
@@ -175,11 +176,20 @@ export class GreengrassIpc implements NucleusIpc {
     throw new LookoutError(code, 'not connected to the Greengrass nucleus (reconnecting)', { details: { attempts: this.attempts } });
   }
 
+  /** Each call has a deadline, and fails at once when the connection drops under it (the SDK would leave it hanging). */
   private async call<T>(fn: () => Promise<T>, code: ErrorCode, what: string): Promise<T> {
+    let abort: ((err: LookoutError) => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      abort = reject;
+    });
+    const entry = (): void => abort?.(new LookoutError(code, `${what}: the connection to the nucleus dropped`));
+    this.inFlight.add(entry);
     try {
-      return await withDeadline(fn(), this.deps.callTimeoutMs, what, code);
+      return await withDeadline(Promise.race([fn(), aborted]), this.deps.callTimeoutMs, what, code);
     } catch (err) {
       throw translateIpcError(err, code, what);
+    } finally {
+      this.inFlight.delete(entry);
     }
   }
 
@@ -222,6 +232,7 @@ export class GreengrassIpc implements NucleusIpc {
     this.configStream = undefined;
     // The SDK client cannot be reused: free its native resources and make a new one.
     void client.close().catch(() => undefined);
+    for (const abort of [...this.inFlight]) abort();
     this.deps.log.warn({ generation: this.generation }, 'greengrass ipc disconnected; recreating the client');
     for (const listener of this.listeners) listener(false);
     this.scheduleReconnect();
