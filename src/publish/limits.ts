@@ -16,7 +16,7 @@ export function assertPublishable(topic: string, payload: unknown): asserts payl
   if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
     throw new LookoutError('PAYLOAD_INVALID', `topic is ${Buffer.byteLength(topic)} bytes; the limit is ${MAX_TOPIC_BYTES}`, { details: { topic: topic.slice(0, 64) } });
   }
-  if (/[#+\u0000]/.test(topic)) {
+  if (/[#+]/.test(topic) || topic.includes('\0')) {
     throw new LookoutError('PAYLOAD_INVALID', `topic "${topic}" contains a wildcard or NUL; publish topics must be literal`, { details: { topic } });
   }
   if (!Buffer.isBuffer(payload)) {
