@@ -1,4 +1,5 @@
 import { type ConfigLayer, greengrassLayer } from '../config/load.js';
+import type { NucleusIpc } from './nucleus-ipc.js';
 
 /** True when a Greengrass nucleus started us (it sets these for every component). */
 export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
@@ -15,4 +16,22 @@ export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<Confi
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/**
+ * Follows configuration changes made by deployments: on every SubscribeToConfigurationUpdate event,
+ * reads the whole configuration again (the event only names the key that changed) and hands the new
+ * layer to `onChange` with the changed key path. Returns the unsubscribe function.
+ */
+export function watchGreengrassConfiguration(
+  ipc: NucleusIpc,
+  onChange: (layer: ConfigLayer, changedKeyPath: readonly string[]) => void,
+  onError: (err: unknown) => void = () => undefined,
+): () => void {
+  return ipc.subscribeToConfigurationUpdate((keyPath) => {
+    ipc.getConfiguration([]).then(
+      (value) => onChange(greengrassLayer(value), keyPath),
+      (err: unknown) => onError(err),
+    );
+  });
 }

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { isLookoutError } from '../../src/core/errors.js';
-import { readGreengrassLayer, underGreengrass } from '../../src/greengrass/component-config.js';
+import { createLogger } from '../../src/core/log.js';
+import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
+import { readGreengrassLayer, underGreengrass, watchGreengrassConfiguration } from '../../src/greengrass/component-config.js';
+import type { ConfigLayer } from '../../src/config/load.js';
+import { waitFor } from '../outbox/wait-for.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 
 let dir: string;
@@ -52,5 +56,19 @@ describe('readGreengrassLayer over IPC', () => {
     const err = await readGreengrassLayer({ ...peer.env() }).catch((e: unknown) => e);
     expect(isLookoutError(err, 'IPC_FAILED')).toBe(true);
     expect((err as Error).message).toContain('config store unavailable');
+  });
+
+  it('follows deployments: a configuration update event yields the whole new layer', async () => {
+    const ipc = new GreengrassIpc({ log: createLogger('silent'), env: peer.env(), callTimeoutMs: 1_000 });
+    await ipc.start();
+    const changes: { layer: ConfigLayer; keyPath: readonly string[] }[] = [];
+    const off = watchGreengrassConfiguration(ipc, (layer, keyPath) => changes.push({ layer, keyPath }));
+    await waitFor(() => peer.requests.some((r) => r.operation === 'SubscribeToConfigurationUpdate'), 2_000, 'the subscription');
+    peer.setConfiguration({ accessControl: {}, decide: { threshold: 0.7 } });
+    peer.pushConfigurationUpdate(['decide', 'threshold']);
+    await waitFor(() => changes.length === 1, 2_000, 'the change');
+    expect(changes[0]).toEqual({ layer: { source: 'greengrass', values: { decide: { threshold: 0.7 } } }, keyPath: ['decide', 'threshold'] });
+    off();
+    await ipc.stop();
   });
 });

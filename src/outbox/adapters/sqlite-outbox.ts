@@ -58,6 +58,7 @@ export class SqliteOutbox implements OutboxQueue {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.lastOpenAttempt = -Infinity;
     this.tryOpen();
     if (this.deps.config.expireIntervalMs > 0) {
       this.expireTimer = setInterval(() => {
