@@ -151,4 +151,16 @@ describe('SQLite outbox', () => {
     expect(wakeups).toBe(1);
     await outbox.stop();
   });
+
+  it('stop() commits the writes already accepted, then refuses new ones with OUTBOX_UNAVAILABLE', async () => {
+    const outbox = await open();
+    const pending = outbox.write([msg('last-words')]);
+    await outbox.stop();
+    await expect(pending).resolves.toBeUndefined();
+    await expect(outbox.write([msg('too-late')])).rejects.toMatchObject({ code: 'OUTBOX_UNAVAILABLE' });
+    const again = new SqliteOutbox({ config: { path: join(dir, `o${n}.sqlite`), maxBytes: 1 << 26, maxRows: 1_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
+    await again.start();
+    expect(again.readBatch(10).map((m) => m.id)).toEqual(['last-words']);
+    await again.stop();
+  });
 });

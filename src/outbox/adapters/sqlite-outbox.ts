@@ -73,10 +73,11 @@ export class SqliteOutbox implements OutboxQueue {
   }
 
   async stop(reason = 'stop'): Promise<void> {
+    // Writes already accepted in this tick still commit.
+    this.flushPending();
     this.stopped = true;
     if (this.expireTimer) clearInterval(this.expireTimer);
     this.expireTimer = undefined;
-    this.flushPending();
     this.closeDb();
     this.deps.log.debug({ reason }, 'outbox closed');
   }
