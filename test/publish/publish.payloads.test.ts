@@ -88,6 +88,8 @@ describe('topics and payloads', () => {
     expect(check('a/b', Buffer.alloc(MAX_PAYLOAD_BYTES - 1))).toBe('ok');
     expect(check('a/b', Buffer.alloc(MAX_PAYLOAD_BYTES))).toMatch(/131072 bytes; IoT Core refuses 131072 bytes and more/);
     expect(check('a/#', Buffer.from('x'))).toMatch(/wildcard/);
+    expect(check('a/b/c/d/e/f/g/h', Buffer.from('x'))).toBe('ok');
+    expect(check('a/b/c/d/e/f/g/h/i', Buffer.from('x'))).toMatch(/8 slashes; IoT Core allows 7/);
     expect(check('', Buffer.from('x'))).toMatch(/no topic/);
     expect(check('a/b', { not: 'bytes' })).toMatch(/not a byte buffer/);
     expect(() => encodePayload('health', { v: 1, kind: 'health', id: 'h', thingName: 't', sentAt: '', uptimeSec: 1, outbox: { depth: 0, bytes: 0, oldestAgeMs: null, evictions: 0, delivered: 0, writable: true }, details: { blob: 'x'.repeat(MAX_PAYLOAD_BYTES) } })).toThrow(/IoT Core refuses/);
