@@ -9,12 +9,12 @@ export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
 /** The component configuration as a config layer, read once over IPC; undefined outside Greengrass. */
 export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
   if (!underGreengrass(env)) return undefined;
-  const { connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
+  const { closeIpc, connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
   const client = await connectIpc(env);
   try {
     return greengrassLayer(await getComponentConfiguration(client));
   } finally {
-    await client.close().catch(() => undefined);
+    await closeIpc(client);
   }
 }
 

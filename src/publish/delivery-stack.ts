@@ -48,6 +48,7 @@ export class DeliveryStack {
   readonly status: AgentStatus;
   private readonly publishers: { publisher: Publisher; hasLastWill: boolean }[] = [];
   private readonly ownedIpc: NucleusIpc | undefined;
+  private readonly local: Publisher | undefined;
   private readonly ipc: NucleusIpc | undefined;
 
   constructor(private readonly deps: DeliveryStackDeps) {
@@ -60,6 +61,7 @@ export class DeliveryStack {
 
     const cloud = this.makePublisher(publish.cloud, 'cloud', payload);
     const local = this.makePublisher(publish.local, 'local', payload);
+    this.local = local;
     this.outbox = new SqliteOutbox({ config: deps.outbox, log: log.child({ part: 'outbox' }) });
     const target = cloud ?? local;
     this.relay = target
@@ -78,10 +80,17 @@ export class DeliveryStack {
     });
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts everything. Waits up to `waitForLocalMs` (default 3 s) for the local path, so the first
+   * reject signals do not race the first connection; a broker that stays down is not fatal.
+   */
+  async start(waitForLocalMs = 3_000): Promise<void> {
     await this.outbox.start();
     await this.ownedIpc?.start();
     for (const { publisher } of this.publishers) await publisher.start();
+    if (this.local && !(await waitConnected(this.local, waitForLocalMs))) {
+      this.deps.log.warn({ publisher: this.local.name, waitedMs: waitForLocalMs }, 'local path not connected yet: reject signals fail until it is');
+    }
     await this.relay?.start();
     await this.status.start();
   }
@@ -124,4 +133,21 @@ export class DeliveryStack {
     if (publisher) this.publishers.push({ publisher, hasLastWill });
     return publisher;
   }
+}
+
+/** Resolves true once the publisher is connected, false after `ms`. */
+function waitConnected(publisher: Publisher, ms: number): Promise<boolean> {
+  if (publisher.isConnected() || !publisher.onConnectionChange) return Promise.resolve(publisher.isConnected());
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(false);
+    }, ms);
+    const off = publisher.onConnectionChange?.((up) => {
+      if (!up) return;
+      clearTimeout(timer);
+      off?.();
+      resolve(true);
+    }) ?? (() => undefined);
+  });
 }

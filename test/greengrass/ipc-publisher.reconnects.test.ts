@@ -130,4 +130,22 @@ describe('Greengrass IPC publisher through the real SDK client', () => {
     const update = peer.requests.findLast((r) => r.operation === 'UpdateState');
     expect(update?.body.state).toBe('RUNNING');
   });
+
+  it('survives the nucleus hanging up with publishes in flight, again and again (aws-crt stream-close crash guard)', async () => {
+    for (let round = 0; round < 6; round++) {
+      await waitFor(() => ipc.isConnected(), 5_000, 'a connection');
+      const inFlight = Array.from({ length: 20 }, (_, i) => ipc.publishToIoTCore(`lookout/t1/r${round}`, Buffer.from(`${i}`), { qos: 1 }).then(() => 'ok', (e: { code: string }) => e.code));
+      if (round % 2 === 0) peer.disconnectAll();
+      else peer.disconnectOnNext('PublishToIoTCore');
+      const outcomes = await Promise.all(inFlight);
+      expect(outcomes.every((o) => o === 'ok' || o === 'PUBLISH_FAILED')).toBe(true);
+    }
+    // The last hang-up may not have been noticed yet: retry as the relay would (PUBLISH_FAILED is retryable).
+    await waitFor(
+      () => ipc.publishToIoTCore('lookout/t1/after', Buffer.from('still alive'), { qos: 1 }).then(() => true, () => false),
+      5_000,
+      'a publish after the last hang-up',
+    );
+    expect(peer.requests.at(-1)?.payload?.toString()).toBe('still alive');
+  });
 });

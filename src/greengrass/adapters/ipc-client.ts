@@ -37,11 +37,42 @@ export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs
   const client = greengrasscoreipc.createClient(clientConfig(env));
   try {
     await withDeadline(client.connect(), timeoutMs, 'connect to the Greengrass nucleus', 'IPC_FAILED');
+    guardStreamsOnDisconnect(client);
     return client;
   } catch (err) {
     void client.close().catch(() => undefined);
     throw translateIpcError(err, 'IPC_FAILED', 'cannot connect to the Greengrass nucleus');
   }
+}
+
+interface SdkInternals {
+  rpcClient?: {
+    connection?: { on(event: 'disconnection', listener: () => void): unknown };
+    unclosedOperations?: Set<{ stream?: { close(): void } }>;
+  };
+}
+
+/**
+ * Works around a native crash in aws-crt 1.33 (aws-iot-device-sdk-v2 1.28): when the connection to
+ * the nucleus drops with operations in flight, the SDK closes their event streams afterwards, and
+ * aws_napi_event_stream_client_stream_close releases a continuation the dead connection already
+ * released ("corrupted double-linked list", SIGSEGV). Reproduced with test/peers/greengrass-ipc-peer.ts
+ * by hanging up mid-publish. On disconnection we turn the close of those orphaned streams into a
+ * no-op (their native memory is reclaimed with the connection, or leaks a few bytes per
+ * disconnection: far better than the process dying on every nucleus restart).
+ */
+function guardStreamsOnDisconnect(client: IpcClient): void {
+  const rpc = (client as unknown as SdkInternals).rpcClient;
+  rpc?.connection?.on('disconnection', () => {
+    for (const operation of rpc.unclosedOperations ?? []) {
+      if (operation.stream) operation.stream.close = () => undefined;
+    }
+  });
+}
+
+/** Lets operation streams scheduled to close (setImmediate in the SDK) do so before the connection goes. */
+function streamsSettle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 /** This component's whole configuration (GetConfiguration with an empty key path). */
@@ -83,6 +114,12 @@ export function translateIpcError(err: unknown, fallback: ErrorCode, what: strin
   return new LookoutError(fallback, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
+/** Closes a client once its finished operations have released their streams. */
+export async function closeIpc(client: IpcClient): Promise<void> {
+  await streamsSettle();
+  await client.close().catch(() => undefined);
+}
+
 export interface GreengrassIpcDeps {
   readonly log: Logger;
   /** Where the socket path and SVCUID come from (default process.env). */
@@ -106,6 +143,7 @@ export class GreengrassIpc implements NucleusIpc {
   private readonly configListeners = new Set<(keyPath: string[]) => void>();
   private configStream: { close(): Promise<void> } | undefined;
   private readonly inFlight = new Set<() => void>();
+  private readonly pending = new Set<Promise<unknown>>();
   /** How many SDK clients were created (1 + reconnections). */
   generation = 0;
 
@@ -184,12 +222,15 @@ export class GreengrassIpc implements NucleusIpc {
     });
     const entry = (): void => abort?.(new LookoutError(code, `${what}: the connection to the nucleus dropped`));
     this.inFlight.add(entry);
+    const attempt = withDeadline(Promise.race([fn(), aborted]), this.deps.callTimeoutMs, what, code);
+    this.pending.add(attempt);
     try {
-      return await withDeadline(Promise.race([fn(), aborted]), this.deps.callTimeoutMs, what, code);
+      return await attempt;
     } catch (err) {
       throw translateIpcError(err, code, what);
     } finally {
       this.inFlight.delete(entry);
+      this.pending.delete(attempt);
     }
   }
 
@@ -230,8 +271,7 @@ export class GreengrassIpc implements NucleusIpc {
     if (this.client !== client) return;
     this.client = undefined;
     this.configStream = undefined;
-    // The SDK client cannot be reused: free its native resources and make a new one.
-    void client.close().catch(() => undefined);
+    // The SDK client cannot be reused (it closes itself after a disconnection): make a new one.
     for (const abort of [...this.inFlight]) abort();
     this.deps.log.warn({ generation: this.generation }, 'greengrass ipc disconnected; recreating the client');
     for (const listener of this.listeners) listener(false);
@@ -268,11 +308,13 @@ export class GreengrassIpc implements NucleusIpc {
   private async dropClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    // In-flight calls end by their deadline at the latest; their streams must close before the connection.
+    await Promise.allSettled([...this.pending]);
     const stream = this.configStream;
     this.configStream = undefined;
     await stream?.close().catch(() => undefined);
     if (client) {
-      await client.close().catch(() => undefined);
+      await closeIpc(client);
       for (const listener of this.listeners) listener(false);
     }
   }
