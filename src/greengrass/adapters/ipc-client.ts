@@ -30,14 +30,14 @@ function clientConfig(env: NodeJS.ProcessEnv): eventstream_rpc.RpcClientConfig {
  * Connects to the nucleus over its IPC socket (path and SVCUID from `env`, as the nucleus sets
  * them). A client is dead after its `disconnection` event: callers make a new one.
  */
-export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<IpcClient> {
+export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000, onDead?: () => void): Promise<IpcClient> {
   if (!env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT) {
     throw new LookoutError('IPC_FAILED', 'AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT is not set: not running under Greengrass');
   }
   const client = greengrasscoreipc.createClient(clientConfig(env));
   try {
     await withDeadline(client.connect(), timeoutMs, 'connect to the Greengrass nucleus', 'IPC_FAILED');
-    guardStreamsOnDisconnect(client);
+    guardStreamsOnDisconnect(client, onDead);
     return client;
   } catch (err) {
     void client.close().catch(() => undefined);
@@ -45,10 +45,14 @@ export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs
   }
 }
 
+interface SdkOperation {
+  stream?: { close(): void };
+}
 interface SdkInternals {
   rpcClient?: {
     connection?: { on(event: 'disconnection', listener: () => void): unknown };
-    unclosedOperations?: Set<{ stream?: { close(): void } }>;
+    unclosedOperations?: Set<SdkOperation>;
+    registerUnclosedOperation?: (operation: SdkOperation) => void;
   };
 }
 
@@ -57,16 +61,27 @@ interface SdkInternals {
  * the nucleus drops with operations in flight, the SDK closes their event streams afterwards, and
  * aws_napi_event_stream_client_stream_close releases a continuation the dead connection already
  * released ("corrupted double-linked list", SIGSEGV). Reproduced with test/peers/greengrass-ipc-peer.ts
- * by hanging up mid-publish. On disconnection we turn the close of those orphaned streams into a
- * no-op (their native memory is reclaimed with the connection, or leaks a few bytes per
- * disconnection: far better than the process dying on every nucleus restart).
+ * by hanging up mid-publish. From the moment the connection drops, closing any of its streams
+ * (existing ones, and any an in-flight call still opens before the SDK notices) is a no-op: their
+ * native memory goes with the connection or leaks a few bytes per disconnection, far better than
+ * the process dying on every nucleus restart. `onDead` runs at once, before the SDK's own
+ * (deferred) `disconnection` event, so no new call starts on the dead connection.
  */
-function guardStreamsOnDisconnect(client: IpcClient): void {
+function guardStreamsOnDisconnect(client: IpcClient, onDead: () => void = () => undefined): void {
   const rpc = (client as unknown as SdkInternals).rpcClient;
+  const neuter = (operation: SdkOperation): void => {
+    if (operation.stream) operation.stream.close = () => undefined;
+  };
   rpc?.connection?.on('disconnection', () => {
-    for (const operation of rpc.unclosedOperations ?? []) {
-      if (operation.stream) operation.stream.close = () => undefined;
+    for (const operation of rpc.unclosedOperations ?? []) neuter(operation);
+    const register = rpc.registerUnclosedOperation?.bind(rpc);
+    if (register) {
+      rpc.registerUnclosedOperation = (operation) => {
+        neuter(operation);
+        register(operation);
+      };
     }
+    onDead();
   });
 }
 
@@ -244,7 +259,12 @@ export class GreengrassIpc implements NucleusIpc {
 
   private async connectOnce(): Promise<IpcClient | undefined> {
     try {
-      const client = await connectIpc(this.deps.env ?? process.env, this.deps.callTimeoutMs);
+      let dead = false;
+      const client = await connectIpc(this.deps.env ?? process.env, this.deps.callTimeoutMs, () => {
+        dead = true;
+        this.onDisconnection(client);
+      });
+      if (dead) return undefined;
       if (!this.running) {
         await client.close().catch(() => undefined);
         return undefined;
