@@ -1,4 +1,5 @@
 import { type ConfigLayer, greengrassLayer } from '../config/load.js';
+import type { NucleusIpc } from './nucleus-ipc.js';
 
 /** True when a Greengrass nucleus started us (it sets these for every component). */
 export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
@@ -8,11 +9,29 @@ export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
 /** The component configuration as a config layer, read once over IPC; undefined outside Greengrass. */
 export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
   if (!underGreengrass(env)) return undefined;
-  const { connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
-  const client = await connectIpc();
+  const { closeIpc, connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
+  const client = await connectIpc(env);
   try {
     return greengrassLayer(await getComponentConfiguration(client));
   } finally {
-    await client.close().catch(() => undefined);
+    await closeIpc(client);
   }
+}
+
+/**
+ * Follows configuration changes made by deployments: on every SubscribeToConfigurationUpdate event,
+ * reads the whole configuration again (the event only names the key that changed) and hands the new
+ * layer to `onChange` with the changed key path. Returns the unsubscribe function.
+ */
+export function watchGreengrassConfiguration(
+  ipc: NucleusIpc,
+  onChange: (layer: ConfigLayer, changedKeyPath: readonly string[]) => void,
+  onError: (err: unknown) => void = () => undefined,
+): () => void {
+  return ipc.subscribeToConfigurationUpdate((keyPath) => {
+    ipc.getConfiguration([]).then(
+      (value) => onChange(greengrassLayer(value), keyPath),
+      (err: unknown) => onError(err),
+    );
+  });
 }

@@ -164,15 +164,15 @@ export class OutboxRelay {
   /** Sleeps until the timeout, stop(), or (unless `backoff`) a new enqueue; reconnection always wakes. */
   private sleep(ms: number, backoff = false): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const enqueueOff = backoff ? undefined : this.deps.outbox.onEnqueue(done);
-      const self = this;
-      function done(): void {
+      let enqueueOff: (() => void) | undefined;
+      const done = (): void => {
         clearTimeout(timer);
         enqueueOff?.();
-        if (self.wake === done) self.wake = undefined;
+        if (this.wake === done) this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
+      if (!backoff) enqueueOff = this.deps.outbox.onEnqueue(done);
       this.wake = done;
     });
   }

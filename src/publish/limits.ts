@@ -2,8 +2,9 @@ import { LookoutError } from '../core/errors.js';
 
 /** IoT Core refuses payloads of 128 KiB and more; we never try. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
-/** IoT Core topic limit is 256 bytes (and at most 7 slashes for reserved-topic rules we do not use). */
+/** IoT Core topic limits: 256 bytes and at most 7 forward slashes. */
 export const MAX_TOPIC_BYTES = 256;
+export const MAX_TOPIC_SLASHES = 7;
 
 /**
  * The one place that decides whether a message may be published at all: every path (outbox,
@@ -16,7 +17,11 @@ export function assertPublishable(topic: string, payload: unknown): asserts payl
   if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
     throw new LookoutError('PAYLOAD_INVALID', `topic is ${Buffer.byteLength(topic)} bytes; the limit is ${MAX_TOPIC_BYTES}`, { details: { topic: topic.slice(0, 64) } });
   }
-  if (/[#+\u0000]/.test(topic)) {
+  const slashes = topic.split('/').length - 1;
+  if (slashes > MAX_TOPIC_SLASHES) {
+    throw new LookoutError('PAYLOAD_INVALID', `topic "${topic}" has ${slashes} slashes; IoT Core allows ${MAX_TOPIC_SLASHES} (shorten publish.topicPrefix)`, { details: { topic } });
+  }
+  if (/[#+]/.test(topic) || topic.includes('\0')) {
     throw new LookoutError('PAYLOAD_INVALID', `topic "${topic}" contains a wildcard or NUL; publish topics must be literal`, { details: { topic } });
   }
   if (!Buffer.isBuffer(payload)) {

@@ -1,28 +1,341 @@
-import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
-import { LookoutError } from '../../core/errors.js';
+import { eventstream_rpc, greengrasscoreipc, io } from 'aws-iot-device-sdk-v2';
+import { type ErrorCode, LookoutError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { backoffMs } from '../../outbox/retry-policy.js';
+import { withDeadline } from '../../publish/deadline.js';
+import type { NucleusIpc } from '../nucleus-ipc.js';
 
 export type IpcClient = greengrasscoreipc.Client;
 
 /**
- * Connects to the nucleus over its IPC socket. The SDK reads the socket path and SVCUID from
- * the environment. A client is dead after its `disconnection` event: callers make a new one.
+ * The SDK's default client configuration (greengrasscoreipc.createDefaultClientConfig) reads
+ * process.env; this one reads the environment it is given, so callers and tests can pass theirs.
  */
-export async function connectIpc(): Promise<IpcClient> {
-  const client = greengrasscoreipc.createClient();
+function clientConfig(env: NodeJS.ProcessEnv): eventstream_rpc.RpcClientConfig {
+  const socketPath = env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT ?? '';
+  const authToken = env.SVCUID;
+  return {
+    hostName: socketPath,
+    port: 0,
+    socketOptions: new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.LOCAL),
+    connectTransform: async (options) => {
+      const message = options.message;
+      if (authToken) message.payload = JSON.stringify({ authToken });
+      return message;
+    },
+  };
+}
+
+/**
+ * Connects to the nucleus over its IPC socket (path and SVCUID from `env`, as the nucleus sets
+ * them). A client is dead after its `disconnection` event: callers make a new one.
+ */
+export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000, onDead?: () => void): Promise<IpcClient> {
+  if (!env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT) {
+    throw new LookoutError('IPC_FAILED', 'AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT is not set: not running under Greengrass');
+  }
+  const client = greengrasscoreipc.createClient(clientConfig(env));
   try {
-    await client.connect();
+    await withDeadline(client.connect(), timeoutMs, 'connect to the Greengrass nucleus', 'IPC_FAILED');
+    guardStreamsOnDisconnect(client, onDead);
     return client;
   } catch (err) {
-    throw new LookoutError('IPC_FAILED', `cannot connect to the Greengrass nucleus: ${(err as Error).message}`, { cause: err });
+    void client.close().catch(() => undefined);
+    throw translateIpcError(err, 'IPC_FAILED', 'cannot connect to the Greengrass nucleus');
   }
 }
 
+interface SdkOperation {
+  stream?: { close(): void };
+}
+interface SdkInternals {
+  rpcClient?: {
+    connection?: { on(event: 'disconnection', listener: () => void): unknown };
+    unclosedOperations?: Set<SdkOperation>;
+    registerUnclosedOperation?: (operation: SdkOperation) => void;
+  };
+}
+
+/**
+ * Works around a native crash in aws-crt 1.33 (aws-iot-device-sdk-v2 1.28): when the connection to
+ * the nucleus drops with operations in flight, the SDK closes their event streams afterwards, and
+ * aws_napi_event_stream_client_stream_close releases a continuation the dead connection already
+ * released ("corrupted double-linked list", SIGSEGV). Reproduced with test/peers/greengrass-ipc-peer.ts
+ * by hanging up mid-publish. From the moment the connection drops, closing any of its streams
+ * (existing ones, and any an in-flight call still opens before the SDK notices) is a no-op: their
+ * native memory goes with the connection or leaks a few bytes per disconnection, far better than
+ * the process dying on every nucleus restart. `onDead` runs at once, before the SDK's own
+ * (deferred) `disconnection` event, so no new call starts on the dead connection.
+ */
+function guardStreamsOnDisconnect(client: IpcClient, onDead: () => void = () => undefined): void {
+  const rpc = (client as unknown as SdkInternals).rpcClient;
+  const neuter = (operation: SdkOperation): void => {
+    if (operation.stream) operation.stream.close = () => undefined;
+  };
+  rpc?.connection?.on('disconnection', () => {
+    for (const operation of rpc.unclosedOperations ?? []) neuter(operation);
+    const register = rpc.registerUnclosedOperation?.bind(rpc);
+    if (register) {
+      rpc.registerUnclosedOperation = (operation) => {
+        neuter(operation);
+        register(operation);
+      };
+    }
+    onDead();
+  });
+}
+
+/** Lets operation streams scheduled to close (setImmediate in the SDK) do so before the connection goes. */
+function streamsSettle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** This component's whole configuration (GetConfiguration with an empty key path). */
-export async function getComponentConfiguration(client: IpcClient): Promise<unknown> {
+export async function getComponentConfiguration(client: IpcClient, timeoutMs = 10_000): Promise<unknown> {
   try {
-    const response = await client.getConfiguration({ keyPath: [] });
+    const response = await withDeadline(client.getConfiguration({ keyPath: [] }), timeoutMs, 'GetConfiguration', 'IPC_FAILED');
     return response.value ?? {};
   } catch (err) {
-    throw new LookoutError('IPC_FAILED', `GetConfiguration failed: ${(err as Error).message}`, { cause: err });
+    throw translateIpcError(err, 'IPC_FAILED', 'GetConfiguration failed');
+  }
+}
+
+/**
+ * SDK errors → our codes, by the modelled error shape (never by message text). The nucleus tags
+ * modelled errors with `_errorCode` (UnauthorizedError, ServiceError, InvalidArgumentsError, ...).
+ */
+export function translateIpcError(err: unknown, fallback: ErrorCode, what: string): LookoutError {
+  if (err instanceof LookoutError) return err;
+  if (err instanceof eventstream_rpc.RpcError) {
+    const service = err.serviceError as { _errorCode?: string; message?: string } | undefined;
+    const shape = service?._errorCode;
+    const detail = service?.message ?? err.description;
+    const details = { rpcErrorType: eventstream_rpc.RpcErrorType[err.type], shape };
+    if (shape === 'UnauthorizedError') {
+      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PUBLISH_UNAUTHORIZED' : 'IPC_FAILED', `${what}: not authorized (${detail}); check the component's accessControl`, {
+        cause: err,
+        retryable: false,
+        details,
+      });
+    }
+    if (shape === 'InvalidArgumentsError') {
+      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PAYLOAD_INVALID' : 'IPC_FAILED', `${what}: invalid arguments (${detail})`, { cause: err, retryable: false, details });
+    }
+    if (shape === 'ResourceNotFoundError') {
+      return new LookoutError(fallback, `${what}: not found (${detail})`, { cause: err, retryable: false, details });
+    }
+    return new LookoutError(fallback, `${what}: ${detail}`, { cause: err, details });
+  }
+  return new LookoutError(fallback, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/** Closes a client once its finished operations have released their streams. */
+export async function closeIpc(client: IpcClient): Promise<void> {
+  await streamsSettle();
+  await client.close().catch(() => undefined);
+}
+
+export interface GreengrassIpcDeps {
+  readonly log: Logger;
+  /** Where the socket path and SVCUID come from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Deadline for each call (and for connecting). */
+  readonly callTimeoutMs: number;
+  readonly reconnect?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/**
+ * A long-lived connection to the nucleus that replaces its SDK client after a disconnection,
+ * with capped backoff, and re-opens configuration subscriptions on the new client.
+ */
+export class GreengrassIpc implements NucleusIpc {
+  private client: IpcClient | undefined;
+  private connecting: Promise<IpcClient | undefined> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private attempts = 0;
+  private running = false;
+  private readonly listeners = new Set<(connected: boolean) => void>();
+  private readonly configListeners = new Set<(keyPath: string[]) => void>();
+  private configStream: { close(): Promise<void> } | undefined;
+  private readonly inFlight = new Set<() => void>();
+  private readonly pending = new Set<Promise<unknown>>();
+  /** How many SDK clients were created (1 + reconnections). */
+  generation = 0;
+
+  constructor(private readonly deps: GreengrassIpcDeps) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.ensureClient();
+  }
+
+  async stop(reason = 'stop'): Promise<void> {
+    this.running = false;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    await this.connecting;
+    await this.dropClient();
+    this.deps.log.info({ reason }, 'greengrass ipc closed');
+  }
+
+  isConnected(): boolean {
+    return this.client !== undefined;
+  }
+
+  onConnectionChange(listener: (connected: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async publishToIoTCore(topic: string, payload: Buffer, options: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    const client = this.requireClient('PUBLISH_FAILED');
+    const qos = options.qos === 1 ? greengrasscoreipc.model.QOS.AT_LEAST_ONCE : greengrasscoreipc.model.QOS.AT_MOST_ONCE;
+    await this.call(() => client.publishToIoTCore({ topicName: topic, qos, payload, ...(options.retain ? { retain: true } : {}) }), 'PUBLISH_FAILED', `PublishToIoTCore ${topic}`);
+  }
+
+  async publishToTopic(topic: string, payload: Buffer): Promise<void> {
+    const client = this.requireClient('PUBLISH_FAILED');
+    await this.call(() => client.publishToTopic({ topic, publishMessage: { binaryMessage: { message: payload } } }), 'PUBLISH_FAILED', `PublishToTopic ${topic}`);
+  }
+
+  async getConfiguration(keyPath: readonly string[]): Promise<unknown> {
+    const client = this.requireClient('IPC_FAILED');
+    const response = await this.call(() => client.getConfiguration({ keyPath: [...keyPath] }), 'IPC_FAILED', 'GetConfiguration');
+    return response.value ?? {};
+  }
+
+  subscribeToConfigurationUpdate(listener: (keyPath: string[]) => void): () => void {
+    this.configListeners.add(listener);
+    if (this.client && !this.configStream) void this.openConfigStream(this.client);
+    return () => {
+      this.configListeners.delete(listener);
+      if (this.configListeners.size === 0) {
+        const stream = this.configStream;
+        this.configStream = undefined;
+        void stream?.close().catch(() => undefined);
+      }
+    };
+  }
+
+  async updateState(state: 'RUNNING' | 'ERRORED'): Promise<void> {
+    const client = this.requireClient('IPC_FAILED');
+    const value = state === 'RUNNING' ? greengrasscoreipc.model.ReportedLifecycleState.RUNNING : greengrasscoreipc.model.ReportedLifecycleState.ERRORED;
+    await this.call(() => client.updateState({ state: value }), 'IPC_FAILED', `UpdateState ${state}`);
+  }
+
+  private requireClient(code: ErrorCode): IpcClient {
+    if (this.client) return this.client;
+    this.scheduleReconnect();
+    throw new LookoutError(code, 'not connected to the Greengrass nucleus (reconnecting)', { details: { attempts: this.attempts } });
+  }
+
+  /** Each call has a deadline, and fails at once when the connection drops under it (the SDK would leave it hanging). */
+  private async call<T>(fn: () => Promise<T>, code: ErrorCode, what: string): Promise<T> {
+    let abort: ((err: LookoutError) => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      abort = reject;
+    });
+    const entry = (): void => abort?.(new LookoutError(code, `${what}: the connection to the nucleus dropped`));
+    this.inFlight.add(entry);
+    const attempt = withDeadline(Promise.race([fn(), aborted]), this.deps.callTimeoutMs, what, code);
+    this.pending.add(attempt);
+    try {
+      return await attempt;
+    } catch (err) {
+      throw translateIpcError(err, code, what);
+    } finally {
+      this.inFlight.delete(entry);
+      this.pending.delete(attempt);
+    }
+  }
+
+  private ensureClient(): Promise<IpcClient | undefined> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.connectOnce().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async connectOnce(): Promise<IpcClient | undefined> {
+    try {
+      let dead = false;
+      const client = await connectIpc(this.deps.env ?? process.env, this.deps.callTimeoutMs, () => {
+        dead = true;
+        this.onDisconnection(client);
+      });
+      if (dead) return undefined;
+      if (!this.running) {
+        await client.close().catch(() => undefined);
+        return undefined;
+      }
+      this.generation += 1;
+      this.attempts = 0;
+      client.on('disconnection', () => this.onDisconnection(client));
+      this.client = client;
+      this.deps.log.info({ generation: this.generation }, 'greengrass ipc connected');
+      if (this.configListeners.size > 0) await this.openConfigStream(client);
+      for (const listener of this.listeners) listener(true);
+      return client;
+    } catch (err) {
+      this.attempts += 1;
+      if (this.attempts === 1 || this.attempts % 10 === 0) {
+        this.deps.log.warn({ code: (err as LookoutError).code, attempt: this.attempts }, 'greengrass ipc connect failed; retrying');
+      }
+      this.scheduleReconnect();
+      return undefined;
+    }
+  }
+
+  private onDisconnection(client: IpcClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.configStream = undefined;
+    // The SDK client cannot be reused (it closes itself after a disconnection): make a new one.
+    for (const abort of [...this.inFlight]) abort();
+    this.deps.log.warn({ generation: this.generation }, 'greengrass ipc disconnected; recreating the client');
+    for (const listener of this.listeners) listener(false);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (!this.running || this.reconnectTimer || this.connecting || this.client) return;
+    const { initialMs, maxMs } = this.deps.reconnect ?? { initialMs: 100, maxMs: 10_000 };
+    const wait = backoffMs(this.attempts + 1, initialMs, maxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.ensureClient();
+    }, wait);
+    this.reconnectTimer.unref();
+  }
+
+  private async openConfigStream(client: IpcClient): Promise<void> {
+    const operation = client.subscribeToConfigurationUpdate({ keyPath: [] });
+    operation.on('message', (event) => {
+      const keyPath = event.configurationUpdateEvent?.keyPath ?? [];
+      for (const listener of this.configListeners) listener([...keyPath]);
+    });
+    operation.on('streamError', (err) => this.deps.log.warn({ err: translateIpcError(err, 'IPC_FAILED', 'configuration updates').toJSON() }, 'configuration update stream error'));
+    this.configStream = operation;
+    try {
+      await this.call(() => operation.activate(), 'IPC_FAILED', 'SubscribeToConfigurationUpdate');
+    } catch (err) {
+      this.configStream = undefined;
+      this.deps.log.warn({ err: (err as LookoutError).toJSON() }, 'cannot subscribe to configuration updates');
+    }
+  }
+
+  private async dropClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    // In-flight calls end by their deadline at the latest; their streams must close before the connection.
+    await Promise.allSettled([...this.pending]);
+    const stream = this.configStream;
+    this.configStream = undefined;
+    await stream?.close().catch(() => undefined);
+    if (client) {
+      await closeIpc(client);
+      for (const listener of this.listeners) listener(false);
+    }
   }
 }

@@ -58,6 +58,7 @@ export class SqliteOutbox implements OutboxQueue {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.lastOpenAttempt = -Infinity;
     this.tryOpen();
     if (this.deps.config.expireIntervalMs > 0) {
       this.expireTimer = setInterval(() => {
@@ -72,10 +73,11 @@ export class SqliteOutbox implements OutboxQueue {
   }
 
   async stop(reason = 'stop'): Promise<void> {
+    // Writes already accepted in this tick still commit.
+    this.flushPending();
     this.stopped = true;
     if (this.expireTimer) clearInterval(this.expireTimer);
     this.expireTimer = undefined;
-    this.flushPending();
     this.closeDb();
     this.deps.log.debug({ reason }, 'outbox closed');
   }
@@ -113,11 +115,11 @@ export class SqliteOutbox implements OutboxQueue {
   ack(seqs: readonly number[]): void {
     if (seqs.length === 0) return;
     this.withDb('ack', (db) => {
-      const removed = db.transaction(() => {
+      const removed = this.relaxed(db, () => {
         const r = ackMessages(db, seqs);
         addToCounter(db, 'delivered', r.rows);
         return r;
-      })();
+      });
       this.applyRemoved(removed);
       this.counters.delivered += removed.rows;
     });
@@ -125,17 +127,17 @@ export class SqliteOutbox implements OutboxQueue {
 
   markFailed(seqs: readonly number[], error: LookoutError): void {
     if (seqs.length === 0) return;
-    this.withDb('mark', (db) => db.transaction(() => markFailed(db, seqs, error.code))());
+    this.withDb('mark', (db) => this.relaxed(db, () => markFailed(db, seqs, error.code)));
   }
 
   deadLetter(seqs: readonly number[], error: LookoutError): void {
     if (seqs.length === 0) return;
     this.withDb('dead-letter', (db) => {
-      const removed = db.transaction(() => {
+      const removed = this.relaxed(db, () => {
         const r = deadLetterMessages(db, seqs, error.code, this.now());
         addToCounter(db, 'dead_lettered', r.rows);
         return r;
-      })();
+      });
       this.applyRemoved(removed);
       this.counters.dead_lettered += removed.rows;
     });
@@ -144,12 +146,12 @@ export class SqliteOutbox implements OutboxQueue {
 
   expire(now = this.now()): number {
     const removed = this.withDb('expire', (db) =>
-      db.transaction(() => {
+      this.relaxed(db, () => {
         const r = expireMessages(db, now - this.deps.config.maxAgeMs);
         addToCounter(db, 'expired', r.rows);
         addToCounter(db, 'evictions', r.rows);
         return r;
-      })(),
+      }),
     );
     this.applyRemoved(removed);
     this.counters.expired += removed.rows;
@@ -237,6 +239,22 @@ export class SqliteOutbox implements OutboxQueue {
       this.deps.log.warn({ evicted: result.evicted.rows, total: this.counters.evictions }, 'outbox full: evicted oldest messages');
     }
     for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * Bookkeeping after delivery (ack, attempt counts, dead letters, expiry) commits without its own
+   * fsync: if a power cut rolls it back, the message is simply sent again (at-least-once; consumers
+   * drop duplicates by id). The next FULL commit (an enqueue) syncs these WAL frames too. Only
+   * enqueues need the fsync, because losing one loses a verdict.
+   */
+  private relaxed<T>(db: Database, fn: () => T): T {
+    if (this.deps.config.synchronous !== 'FULL') return db.transaction(fn)();
+    db.pragma('synchronous = NORMAL');
+    try {
+      return db.transaction(fn)();
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
   }
 
   private applyRemoved(removed: { rows: number; bytes: number }): void {

@@ -1,0 +1,26 @@
+/**
+ * What we use of the Greengrass nucleus over IPC, SDK-free. The adapter
+ * (adapters/ipc-client.ts) implements it on aws-iot-device-sdk-v2 `greengrasscoreipc`, reconnecting
+ * with backoff after a disconnection (a disconnected SDK client is dead and must be replaced).
+ */
+export interface NucleusIpc {
+  start(): Promise<void>;
+  stop(reason?: string): Promise<void>;
+  isConnected(): boolean;
+  onConnectionChange(listener: (connected: boolean) => void): () => void;
+  /**
+   * PublishToIoTCore. Success means the nucleus **spooled** the message (memory spooler by default,
+   * lost on a nucleus restart), not that IoT Core acknowledged it.
+   */
+  publishToIoTCore(topic: string, payload: Buffer, options: { qos: 0 | 1; retain?: boolean }): Promise<void>;
+  /** PublishToTopic on the nucleus's local pub/sub (binary message). */
+  publishToTopic(topic: string, payload: Buffer): Promise<void>;
+  /** GetConfiguration of this component at `keyPath` ([] for all of it). */
+  getConfiguration(keyPath: readonly string[]): Promise<unknown>;
+  /**
+   * SubscribeToConfigurationUpdate on this component: the listener gets the key path that changed
+   * (read it again with getConfiguration). Kept across reconnections. Returns an unsubscribe function.
+   */
+  subscribeToConfigurationUpdate(listener: (keyPath: string[]) => void): () => void;
+  updateState(state: 'RUNNING' | 'ERRORED'): Promise<void>;
+}

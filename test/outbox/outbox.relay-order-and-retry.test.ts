@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LookoutError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/log.js';
+import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
+import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
+import { OutboxRelay } from '../../src/outbox/relay.js';
+import { backoffMs, classify } from '../../src/outbox/retry-policy.js';
+import { GreengrassPublisher } from '../../src/publish/greengrass-publisher.js';
+import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
+import { waitFor } from './wait-for.js';
+
+const log = createLogger('silent');
+let dir: string;
+let peer: IpcPeer;
+let ipc: GreengrassIpc;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'le-relay-'));
+  peer = await startIpcPeer({ socketPath: join(dir, 'ipc.sock') });
+  ipc = new GreengrassIpc({ log, env: peer.env(), callTimeoutMs: 1_000, reconnect: { initialMs: 20, maxMs: 100 } });
+  await ipc.start();
+});
+afterAll(async () => {
+  await ipc?.stop();
+  await peer?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('outbox relay', () => {
+  it('after a retryable failure re-sends the rest of that topic after the failed message, so the last copy of each id is in order', async () => {
+    const outbox = new SqliteOutbox({ config: { path: join(dir, 'order.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
+    await outbox.start();
+    for (let i = 0; i < 30; i++) {
+      outbox.enqueue({ id: `m${i}`, topic: `lookout/t/cam${i % 2}/verdict`, payload: Buffer.from(`${i}`), priority: 'normal' });
+    }
+    peer.requests.length = 0;
+    // The 4th publish of the first batch fails (retryable ServiceError): later ones on its topic must go again.
+    peer.failNext('PublishToIoTCore', 'ServiceError', 'spooler busy');
+    const relay = new OutboxRelay({ outbox, publisher: new GreengrassPublisher({ ipc, target: 'iot-core' }), log, publishTimeoutMs: 1_000, config: { batchSize: 10, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } } });
+    await relay.start();
+    await waitFor(() => outbox.stats().depth === 0, 5_000, 'the outbox to drain');
+    await relay.stop();
+    expect(relay.stats().failedAttempts).toBe(1);
+
+    const publishes = peer.requests.filter((r) => r.operation === 'PublishToIoTCore');
+    for (const cam of ['cam0', 'cam1']) {
+      const seq = publishes.filter((r) => r.topic === `lookout/t/${cam}/verdict`).map((r) => Number(r.payload?.toString()));
+      const lastCopies = seq.filter((n, i) => seq.lastIndexOf(n) === i);
+      expect(lastCopies).toEqual([...lastCopies].sort((a, b) => a - b));
+      expect(new Set(seq).size).toBe(15);
+    }
+    expect(publishes.length).toBeGreaterThan(30);
+    expect(outbox.stats().delivered).toBe(30);
+    await outbox.stop();
+  });
+
+  it('classifies failures by error code, never by message text, and caps the backoff', () => {
+    expect(classify(new LookoutError('PUBLISH_FAILED', 'unauthorized!'))).toMatchObject({ action: 'retry' });
+    expect(classify(new LookoutError('PUBLISH_UNAUTHORIZED', 'temporary glitch'))).toMatchObject({ action: 'dead-letter' });
+    expect(classify(new LookoutError('PAYLOAD_INVALID', 'x'))).toMatchObject({ action: 'dead-letter' });
+    expect(classify(new LookoutError('QUEUE_FULL', 'x'))).toMatchObject({ action: 'retry', backoffFactor: 4 });
+    expect(classify(new LookoutError('INTERNAL', 'x', { retryable: true }))).toMatchObject({ action: 'retry' });
+    const top = () => 1;
+    expect(backoffMs(1, 100, 5_000, 1, top)).toBe(100);
+    expect(backoffMs(4, 100, 5_000, 1, top)).toBe(800);
+    expect(backoffMs(30, 100, 5_000, 1, top)).toBe(5_000);
+    expect(backoffMs(30, 100, 5_000, 1, () => 0)).toBe(2_500);
+  });
+});

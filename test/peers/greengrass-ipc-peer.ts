@@ -1,0 +1,285 @@
+import { rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+
+/**
+ * A protocol-level stand-in for the Greengrass nucleus's IPC server: a Unix socket speaking AWS
+ * event-stream RPC framing, enough for the real aws-iot-device-sdk-v2 `greengrasscoreipc` client.
+ *
+ * Frames: Connect (:message-type 4, JSON {authToken}) → ConnectAck (5, :message-flags 1 = accepted).
+ * Each operation opens a stream (:stream-id > 0, header `operation: aws.greengrass#<Op>`, JSON body);
+ * we answer on that stream with `service-model-type: aws.greengrass#<Op>Response`, a JSON body and
+ * the terminate-stream flag (2), or an ApplicationError (1) carrying an `aws.greengrass#<Error>` shape.
+ * Streaming operations (SubscribeToConfigurationUpdate) stay open and get events on demand.
+ */
+
+const MESSAGE_TYPE = { ApplicationMessage: 0, ApplicationError: 1, Ping: 2, PingResponse: 3, Connect: 4, ConnectAck: 5, ProtocolError: 6 } as const;
+const FLAG_CONNECTION_ACCEPTED = 1;
+const FLAG_TERMINATE_STREAM = 2;
+
+export type IpcOperation = 'PublishToIoTCore' | 'PublishToTopic' | 'GetConfiguration' | 'SubscribeToConfigurationUpdate' | 'UpdateState';
+export type IpcErrorShape = 'ServiceError' | 'UnauthorizedError' | 'ResourceNotFoundError' | 'InvalidArgumentsError';
+
+export interface IpcRequest {
+  readonly operation: IpcOperation | string;
+  readonly body: Record<string, unknown>;
+  readonly at: number;
+  /** For PublishToIoTCore / PublishToTopic: the decoded payload bytes. */
+  readonly payload?: Buffer;
+  /** For publishes: the topic. */
+  readonly topic?: string;
+}
+
+export interface IpcPeer {
+  readonly socketPath: string;
+  readonly authToken: string;
+  /** Every operation request received, in order (Connect messages are not listed). */
+  readonly requests: IpcRequest[];
+  /** How many connections were accepted so far. */
+  connections(): number;
+  /** The environment the SDK reads: socket path and SVCUID. */
+  env(): { AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: string; SVCUID: string };
+  /** This component's configuration, as GetConfiguration returns it. */
+  setConfiguration(config: Record<string, unknown>): void;
+  /** Sends a ConfigurationUpdateEvents event on every open SubscribeToConfigurationUpdate stream. Returns how many got it. */
+  pushConfigurationUpdate(keyPath: readonly string[]): number;
+  /** The next call of `op` fails with this modelled error. */
+  failNext(op: IpcOperation, error: IpcErrorShape, message?: string): void;
+  /** The next call of `op` makes the server hang up the connection instead of answering. */
+  disconnectOnNext(op: IpcOperation): void;
+  /** Closes every client connection (clients see a disconnection). */
+  disconnectAll(): void;
+  stop(): Promise<void>;
+}
+
+export interface IpcPeerOptions {
+  readonly socketPath: string;
+  readonly authToken?: string;
+  readonly componentName?: string;
+}
+
+interface Conn {
+  socket: Socket;
+  buffer: Buffer;
+  connected: boolean;
+  /** Open SubscribeToConfigurationUpdate streams. */
+  configStreams: Set<number>;
+}
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
+
+function header(headers: MessageHeaders, name: string): unknown {
+  return headers[name]?.value;
+}
+
+function frame(type: number, flags: number, streamId: number, extra: MessageHeaders, body: unknown): Uint8Array {
+  return codec.encode({
+    headers: {
+      ':message-type': { type: 'integer', value: type },
+      ':message-flags': { type: 'integer', value: flags },
+      ':stream-id': { type: 'integer', value: streamId },
+      ...extra,
+    },
+    body: body === undefined ? new Uint8Array(0) : fromUtf8(JSON.stringify(body)),
+  });
+}
+
+function valueAt(config: Record<string, unknown>, keyPath: readonly string[]): unknown {
+  let node: unknown = config;
+  for (const key of keyPath) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
+  const { socketPath } = options;
+  const authToken = options.authToken ?? 'test-svcuid';
+  const componentName = options.componentName ?? 'com.example.LookoutEdge';
+  await rm(socketPath, { force: true });
+
+  const requests: IpcRequest[] = [];
+  const conns = new Set<Conn>();
+  const failures = new Map<IpcOperation, { shape: IpcErrorShape; message: string }[]>();
+  const hangups = new Set<IpcOperation>();
+  let configuration: Record<string, unknown> = {};
+  let accepted = 0;
+
+  const send = (conn: Conn, bytes: Uint8Array): void => {
+    if (!conn.socket.destroyed) conn.socket.write(bytes);
+  };
+
+  const reply = (conn: Conn, streamId: number, op: string, body: unknown, terminate = true): void => {
+    send(
+      conn,
+      frame(MESSAGE_TYPE.ApplicationMessage, terminate ? FLAG_TERMINATE_STREAM : 0, streamId, {
+        'service-model-type': { type: 'string', value: `aws.greengrass#${op}Response` },
+        ':content-type': { type: 'string', value: 'application/json' },
+      }, body),
+    );
+  };
+
+  const replyError = (conn: Conn, streamId: number, shape: string, message: string): void => {
+    send(
+      conn,
+      frame(MESSAGE_TYPE.ApplicationError, FLAG_TERMINATE_STREAM, streamId, {
+        'service-model-type': { type: 'string', value: `aws.greengrass#${shape}` },
+        ':content-type': { type: 'string', value: 'application/json' },
+      }, { message, _message: message, _errorCode: shape }),
+    );
+  };
+
+  const handleOperation = (conn: Conn, message: Message, streamId: number): void => {
+    const flags = Number(header(message.headers, ':message-flags') ?? 0);
+    if (flags & FLAG_TERMINATE_STREAM && message.body.length === 0) {
+      conn.configStreams.delete(streamId);
+      return;
+    }
+    const fullName = String(header(message.headers, 'operation') ?? '');
+    const op = fullName.replace(/^aws\.greengrass#/, '') as IpcOperation;
+    let body: Record<string, unknown> = {};
+    try {
+      body = message.body.length ? (JSON.parse(toUtf8(message.body)) as Record<string, unknown>) : {};
+    } catch {
+      replyError(conn, streamId, 'InvalidArgumentsError', 'body is not JSON');
+      return;
+    }
+    const request: IpcRequest = { operation: op, body, at: Date.now(), ...publishDetails(op, body) };
+    requests.push(request);
+
+    if (hangups.delete(op)) {
+      conn.socket.destroy();
+      return;
+    }
+    const failure = failures.get(op)?.shift();
+    if (failure) {
+      replyError(conn, streamId, failure.shape, failure.message);
+      return;
+    }
+    switch (op) {
+      case 'PublishToIoTCore':
+      case 'PublishToTopic':
+      case 'UpdateState':
+        reply(conn, streamId, op, {});
+        return;
+      case 'GetConfiguration': {
+        const keyPath = Array.isArray(body.keyPath) ? (body.keyPath as string[]) : [];
+        reply(conn, streamId, op, { componentName: body.componentName ?? componentName, value: valueAt(configuration, keyPath) ?? {} });
+        return;
+      }
+      case 'SubscribeToConfigurationUpdate':
+        conn.configStreams.add(streamId);
+        reply(conn, streamId, op, {}, false);
+        return;
+      default:
+        replyError(conn, streamId, 'ServiceError', `operation ${fullName} is not supported by the test peer`);
+    }
+  };
+
+  const handle = (conn: Conn, message: Message): void => {
+    const type = Number(header(message.headers, ':message-type'));
+    const streamId = Number(header(message.headers, ':stream-id') ?? 0);
+    if (type === MESSAGE_TYPE.Connect) {
+      let token: unknown;
+      try {
+        token = (JSON.parse(toUtf8(message.body)) as { authToken?: unknown }).authToken;
+      } catch {
+        token = undefined;
+      }
+      const ok = token === authToken;
+      conn.connected = ok;
+      if (ok) accepted += 1;
+      send(conn, frame(MESSAGE_TYPE.ConnectAck, ok ? FLAG_CONNECTION_ACCEPTED : 0, 0, {}, undefined));
+      if (!ok) conn.socket.end();
+      return;
+    }
+    if (type === MESSAGE_TYPE.Ping) {
+      send(conn, frame(MESSAGE_TYPE.PingResponse, 0, 0, {}, undefined));
+      return;
+    }
+    if (!conn.connected) {
+      send(conn, frame(MESSAGE_TYPE.ProtocolError, 0, 0, {}, { message: 'connect first' }));
+      conn.socket.end();
+      return;
+    }
+    if (type === MESSAGE_TYPE.ApplicationMessage && streamId > 0) handleOperation(conn, message, streamId);
+  };
+
+  const server: Server = createServer((socket) => {
+    const conn: Conn = { socket, buffer: Buffer.alloc(0), connected: false, configStreams: new Set() };
+    conns.add(conn);
+    socket.on('data', (chunk: Buffer) => {
+      conn.buffer = Buffer.concat([conn.buffer, chunk]);
+      while (conn.buffer.length >= 4) {
+        const total = conn.buffer.readUInt32BE(0);
+        if (conn.buffer.length < total) break;
+        const bytes = conn.buffer.subarray(0, total);
+        conn.buffer = conn.buffer.subarray(total);
+        handle(conn, codec.decode(bytes));
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => conns.delete(conn));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+
+  return {
+    socketPath,
+    authToken,
+    requests,
+    connections: () => accepted,
+    env: () => ({ AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT: socketPath, SVCUID: authToken }),
+    setConfiguration: (config) => {
+      configuration = structuredClone(config);
+    },
+    pushConfigurationUpdate: (keyPath) => {
+      let count = 0;
+      for (const conn of conns) {
+        for (const streamId of conn.configStreams) {
+          send(
+            conn,
+            frame(MESSAGE_TYPE.ApplicationMessage, 0, streamId, {
+              'service-model-type': { type: 'string', value: 'aws.greengrass#ConfigurationUpdateEvents' },
+              ':content-type': { type: 'string', value: 'application/json' },
+            }, { configurationUpdateEvent: { componentName, keyPath: [...keyPath] } }),
+          );
+          count += 1;
+        }
+      }
+      return count;
+    },
+    failNext: (op, shape, message = `${shape} from the test peer`) => {
+      const list = failures.get(op) ?? [];
+      list.push({ shape, message });
+      failures.set(op, list);
+    },
+    disconnectOnNext: (op) => {
+      hangups.add(op);
+    },
+    disconnectAll: () => {
+      for (const conn of conns) conn.socket.destroy();
+    },
+    stop: async () => {
+      for (const conn of conns) conn.socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(socketPath, { force: true });
+    },
+  };
+}
+
+function publishDetails(op: string, body: Record<string, unknown>): { payload?: Buffer; topic?: string } {
+  if (op === 'PublishToIoTCore' && typeof body.payload === 'string') {
+    return { topic: String(body.topicName), payload: Buffer.from(body.payload, 'base64') };
+  }
+  if (op === 'PublishToTopic') {
+    const message = body.publishMessage as { binaryMessage?: { message?: string }; jsonMessage?: { message?: unknown } } | undefined;
+    if (message?.binaryMessage?.message !== undefined) return { topic: String(body.topic), payload: Buffer.from(message.binaryMessage.message, 'base64') };
+    if (message?.jsonMessage) return { topic: String(body.topic), payload: Buffer.from(JSON.stringify(message.jsonMessage.message)) };
+  }
+  return {};
+}
