@@ -43,7 +43,7 @@ describe('broker outage while verdicts flow', () => {
     });
     const publisher = new Mqtt5Publisher({
       name: 'cloud-mqtt',
-      broker: { host: broker.host, port: broker.port, protocolVersion: 5, keepAliveSec: 30, connectTimeoutMs: 2_000 },
+      broker: { host: broker.host, port: broker.port, keepAliveSec: 30, connectTimeoutMs: 2_000 },
       clientId: 'outage-agent',
       publishTimeoutMs: 2_000,
       reconnect: { minMs: 50, maxMs: 200 },

@@ -7,7 +7,8 @@ import { withDeadline } from '../deadline.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 
-export type MqttBrokerConfig = PublishConfig['mqtt'];
+/** The broker settings this publisher uses (the protocol version picks the publisher, not read here). */
+export type MqttBrokerConfig = Omit<PublishConfig['mqtt'], 'protocolVersion'>;
 
 export interface Mqtt5PublisherDeps {
   /** For logs and stats: `cloud-mqtt`, `local-mqtt`. */
