@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type ConfigLayer, loadConfig, parseSetFlags, readConfigFile } from '../config/load.js';
+import { type ConfigLayer, greengrassLayer, loadConfig, parseSetFlags, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { readGreengrassLayer } from '../greengrass/component-config.js';
 
@@ -21,17 +21,31 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** The configuration and the layers it came from, split around the Greengrass layer (live updates replace it). */
+export interface ResolvedConfig {
+  readonly config: Readonly<Config>;
+  /** Layers below the Greengrass configuration (environment). */
+  readonly below: readonly ConfigLayer[];
+  /** Layers above it (the local file, then flags). */
+  readonly above: readonly ConfigLayer[];
+}
+
 /**
- * Layers: schema defaults < Greengrass component configuration (when running under a nucleus)
- * < the local file < CLI flags. `extra` sits between defaults and Greengrass (command-specific defaults).
+ * Layers: schema defaults < environment (AWS_IOT_THING_NAME) < Greengrass component configuration (when
+ * running under a nucleus) < the local file < CLI flags. `greengrass` reads the component configuration
+ * over an existing nucleus connection; without it, one is opened just for this read when under Greengrass.
  */
-export async function resolveConfig(opts: ConfigOptions, env: NodeJS.ProcessEnv, extra: ConfigLayer[] = []): Promise<Readonly<Config>> {
-  const layers: ConfigLayer[] = [...extra];
-  if (env.AWS_IOT_THING_NAME) layers.push({ source: 'environment', values: { thingName: env.AWS_IOT_THING_NAME } });
-  const greengrass = await readGreengrassLayer(env);
-  if (greengrass) layers.push(greengrass);
-  if (opts.config) layers.push(await readConfigFile(opts.config));
-  layers.push(parseSetFlags(opts.set ?? []));
-  if (opts.logLevel) layers.push({ source: 'flags', values: { logging: { level: opts.logLevel } } });
-  return loadConfig(layers);
+export async function resolveConfigLayers(opts: ConfigOptions, env: NodeJS.ProcessEnv, greengrass?: () => Promise<unknown>): Promise<ResolvedConfig> {
+  const below: ConfigLayer[] = [];
+  if (env.AWS_IOT_THING_NAME) below.push({ source: 'environment', values: { thingName: env.AWS_IOT_THING_NAME } });
+  const gg = greengrass ? greengrassLayer(await greengrass()) : await readGreengrassLayer(env);
+  const above: ConfigLayer[] = [];
+  if (opts.config) above.push(await readConfigFile(opts.config));
+  above.push(parseSetFlags(opts.set ?? []));
+  if (opts.logLevel) above.push({ source: 'flags', values: { logging: { level: opts.logLevel } } });
+  return { config: loadConfig([...below, ...(gg ? [gg] : []), ...above]), below, above };
+}
+
+export async function resolveConfig(opts: ConfigOptions, env: NodeJS.ProcessEnv): Promise<Readonly<Config>> {
+  return (await resolveConfigLayers(opts, env)).config;
 }

@@ -37,6 +37,8 @@ export type ConfigUpdatePlan =
     };
 
 export interface PlanOptions {
+  /** Layers below the Greengrass one (environment), as at start-up. */
+  readonly below?: readonly ConfigLayer[];
   /** Layers above the Greengrass one, lowest first (the local file, then CLI flags), as at start-up. */
   readonly above?: readonly ConfigLayer[];
 }
@@ -64,7 +66,7 @@ export function planConfigUpdate(current: Readonly<Config>, candidate: unknown, 
   }
   let next: Readonly<Config>;
   try {
-    next = loadConfig([greengrassLayer(candidate), ...(options.above ?? [])]);
+    next = loadConfig([...(options.below ?? []), greengrassLayer(candidate), ...(options.above ?? [])]);
   } catch (err) {
     if (isLookoutError(err, 'CONFIG_INVALID')) {
       const problems = err.details?.problems;

@@ -65,6 +65,8 @@ export class CameraWorker {
   private previewBusy = false;
   paused = false;
   thresholdOverride: number | undefined;
+  /** The inspector-wide rules (live configuration may replace them); a camera's own `decide` wins. */
+  decideRules: DecideConfig;
   framesSkipped = 0;
   readonly counts = { pass: 0, reject: 0, hold: 0, errors: 0 };
   lastVerdict: Verdict | undefined;
@@ -73,6 +75,7 @@ export class CameraWorker {
   constructor(private readonly deps: CameraWorkerDeps) {
     const { camera } = deps;
     this.id = camera.id;
+    this.decideRules = deps.decideRules;
     const triggered = camera.trigger?.enabled === true;
     this.lossless = camera.source.type === 'folder' && !camera.source.replay;
     this.queue = new BoundedQueue(camera.trigger?.queueSize ?? 64, camera.trigger?.alarmAt ?? 0.8);
@@ -252,7 +255,7 @@ export class CameraWorker {
     }
 
     const t = performance.now();
-    const decision = decide(input!, this.deps.camera.decide ?? this.deps.decideRules, {
+    const decision = decide(input!, { ...this.decideRules, ...this.deps.camera.decide }, {
       ...(this.thresholdOverride !== undefined ? { thresholdOverride: this.thresholdOverride } : {}),
     });
     timings.decideMs = ms(performance.now() - t);

@@ -26,6 +26,8 @@ export interface InspectorDeps {
   readonly sink: VerdictSink;
   readonly evidence?: EvidenceSink;
   readonly outboxStats: () => OutboxStats;
+  /** Last errors of parts outside the pipeline (delivery), merged into status().lastErrors. */
+  readonly partErrors?: () => Record<string, { code: string; message: string; at: number }>;
   readonly log: Logger;
 }
 
@@ -39,8 +41,10 @@ export class Inspector implements InspectorControl {
   readonly stats = new StageStats();
   private readonly workers = new Map<string, CameraWorker>();
   private readonly startedAt = Date.now();
+  private decideRules: DecideConfig;
 
   constructor(private readonly deps: InspectorDeps) {
+    this.decideRules = deps.decideRules;
     for (const camera of deps.cameras.filter((c) => c.enabled)) this.addCamera(camera);
   }
 
@@ -69,6 +73,12 @@ export class Inspector implements InspectorControl {
     for (const [id, cfg] of wanted) {
       if (!this.workers.has(id)) await this.addCamera(cfg).start();
     }
+  }
+
+  /** New inspector-wide verdict rules (live configuration); cameras with their own rules keep them. */
+  applyDecide(rules: DecideConfig): void {
+    this.decideRules = rules;
+    for (const w of this.workers.values()) w.decideRules = rules;
   }
 
   setThreshold(cameraId: string, threshold: number | null): void {
@@ -137,6 +147,7 @@ export class Inspector implements InspectorControl {
     const modelError = this.deps.model.lastError;
     if (modelError) lastErrors.inference = { code: modelError.code, message: modelError.message, at: Date.now() };
     if (outbox.lastError) lastErrors.outbox = outbox.lastError;
+    Object.assign(lastErrors, this.deps.partErrors?.());
     const model = this.deps.model.status;
     return {
       thingName: this.deps.thingName,
@@ -159,7 +170,7 @@ export class Inspector implements InspectorControl {
     const log = this.deps.log.child({ stage: 'camera', camera: camera.id });
     const worker = new CameraWorker({
       camera,
-      decideRules: this.deps.decideRules,
+      decideRules: this.decideRules,
       createSource: (deps) => this.deps.createSource(camera, deps),
       preprocessor: this.deps.createPreprocessor(camera),
       inference: this.deps.inference,

@@ -5,12 +5,14 @@ import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
 import { SqliteOutbox } from '../outbox/adapters/sqlite-outbox.js';
 import type { OutboxQueue, OutboxStats } from '../outbox/outbox.js';
 import { OutboxRelay, type RelayStats } from '../outbox/relay.js';
+import { MqttJsPublisher } from './adapters/mqtt-js-publisher.js';
 import { Mqtt5Publisher } from './adapters/mqtt5-publisher.js';
 import { AgentStatus, offlineWill } from './agent-status.js';
 import { Delivery } from './delivery.js';
 import { GreengrassPublisher } from './greengrass-publisher.js';
 import type { PayloadContext } from './payloads.js';
 import type { Publisher } from './publisher.js';
+import { canSubscribe, type Subscriber } from './subscriber.js';
 import { RejectSignaller, type RejectSignallerStats } from './reject-signaller.js';
 import { Topics } from './topics.js';
 
@@ -49,6 +51,7 @@ export class DeliveryStack {
   private readonly publishers: { publisher: Publisher; hasLastWill: boolean }[] = [];
   private readonly ownedIpc: NucleusIpc | undefined;
   private readonly local: Publisher | undefined;
+  private readonly cloud: Publisher | undefined;
   private readonly ipc: NucleusIpc | undefined;
 
   constructor(private readonly deps: DeliveryStackDeps) {
@@ -62,6 +65,7 @@ export class DeliveryStack {
     const cloud = this.makePublisher(publish.cloud, 'cloud', payload);
     const local = this.makePublisher(publish.local, 'local', payload);
     this.local = local;
+    this.cloud = cloud;
     this.outbox = new SqliteOutbox({ config: deps.outbox, log: log.child({ part: 'outbox' }) });
     const target = cloud ?? local;
     this.relay = target
@@ -103,6 +107,15 @@ export class DeliveryStack {
     await this.outbox.stop(reason);
   }
 
+  /**
+   * A transport that can also subscribe (PLC triggers, remote commands), in the order of preference
+   * given; undefined when none of the configured ones can.
+   */
+  subscriber(prefer: 'local' | 'cloud'): (Publisher & Subscriber) | undefined {
+    const order = prefer === 'local' ? [this.local, this.cloud] : [this.cloud, this.local];
+    return order.find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+  }
+
   stats(): DeliveryStackStats {
     return {
       outbox: this.outbox.stats(),
@@ -118,6 +131,17 @@ export class DeliveryStack {
     let hasLastWill = false;
     if (kind === 'greengrass' && this.ipc) {
       publisher = new GreengrassPublisher({ ipc: this.ipc, target: role === 'cloud' ? 'iot-core' : 'local' });
+    } else if (kind === 'mqtt' && (role === 'cloud' ? publish.mqtt : publish.localMqtt).protocolVersion === 4) {
+      const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
+      publisher = new MqttJsPublisher({
+        name: `${role}-mqtt`,
+        broker,
+        clientId: broker.clientId ?? `${thingName}-${role}`,
+        publishTimeoutMs: publish.publishTimeoutMs,
+        will: offlineWill(this.topics, payload),
+        log: log.child({ part: `${role}-mqtt` }),
+      });
+      hasLastWill = true;
     } else if (kind === 'mqtt') {
       const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
       publisher = new Mqtt5Publisher({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { byteSize, durationMs, identifier, positiveInt, secret } from './common.js';
-import { decideSchema } from './decide.js';
+import { decideOverrideSchema } from './decide.js';
 import { preprocessSchema } from './preprocess.js';
 
 const credentials = z.strictObject({ username: z.string().min(1).max(256), password: secret });
@@ -77,7 +77,8 @@ export const cameraSchema = z.strictObject({
   preprocess: preprocessSchema,
   /** Per-camera override of the inspector's model component. */
   modelComponent: z.string().optional(),
-  decide: decideSchema.optional(),
+  /** Overrides of the inspector-wide verdict rules for this camera. */
+  decide: decideOverrideSchema.optional(),
 });
 export type CameraConfig = z.infer<typeof cameraSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
