@@ -63,7 +63,7 @@ export async function startInspectorApp(config: Readonly<Config>, deps: Inspecto
   };
 
   try {
-    let inspector: Inspector | undefined;
+    const late: { inspector?: Inspector } = {}; // health messages describe the inspector built below
     const stack = new DeliveryStack({
       thingName: config.thingName,
       outbox: config.outbox,
@@ -71,7 +71,7 @@ export async function startInspectorApp(config: Readonly<Config>, deps: Inspecto
       log: log.child({ stage: 'delivery' }),
       ...(ipc ? { ipc } : {}),
       healthDetails: () => {
-        const s = inspector?.status();
+        const s = late.inspector?.status();
         return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })) } : {};
       },
     });
@@ -87,7 +87,7 @@ export async function startInspectorApp(config: Readonly<Config>, deps: Inspecto
     track('delivery', stack);
     await stack.start();
 
-    inspector = new Inspector({
+    const inspector = new Inspector({
       thingName: config.thingName,
       cameras: config.cameras,
       decideRules: config.decide,
@@ -106,6 +106,7 @@ export async function startInspectorApp(config: Readonly<Config>, deps: Inspecto
       },
       log: log.child({ stage: 'pipeline' }),
     });
+    late.inspector = inspector;
     track('inspector', inspector);
     await inspector.start();
     const control = inspector;
