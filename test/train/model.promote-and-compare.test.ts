@@ -47,6 +47,15 @@ describe('model promote', () => {
     expect(await readFile(p('cand-3', 'weights.bin'), 'utf8')).toBe('weights of 3.0.0');
   });
 
+  it('rolls back by promoting <component>.previous: the two generations swap', async () => {
+    await promoteModel({ candidate: p('models', 'gears.previous'), target: p('models', 'gears') });
+    expect(await readFile(p('models', 'gears', 'weights.bin'), 'utf8')).toBe('weights of 2.0.0');
+    expect(await readFile(p('models', 'gears.previous', 'weights.bin'), 'utf8')).toBe('weights of 3.0.0');
+    await promoteModel({ candidate: p('models', 'gears.previous'), target: p('models', 'gears') });
+    expect(await readFile(p('models', 'gears', 'weights.bin'), 'utf8')).toBe('weights of 3.0.0');
+    expect((await readdir(p('models'))).sort()).toEqual(['gears', 'gears.previous']);
+  });
+
   it('refuses an invalid manifest, an unknown runtime, a missing manifest, and leaves the live model alone', async () => {
     await noopModel(p('bad-threshold'), '9.0.0', { threshold: 'high' });
     await noopModel(p('bad-runtime'), '9.0.0', { runtime: 'quantum' });
