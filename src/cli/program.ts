@@ -6,6 +6,7 @@ import { demoCommand } from './demo.js';
 import { deployCommand } from './deploy.js';
 import { evaluateCommand } from './evaluate.js';
 import { inspectCommand } from './inspect.js';
+import { modelCommand } from './model.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { trainCommand } from './train.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(inspectCommand());
   program.addCommand(reportCommand());
   program.addCommand(datasetCommand());
+  program.addCommand(modelCommand());
   program.addCommand(configCommand());
   return program;
 }

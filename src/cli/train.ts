@@ -1,13 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LookoutError } from '../core/errors.js';
-import { loadDataset } from '../train/load-dataset.js';
+import { loadDatasets } from '../train/load-dataset.js';
 import type { TrainProgress } from '../train/progress.js';
 import { trainModel } from '../train/trainer.js';
 
 interface TrainFlags {
-  manifest?: string;
-  dataset?: string;
+  manifest?: string[];
+  dataset?: string[];
   s3Root?: string;
   output: string;
   name?: string;
@@ -28,12 +28,18 @@ function positive(v: string): number {
 
 /** `lookout-edge train`: builds a built-in model directory from a Lookout for Vision dataset. */
 export function trainCommand(): Command {
+  // Both flags repeat and mix; the order given is kept (the first copy of a duplicate image wins).
+  const order: string[] = [];
+  const collect = (v: string, prev: string[] | undefined): string[] => {
+    order.push(v);
+    return [...(prev ?? []), v];
+  };
   return new Command('train')
     .exitOverride()
     .showHelpAfterError()
-    .description('train the built-in anomaly model from a Lookout for Vision dataset (>= 20 normal images; anomalies only calibrate)')
-    .option('--manifest <file>', 'Lookout for Vision / Ground Truth manifest (JSON Lines)')
-    .option('--dataset <dir>', 'folder layout train/normal, train/anomaly (test/ is ignored)')
+    .description('train the built-in anomaly model from one or more Lookout for Vision datasets (>= 20 normal images; anomalies only calibrate)')
+    .option('--manifest <file>', 'Lookout for Vision / Ground Truth manifest (JSON Lines); repeat to merge datasets', collect)
+    .option('--dataset <dir>', 'folder layout train/normal, train/anomaly (test/ is ignored), or an exported dataset folder (manifests/train.manifest); repeat to merge', collect)
     .option('--s3-root <dir>', 'local folder standing in for the bucket of s3:// references (keys relative to it)')
     .requiredOption('-o, --output <dir>', 'model directory to write (manifest.json + weights.bin)')
     .option('--name <name>', 'model name (default: the output folder name)')
@@ -45,8 +51,8 @@ export function trainCommand(): Command {
     .option('--overwrite', 'replace an existing output directory')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: TrainFlags) => {
-      if (!flags.manifest === !flags.dataset) throw new LookoutError('USAGE', 'give exactly one of --manifest <file> or --dataset <dir>');
-      const dataset = await loadDataset({ path: (flags.manifest ?? flags.dataset)!, ...(flags.s3Root ? { s3Root: flags.s3Root } : {}) });
+      if (order.length === 0) throw new LookoutError('USAGE', 'give at least one --manifest <file> or --dataset <dir>');
+      const dataset = await loadDatasets(order.map((path) => ({ path, ...(flags.s3Root ? { s3Root: flags.s3Root } : {}) })));
       let entries = dataset.train;
       if (flags.maxAnomalies !== undefined) {
         let left = flags.maxAnomalies;
@@ -68,6 +74,7 @@ export function trainCommand(): Command {
       const t = result.manifest['training'] as Record<string, unknown>;
       process.stdout.write(
         `trained ${result.manifest.name} ${result.manifest.version} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.dir}\n` +
+          (order.length > 1 ? `  ${order.length} datasets merged${dataset.summary.duplicates > 0 ? `, ${dataset.summary.duplicates} duplicate images counted once` : ''}\n` : '') +
           `  ${String(t['normalImages'])} normal, ${String(t['anomalousImages'])} anomalous images; input ${result.manifest.input.width}x${result.manifest.input.height}; threshold by ${String(t['thresholdMethod'])}\n`,
       );
     });
