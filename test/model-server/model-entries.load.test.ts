@@ -77,6 +77,6 @@ describe('loadModelEntries', () => {
     const load = (path: string) => loadModelEntries(modelServerSchema.parse({ models: [{ component: 'm', path }] }), { noop: noopRuntime });
     await expect(load(broken)).rejects.toMatchObject({ code: 'MODEL_MANIFEST_INVALID', message: expect.stringMatching(/not valid JSON/) });
     await expect(load(unknown)).rejects.toMatchObject({ code: 'MODEL_MANIFEST_INVALID', message: expect.stringMatching(/unknown runtime "tensorflow-lite"/) });
-    await expect(load(join(root, 'missing'))).rejects.toMatchObject({ code: 'MODEL_MANIFEST_INVALID', message: expect.stringMatching(/cannot read/) });
+    await expect(load(join(root, 'missing'))).rejects.toMatchObject({ code: 'MODEL_MANIFEST_INVALID', message: expect.stringMatching(/manifest.json is missing/) });
   });
 });

@@ -12,8 +12,10 @@ export const modelManifestSchema = z.looseObject({
   runtime: z.string().min(1),
   name: z.string().min(1),
   version: z.string().min(1),
-  input: z.object({ width: z.number().int().min(16).max(4096), height: z.number().int().min(16).max(4096) }),
-  threshold: z.number().finite(),
+  /** Within the Edge Agent protocol's 64..4096, so clients can send frames at exactly this size. */
+  input: z.object({ width: z.number().int().min(64).max(4096), height: z.number().int().min(64).max(4096) }),
+  /** anomaly_score >= threshold means anomalous; scores and thresholds travel in [0,1]. */
+  threshold: z.number().min(0).max(1),
   classes: z.array(z.object({ name: z.string().min(1), hexColor })).default([]),
   createdAt: z.string().optional(),
 });
