@@ -3,7 +3,7 @@ import { LookoutError, toLookoutError } from '../core/errors.js';
 import type { InspectorControl } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import { type CommandRequest, type CommandResponse, commandRequestSchema, salvageTransaction } from './command-schema.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../core/deadline.js';
 
 export interface CommandProcessorDeps {
   readonly config: CommandsConfig;
@@ -58,7 +58,7 @@ export class CommandProcessor {
       }
       this.inFlight += 1;
       admitted = true;
-      const result = await withDeadline(this.execute(request), this.deps.config.timeoutMs, `command ${request.command}`);
+      const result = await withDeadline(this.execute(request), this.deps.config.timeoutMs, `command ${request.command}`, 'OPERATION_TIMEOUT');
       this.audit.info({ via: 'mqtt', transaction, command, camera, outcome: 'ok', ms: Math.round(performance.now() - started) }, `command ${command}`);
       return { transaction, ok: true, result };
     } catch (err) {

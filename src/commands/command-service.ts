@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { CommandChannel, CommandTopics } from './command-channel.js';
 import type { CommandProcessor } from './command-processor.js';
 import type { CommandResponse } from './command-schema.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../core/deadline.js';
 
 /** IoT Core refuses messages of 128 KiB and more. */
 const MAX_RESPONSE_BYTES = 128 * 1024 - 1;
@@ -53,7 +53,7 @@ export class CommandService {
     try {
       const response = await this.deps.processor.handle(payload);
       const bytes = encode(response);
-      await withDeadline(this.deps.channel.publish(this.deps.topics.response, bytes), this.deps.config.timeoutMs, 'command response publish');
+      await withDeadline(this.deps.channel.publish(this.deps.topics.response, bytes), this.deps.config.timeoutMs, 'command response publish', 'OPERATION_TIMEOUT');
     } catch (err) {
       this.log.error({ err: toLookoutError(err, 'PUBLISH_FAILED').toJSON() }, 'could not answer a remote command');
     }

@@ -1,6 +1,6 @@
 import { type LookoutError, toLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { withDeadline } from '../publish/deadline.js';
+import { withDeadline } from '../core/deadline.js';
 import type { Publisher } from '../publish/publisher.js';
 import type { OutboxQueue, StoredMessage } from './outbox.js';
 import { backoffMs, classify } from './retry-policy.js';
@@ -111,7 +111,7 @@ export class OutboxRelay {
   private async publishBatch(batch: readonly StoredMessage[]): Promise<{ error: LookoutError; backoffFactor: number } | undefined> {
     const { publisher, outbox, publishTimeoutMs } = { ...this.deps };
     const results = await Promise.allSettled(
-      batch.map((m) => withDeadline(publisher.publish(m.topic, m.payload, { qos: 1, retain: m.retain === true }), publishTimeoutMs, `publish ${m.id}`)),
+      batch.map((m) => withDeadline(publisher.publish(m.topic, m.payload, { qos: 1, retain: m.retain === true }), publishTimeoutMs, `publish ${m.id}`, 'PUBLISH_FAILED')),
     );
     const blocked = new Set<string>();
     const acked: number[] = [];

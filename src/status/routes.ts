@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import type { StatusConfig } from '../config/schema.js';
 import { identifier } from '../config/slices/common.js';
-import { withDeadline } from '../commands/deadline.js';
+import { withDeadline } from '../core/deadline.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import { sessionCookie, tokensEqual } from './auth.js';
 import { renderDashboard } from './dashboard/page.js';
@@ -140,7 +140,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
         const body = parseBody(triggerBody, await readJsonBody(req, config.maxBodyBytes));
         const camera = requireCamera(control.status(), params[0]);
         const verdict: Verdict = await audited('trigger', camera, () =>
-          withDeadline(control.inspectNow(camera, body.partId), config.triggerTimeoutMs, `inspection of ${camera}`),
+          withDeadline(control.inspectNow(camera, body.partId), config.triggerTimeoutMs, `inspection of ${camera}`, 'OPERATION_TIMEOUT'),
         );
         sendJson(res, 200, verdict);
       },

@@ -7,7 +7,7 @@ import type { CommandResponse } from '../../src/commands/command-schema.js';
 import { CommandService } from '../../src/commands/command-service.js';
 import { statusSchema } from '../../src/config/slices/status.js';
 import { createLogger } from '../../src/core/log.js';
-import { type Broker, startBroker } from '../helpers/broker.js';
+import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 
 /** The channel the lead builds over MQTT, here written directly on mqtt.js. */
@@ -26,7 +26,7 @@ function mqttChannel(client: MqttClient): CommandChannel {
 }
 
 describe('remote commands over a real mosquitto broker', () => {
-  let broker: Broker;
+  let broker: MosquittoPeer;
   let agent: MqttClient;
   let cloud: MqttClient;
   let service: CommandService;
@@ -37,7 +37,7 @@ describe('remote commands over a real mosquitto broker', () => {
   const logLines: string[] = [];
 
   beforeAll(async () => {
-    broker = await startBroker();
+    broker = await startMosquitto();
     const sink = new PassThrough();
     sink.on('data', (d: Buffer) => logLines.push(...d.toString().split('\n').filter(Boolean)));
     const log = createLogger('info', sink);
@@ -64,7 +64,7 @@ describe('remote commands over a real mosquitto broker', () => {
     await service?.stop('test done');
     await agent?.endAsync();
     await cloud?.endAsync();
-    await broker?.stop();
+    await broker?.close();
   });
 
   async function send(request: unknown): Promise<CommandResponse> {

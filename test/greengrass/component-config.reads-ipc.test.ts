@@ -8,7 +8,7 @@ import { createLogger } from '../../src/core/log.js';
 import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
 import { readGreengrassLayer, underGreengrass, watchGreengrassConfiguration } from '../../src/greengrass/component-config.js';
 import type { ConfigLayer } from '../../src/config/load.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 
 let dir: string;

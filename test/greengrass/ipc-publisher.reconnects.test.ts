@@ -9,7 +9,7 @@ import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { OutboxRelay } from '../../src/outbox/relay.js';
 import { GreengrassPublisher } from '../../src/publish/greengrass-publisher.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const log = createLogger('silent');
 let dir: string;

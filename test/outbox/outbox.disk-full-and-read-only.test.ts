@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLookoutError, type LookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * A real small filesystem (tmpfs) makes the disk full and read-only for real. Mounting needs root

@@ -10,7 +10,7 @@ import { OutboxRelay } from '../../src/outbox/relay.js';
 import { backoffMs, classify } from '../../src/outbox/retry-policy.js';
 import { GreengrassPublisher } from '../../src/publish/greengrass-publisher.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const log = createLogger('silent');
 let dir: string;

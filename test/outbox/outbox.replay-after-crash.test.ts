@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from './wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const script = join(root, 'test/outbox/fixtures/outbox-agent.ts');

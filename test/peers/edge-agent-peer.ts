@@ -142,14 +142,7 @@ export function clientConfig(address: string, overrides: Partial<InferenceConfig
   return inferenceSchema.parse({ endpoint: address, callTimeoutMs: 5_000, pollIntervalMs: 20, modelStartTimeoutMs: 5_000, ...overrides });
 }
 
-/** Polls `cond` until true or the deadline passes (no fixed sleeps in tests). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '../helpers/wait-for.js';
 
 export function image(width: number, height: number, fill = 0): RgbImage {
   return { width, height, pixels: new Uint8Array(width * height * 3).fill(fill) };

@@ -8,7 +8,7 @@ import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { OutboxRelay } from '../../src/outbox/relay.js';
 import { Mqtt5Publisher } from '../../src/publish/adapters/mqtt5-publisher.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const log = createLogger('silent');
 let broker: MosquittoPeer;

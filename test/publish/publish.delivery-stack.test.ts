@@ -9,7 +9,7 @@ import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
 import { DeliveryStack } from '../../src/publish/delivery-stack.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { verdict } from './fixtures.js';
 
 const log = createLogger('silent');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 let broker: MosquittoPeer;

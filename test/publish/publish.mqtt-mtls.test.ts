@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { Mqtt5Publisher } from '../../src/publish/adapters/mqtt5-publisher.js';
 import { freePort, type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /**
  * The mTLS path (what IoT Core uses: AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath)

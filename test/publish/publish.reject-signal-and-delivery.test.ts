@@ -12,7 +12,7 @@ import { Delivery } from '../../src/publish/delivery.js';
 import { RejectSignaller } from '../../src/publish/reject-signaller.js';
 import { Topics } from '../../src/publish/topics.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { waitFor } from '../outbox/wait-for.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { verdict } from './fixtures.js';
 
 const log = createLogger('silent');

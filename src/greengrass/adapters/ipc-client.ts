@@ -2,7 +2,7 @@ import { eventstream_rpc, greengrasscoreipc, io } from 'aws-iot-device-sdk-v2';
 import { type ErrorCode, LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { backoffMs } from '../../outbox/retry-policy.js';
-import { withDeadline } from '../../publish/deadline.js';
+import { withDeadline } from '../../core/deadline.js';
 import type { NucleusIpc } from '../nucleus-ipc.js';
 
 export type IpcClient = greengrasscoreipc.Client;

@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { PublishConfig } from '../../config/schema.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '../../core/deadline.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 import type { Subscriber } from '../subscriber.js';
@@ -98,7 +98,7 @@ export class MqttJsPublisher implements Publisher, Subscriber {
     const client = this.client;
     if (!client?.connected) throw new LookoutError('PUBLISH_FAILED', `${this.name}: not connected to ${this.deps.broker.host}:${this.deps.broker.port}`);
     try {
-      await withDeadline(client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain === true }), this.deps.publishTimeoutMs, `${this.name} publish to ${topic}`);
+      await withDeadline(client.publishAsync(topic, payload, { qos: options.qos, retain: options.retain === true }), this.deps.publishTimeoutMs, `${this.name} publish to ${topic}`, 'PUBLISH_FAILED');
     } catch (err) {
       if (err instanceof LookoutError) throw err;
       throw new LookoutError('PUBLISH_FAILED', `${this.name}: publish to ${topic} failed (${(err as Error).message})`, { cause: err, details: { topic } });

@@ -3,7 +3,7 @@ import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { PublishConfig } from '../../config/schema.js';
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '../../core/deadline.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 
@@ -125,6 +125,7 @@ export class Mqtt5Publisher implements Publisher {
         }),
         this.deps.publishTimeoutMs,
         `${this.name} publish to ${topic}`,
+        'PUBLISH_FAILED',
       );
     } catch (err) {
       if (err instanceof LookoutError) throw err;

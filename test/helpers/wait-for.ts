@@ -1,5 +1,5 @@
-/** Polls a condition until it holds or the deadline passes (tests wait on conditions, not sleeps). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)): Promise<void> {
+/** Polls a condition until it holds or the deadline passes: tests wait on conditions, not sleeps. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
