@@ -99,6 +99,22 @@ describe('inspector: triggers, backpressure and the fail-safe', () => {
     await waitFor(async () => (await app.inspector.inspectNow('cam1', 'after')).outcome === 'pass', 10_000, 'recovery');
   });
 
+  it("a camera's own rules override the inspector's key by key", async () => {
+    const camera = await httpCamera(0x40); // score 0.25
+    const { app } = await setUp(
+      [
+        { id: 'strict', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true }, decide: { scoreThreshold: 0.2 } },
+        { id: 'default', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } },
+      ],
+      {},
+      { decide: { scoreThreshold: 0.3, failSafe: 'hold' } },
+    );
+    expect((await app.inspector.inspectNow('strict')).outcome).toBe('reject'); // its own threshold
+    expect((await app.inspector.inspectNow('default')).outcome).toBe('pass'); // the inspector's
+    app.inspector.pauseCamera('default');
+    expect(app.inspector.status().cameras.find((c) => c.id === 'default')?.paused).toBe(true);
+  });
+
   it('a dead camera does not stop the other cameras', async () => {
     const good = await httpCamera();
     const dead = await httpCamera();
