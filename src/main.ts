@@ -44,8 +44,7 @@ interface Stoppable {
 }
 
 /** Builds and starts the whole inspector. On a start-up failure, whatever started is stopped again. */
-export async function startInspectorApp(config: Readonly<Config>, deps: InspectorAppDeps | Logger): Promise<InspectorApp> {
-  const { log, ipc } = 'log' in deps ? deps : { log: deps, ipc: undefined };
+export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: InspectorAppDeps): Promise<InspectorApp> {
   const started: Array<{ name: string; part: Stoppable }> = [];
   const track = <T extends Stoppable>(name: string, part: T): T => {
     started.push({ name, part });

@@ -87,7 +87,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     stack.push({ stop: (r) => server.stop(r) });
     options.say(`Edge Agent model server              ${server.address}  (model ${model.component})`);
 
-    const app = await startInspectorApp(config, options.log);
+    const app = await startInspectorApp(config, { log: options.log });
     stack.push(app);
     return { app, config, model, broker, ...(app.statusUrl ? { statusUrl: `${app.statusUrl}/` } : {}), stop };
   } catch (err) {

@@ -60,7 +60,7 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
         },
       },
     ]);
-    app = await startInspectorApp(config, createLogger('silent'));
+    app = await startInspectorApp(config, { log: createLogger('silent') });
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });
 

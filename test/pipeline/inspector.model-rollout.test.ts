@@ -48,7 +48,7 @@ describe('inspector: model rollout without losing a verdict', () => {
         },
       },
     ]);
-    const app = await startInspectorApp(config, createLogger('silent'));
+    const app = await startInspectorApp(config, { log: createLogger('silent') });
     cleanup.push(() => app.stop('test'));
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'v1 RUNNING');
     const raw = rawClient(agent.address, { keepCase: true, enums: String });

@@ -42,7 +42,7 @@ describe('inspector: PLC trigger over MQTT (embedded broker, MQTT 3.1.1)', () =>
         },
       },
     ]);
-    app = await startInspectorApp(config, createLogger('silent'));
+    app = await startInspectorApp(config, { log: createLogger('silent') });
     plc = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, clientId: 'plc' });
     await plc.subscribeAsync('lookout/gw/cam1/verdict', { qos: 1 });
     plc.on('message', (_t, payload) => verdicts.push(JSON.parse(payload.toString()) as Record<string, unknown>));

@@ -40,7 +40,7 @@ describe('inspector operator surface (real pipeline, real broker)', () => {
         },
       },
     ]);
-    app = await startInspectorApp(config, createLogger('silent'));
+    app = await startInspectorApp(config, { log: createLogger('silent') });
     url = app.statusUrl!;
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });

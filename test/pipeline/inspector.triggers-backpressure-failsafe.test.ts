@@ -36,7 +36,7 @@ async function setUp(cameras: unknown[], script: Script = {}, extra: Record<stri
       },
     },
   ]);
-  const app = await startInspectorApp(config, createLogger('silent'));
+  const app = await startInspectorApp(config, { log: createLogger('silent') });
   cleanup.push(() => app.stop('test'));
   await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   return { dir, agent, app };
