@@ -24,24 +24,25 @@ export function listCount(index: MemoryIndex): number {
 }
 
 /**
- * A search prepared for one index and reused frame after frame (one caller at a time): Float64
- * copies of the bank and centroids (V8 computes in doubles; Float32 reads convert on every access)
- * and scratch buffers, so a frame allocates only its result.
+ * A search prepared for one index and reused frame after frame (one caller at a time): the bank
+ * and centroids expressed in the bank's principal axes (`bank-rotation.ts`; distances unchanged),
+ * and scratch buffers, so a frame allocates only its result. Each query is rotated once
+ * (dim² multiply-adds), which pays for itself in earlier exits.
  *
  * Pruning, all exact for the lists probed:
  * - partial distances: a sum of squares only grows, so a candidate is dropped as soon as its sum
- *   passes the best distance so far (checked every 4 dimensions);
+ *   passes the best distance so far (checked every 4 dimensions, largest-variance axes first);
  * - queries come in grid order and neighbouring cells look alike, so the previous query's nearest
  *   vector gives a tight first bound, and its probed lists are ranked first, which makes the k-th
  *   best centroid distance (the bound for ranking the other centroids) tight from the start;
  * - lists are scanned nearest centroid first, so the bound tightens early.
- * The probed set is the same as a full ranking would pick (ties aside), so results do not depend on
- * the order of the queries.
+ * The probed set is the one a full ranking picks (ties aside), so results do not depend on the
+ * order of the queries.
  */
 export class NearestSearch {
   private readonly dim: number;
-  private readonly bank: Float64Array;
-  private readonly centroids: Float64Array;
+  private readonly bank: Float32Array;
+  private readonly centroids: Float32Array;
   private readonly offsets: Uint32Array;
   private readonly lists: number;
   private readonly probes: number;
@@ -57,8 +58,8 @@ export class NearestSearch {
   constructor(index: MemoryIndex) {
     this.dim = index.dim;
     this.rotation = bankRotation(index.bank, index.dim);
-    this.bank = rotateAll(this.rotation, index.bank);
-    this.centroids = rotateAll(this.rotation, index.centroids);
+    this.bank = Float32Array.from(rotateAll(this.rotation, index.bank));
+    this.centroids = Float32Array.from(rotateAll(this.rotation, index.centroids));
     this.scratch = new Float64Array(this.dim);
     this.offsets = index.offsets;
     this.lists = index.offsets.length - 1;
@@ -84,13 +85,13 @@ export class NearestSearch {
     let nearest = 0;
     for (let qi = 0; qi < nq; qi++) {
       rotate(this.rotation, queries, qi * dim, q, 0, this.scratch);
-      let best = sqDist64(bank, nearest * dim, q, dim, Infinity);
+      let best = sqDistQ(bank, nearest * dim, q, dim, Infinity);
       const lists = exhaustive ? 1 : this.rankLists(qi);
       for (let p = 0; p < lists; p++) {
         const from = exhaustive ? 0 : offsets[order[p]!]!;
         const to = exhaustive ? offsets[this.lists]! : offsets[order[p]! + 1]!;
         for (let i = from; i < to; i++) {
-          const dist = sqDist64(bank, i * dim, q, dim, best);
+          const dist = sqDistQ(bank, i * dim, q, dim, best);
           if (dist < best) {
             best = dist;
             nearest = i;
@@ -109,7 +110,7 @@ export class NearestSearch {
     if (stamp > 0) {
       for (let p = 0; p < probes; p++) {
         const c = prevOrder[p]!;
-        cd[c] = sqDist64(centroids, c * dim, q, dim, Infinity);
+        cd[c] = sqDistQ(centroids, c * dim, q, dim, Infinity);
         seen[c] = stamp;
         filled = insert(cd, order, c, filled);
       }
@@ -118,7 +119,7 @@ export class NearestSearch {
       if (seen[c] === stamp) continue;
       seen[c] = stamp;
       const bound = filled < probes ? Infinity : cd[order[probes - 1]!]!;
-      cd[c] = sqDist64(centroids, c * dim, q, dim, bound);
+      cd[c] = sqDistQ(centroids, c * dim, q, dim, bound);
       if (filled < probes || cd[c]! < bound) filled = insert(cd, order, c, filled);
     }
     prevOrder.set(order);
@@ -136,7 +137,7 @@ export class NearestSearch {
       let best = Infinity;
       for (let i = 0; i < n; i++) {
         if (owners[i] === exclude) continue;
-        const dist = sqDist64(bank, i * dim, q, dim, best);
+        const dist = sqDistQ(bank, i * dim, q, dim, best);
         if (dist < best) best = dist;
       }
       out[qi] = best;
@@ -165,9 +166,9 @@ function insert(cd: Float64Array, order: Int32Array, c: number, filled: number):
 
 /**
  * Squared distance from a[ao..ao+dim) to the query q with early exit once it passes `bound`
- * (Float64 only: one element kind keeps the hot loop monomorphic).
+ * (one signature, Float32 bank × Float64 query, keeps the hot loop monomorphic).
  */
-function sqDist64(a: Float64Array, ao: number, q: Float64Array, dim: number, bound: number): number {
+function sqDistQ(a: Float32Array, ao: number, q: Float64Array, dim: number, bound: number): number {
   let s = 0;
   let d = 0;
   for (; d + 4 <= dim; d += 4) {

@@ -1,5 +1,4 @@
 import type { RgbImage } from '../../../core/image.js';
-import type { FeatureMap } from './feature-map.js';
 import { resizeRgb } from './resize.js';
 
 /**
@@ -7,6 +6,9 @@ import { resizeRgb } from './resize.js';
  * the raw `size`×`size` colour patch of each level projected on principal components computed from
  * the normal training patches of that level ("eigen-patches"). Level l sees a footprint 2^l times
  * larger, so fine texture, edges and object-scale structure are all described.
+ *
+ * This module holds the layout shared by training (`fitPatchPca`) and inference
+ * (`patch-projection.ts`): the pyramid, the grid and where a grid cell falls on each level.
  */
 export interface PatchPcaSpec {
   readonly stride: number;
