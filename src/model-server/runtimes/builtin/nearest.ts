@@ -1,4 +1,5 @@
 import { type BankRotation, bankRotation, rotate, rotateAll } from './bank-rotation.js';
+import { createSimdScan, type SimdScan } from './simd-scan.js';
 
 /**
  * Nearest-neighbour search over the memory bank of normal patch features.
@@ -54,6 +55,8 @@ export class NearestSearch {
   private readonly seen: Int32Array;
   private readonly order: Int32Array;
   private readonly prevOrder: Int32Array;
+  /** The bank scan in WebAssembly SIMD (undefined: the JavaScript loop is used). */
+  private readonly simd: SimdBank | undefined;
 
   constructor(index: MemoryIndex) {
     this.dim = index.dim;
@@ -70,6 +73,7 @@ export class NearestSearch {
     this.seen = new Int32Array(this.lists).fill(-1);
     this.order = new Int32Array(this.probes);
     this.prevOrder = new Int32Array(this.probes);
+    this.simd = simdBank(this.bank, this.dim);
   }
 
   /**
@@ -78,18 +82,25 @@ export class NearestSearch {
    */
   distances(queries: Float32Array, excludeOwner?: number): Float32Array {
     if (excludeOwner !== undefined && this.owners) return this.excluding(queries, this.owners, excludeOwner);
-    const { dim, bank, offsets, q, order } = this;
+    const { dim, bank, offsets, q, order, simd } = this;
     const nq = queries.length / dim;
     const out = new Float32Array(nq);
     const exhaustive = this.probes >= this.lists;
     let nearest = 0;
     for (let qi = 0; qi < nq; qi++) {
       rotate(this.rotation, queries, qi * dim, q, 0, this.scratch);
+      if (simd) simd.query.set(q);
       let best = sqDistQ(bank, nearest * dim, q, dim, Infinity);
       const lists = exhaustive ? 1 : this.rankLists(qi);
       for (let p = 0; p < lists; p++) {
         const from = exhaustive ? 0 : offsets[order[p]!]!;
         const to = exhaustive ? offsets[this.lists]! : offsets[order[p]! + 1]!;
+        if (simd) {
+          best = simd.scan.scan(QUERY_AT, simd.bankAt + from * simd.rowBytes, to - from, simd.rowBytes, simd.vectors, best);
+          const improved = simd.result[0]!;
+          if (improved >= 0) nearest = from + improved;
+          continue;
+        }
         for (let i = from; i < to; i++) {
           const dist = sqDistQ(bank, i * dim, q, dim, best);
           if (dist < best) {
@@ -144,6 +155,33 @@ export class NearestSearch {
     }
     return out;
   }
+}
+
+/** Byte address of the query in the WebAssembly memory (the first 16 bytes hold the result index). */
+const QUERY_AT = 16;
+
+interface SimdBank {
+  readonly scan: SimdScan;
+  readonly bankAt: number;
+  readonly rowBytes: number;
+  readonly vectors: number;
+  readonly query: Float32Array;
+  readonly result: Int32Array;
+}
+
+/** Copies the (rotated) bank into a SIMD scanner's memory, rows zero-padded to whole 4-float vectors. */
+function simdBank(bank: Float32Array, dim: number): SimdBank | undefined {
+  const scan = createSimdScan();
+  if (!scan) return undefined;
+  const padded = Math.ceil(dim / 4) * 4;
+  const rowBytes = padded * 4;
+  const n = bank.length / dim;
+  const bankAt = QUERY_AT + rowBytes;
+  const bytes = bankAt + n * rowBytes;
+  scan.memory.grow(Math.max(0, Math.ceil(bytes / 65536) - scan.memory.buffer.byteLength / 65536));
+  const f = new Float32Array(scan.memory.buffer);
+  for (let i = 0; i < n; i++) f.set(bank.subarray(i * dim, (i + 1) * dim), (bankAt + i * rowBytes) / 4);
+  return { scan, bankAt, rowBytes, vectors: padded / 4, query: new Float32Array(scan.memory.buffer, QUERY_AT, dim), result: new Int32Array(scan.memory.buffer, 0, 1) };
 }
 
 /** One-off search (builds a `NearestSearch`; keep one per index for repeated use). */
