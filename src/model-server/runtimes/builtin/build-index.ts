@@ -7,7 +7,7 @@ import { type MemoryIndex, sqDist } from './nearest.js';
 export function buildIndex(bank: Float32Array, dim: number, options: { lists?: number; probes?: number; iterations?: number; owners?: Int32Array } = {}): MemoryIndex {
   const n = bank.length / dim;
   const lists = Math.max(1, Math.min(options.lists ?? Math.round(Math.sqrt(n)), n));
-  const probes = Math.max(1, Math.min(options.probes ?? Math.max(4, Math.ceil(lists / 11)), lists));
+  const probes = Math.max(1, Math.min(options.probes ?? Math.max(3, Math.ceil(lists / 14)), lists));
   const centroids = new Float32Array(lists * dim);
   for (let c = 0; c < lists; c++) centroids.set(bank.subarray(Math.floor((c * n) / lists) * dim, (Math.floor((c * n) / lists) + 1) * dim), c * dim);
   const assign = new Int32Array(n);

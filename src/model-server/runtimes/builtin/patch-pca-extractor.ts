@@ -1,13 +1,18 @@
 import type { RgbImage } from '../../../core/image.js';
 import type { FeatureMap } from './feature-map.js';
-import { type PatchPcaBasis, type PatchPcaSpec, patchPcaFeatures } from './patch-pca.js';
+import type { PatchPcaBasis, PatchPcaSpec } from './patch-pca.js';
+import { type PreparedBasis, prepareBasis, projectPatches } from './patch-projection.js';
 import type { FeatureExtractor } from './scorer.js';
 
 export class PatchPcaExtractor implements FeatureExtractor {
-  constructor(private readonly deps: { readonly spec: PatchPcaSpec; readonly basis: PatchPcaBasis }) {}
+  private readonly prepared: PreparedBasis;
+
+  constructor(deps: { readonly spec: PatchPcaSpec; readonly basis: PatchPcaBasis }) {
+    this.prepared = prepareBasis(deps.spec, deps.basis);
+  }
 
   extract(img: RgbImage): FeatureMap {
-    return patchPcaFeatures(img, this.deps.spec, this.deps.basis);
+    return projectPatches(img, this.prepared);
   }
 }
 

@@ -1,5 +1,4 @@
 import type { RgbImage } from '../../../core/image.js';
-import type { FeatureMap } from './feature-map.js';
 import { resizeRgb } from './resize.js';
 
 /**
@@ -7,6 +6,9 @@ import { resizeRgb } from './resize.js';
  * the raw `size`×`size` colour patch of each level projected on principal components computed from
  * the normal training patches of that level ("eigen-patches"). Level l sees a footprint 2^l times
  * larger, so fine texture, edges and object-scale structure are all described.
+ *
+ * This module holds the layout shared by training (`fitPatchPca`) and inference
+ * (`patch-projection.ts`): the pyramid, the grid and where a grid cell falls on each level.
  */
 export interface PatchPcaSpec {
   readonly stride: number;
@@ -26,9 +28,33 @@ export function pyramid(img: RgbImage, levels: number): RgbImage[] {
   const out = [img];
   for (let l = 1; l < levels; l++) {
     const prev = out[l - 1]!;
-    out.push(resizeRgb(prev, Math.max(8, Math.round(prev.width / 2)), Math.max(8, Math.round(prev.height / 2))));
+    const w = Math.max(8, Math.round(prev.width / 2));
+    const h = Math.max(8, Math.round(prev.height / 2));
+    out.push(w * 2 === prev.width && h * 2 === prev.height ? halve(prev) : resizeRgb(prev, w, h));
   }
   return out;
+}
+
+/**
+ * Exact 2× area reduction: each output pixel is the rounded mean of a 2×2 block. Bit-identical to
+ * `resizeRgb` for even sides (its box weights are then all ½, exact in float, rounding half up),
+ * in one integer pass.
+ */
+function halve(img: RgbImage): RgbImage {
+  const { width: sw, pixels: src } = img;
+  const w = sw >> 1;
+  const h = img.height >> 1;
+  const out = new Uint8Array(w * h * 3);
+  const row = sw * 3;
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    let a = 2 * y * row;
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++, a++) out[o++] = (src[a]! + src[a + 3]! + src[a + row]! + src[a + row + 3]! + 2) >> 2;
+      a += 3;
+    }
+  }
+  return { width: w, height: h, pixels: out };
 }
 
 export function gridSize(img: RgbImage, stride: number): { gw: number; gh: number } {
@@ -57,59 +83,3 @@ export function levelCentre(g: number, stride: number, level: number, limit: num
   return Math.min(limit - 1, Math.floor((g * stride + stride / 2) / (1 << level)));
 }
 
-export function patchPcaFeatures(img: RgbImage, spec: PatchPcaSpec, basis: PatchPcaBasis): FeatureMap {
-  const levels = pyramid(img, spec.levels);
-  const { gw, gh } = gridSize(img, spec.stride);
-  const size = spec.size;
-  const r = size >> 1;
-  const n = size * size * 3;
-  const k = spec.components;
-  const dim = k * spec.levels;
-  const data = new Float32Array(gw * gh * dim);
-  const patch = new Float32Array(n);
-  const bias = new Float32Array(k);
-  for (let l = 0; l < spec.levels; l++) {
-    const im = levels[l]!;
-    const { width: w, height: h } = im;
-    const plane = new Float32Array(im.pixels.length);
-    for (let i = 0; i < plane.length; i++) plane[i] = im.pixels[i]! / 255;
-    const mean = basis.means[l]!;
-    const b = basis.bases[l]!;
-    // Projection of the mean patch, subtracted once per component instead of per pixel.
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += mean[i]! * b[c * n + i]!;
-      bias[c] = s;
-    }
-    const row = size * 3;
-    for (let gy = 0; gy < gh; gy++) {
-      const cy = levelCentre(gy, spec.stride, l, h);
-      for (let gx = 0; gx < gw; gx++) {
-        const cx = levelCentre(gx, spec.stride, l, w);
-        if (cx - r >= 0 && cx - r + size <= w && cy - r >= 0 && cy - r + size <= h) {
-          for (let dy = 0; dy < size; dy++) {
-            const from = ((cy - r + dy) * w + (cx - r)) * 3;
-            const to = dy * row;
-            for (let j = 0; j < row; j++) patch[to + j] = plane[from + j]!;
-          }
-        } else {
-          readPatch(im, cx, cy, size, patch);
-        }
-        const o = (gy * gw + gx) * dim + l * k;
-        for (let c = 0; c < k; c++) {
-          let s0 = 0;
-          let s1 = 0;
-          const bo = c * n;
-          let i = 0;
-          for (; i + 1 < n; i += 2) {
-            s0 += patch[i]! * b[bo + i]!;
-            s1 += patch[i + 1]! * b[bo + i + 1]!;
-          }
-          if (i < n) s0 += patch[i]! * b[bo + i]!;
-          data[o + c] = s0 + s1 - bias[c]!;
-        }
-      }
-    }
-  }
-  return { width: gw, height: gh, dim, data };
-}

@@ -1,7 +1,7 @@
 import type { RgbImage } from '../../../core/image.js';
 import { gaussianBlur, imageScore } from './anomaly-map.js';
 import { type FeatureMap, standardise } from './feature-map.js';
-import { type MemoryIndex, nearestDistances } from './nearest.js';
+import { type MemoryIndex, NearestSearch } from './nearest.js';
 import type { BuiltinParams } from './params.js';
 import { resizeRgb } from './resize.js';
 
@@ -25,6 +25,8 @@ export interface AnomalyMap {
  * runtime: resize → features → standardise → nearest normal patch → smooth → top-k mean.
  */
 export class Scorer {
+  private readonly search: NearestSearch;
+
   constructor(
     private readonly deps: {
       readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction'>;
@@ -33,7 +35,9 @@ export class Scorer {
       readonly std: Float32Array;
       readonly index: MemoryIndex;
     },
-  ) {}
+  ) {
+    this.search = new NearestSearch(deps.index);
+  }
 
   async features(img: RgbImage): Promise<FeatureMap> {
     const { working } = this.deps.params;
@@ -46,7 +50,7 @@ export class Scorer {
   }
 
   scoreFeatures(f: FeatureMap, excludeOwner?: number): AnomalyMap {
-    const d = nearestDistances(this.deps.index, f.data, excludeOwner);
+    const d = this.search.distances(f.data, excludeOwner);
     for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]!);
     const map = gaussianBlur(d, f.width, f.height, this.deps.params.sigma);
     const k = Math.max(1, Math.round(map.length * this.deps.params.topFraction));
