@@ -33,6 +33,18 @@ export interface CameraWorkerDeps {
   readonly now?: () => number;
 }
 
+/** A job after capture and preprocessing, waiting for the model. */
+interface Prepared {
+  readonly job: Job;
+  readonly timings: StageTimings;
+  readonly startedAt: number;
+  readonly t0: number;
+  readonly frame?: Frame;
+  readonly image?: PreprocessedFrame;
+  /** Set when capture or preprocessing failed. */
+  readonly input?: DecisionInput;
+}
+
 /** A unit of work: a frame that arrived, or a request to capture one (trigger, snapshot command). */
 interface Job {
   readonly frame?: Frame;
@@ -181,30 +193,43 @@ export class CameraWorker {
     return newest;
   }
 
+  /**
+   * Two stages per camera, one frame in each: while a frame is inferred, decided and delivered, the
+   * next one is already captured and preprocessed (sharp decodes on libuv's threads). Still one
+   * inference in flight per camera; a frame prepared ahead is finished even when the worker stops.
+   */
   private async run(): Promise<void> {
-    while (this.running) {
-      const job = this.next();
-      if (!job) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
-        continue;
+    let ahead: Promise<Prepared> | undefined;
+    while (this.running || ahead) {
+      let current = ahead;
+      ahead = undefined;
+      if (!current) {
+        const job = this.next();
+        if (!job) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+          });
+          this.wake = undefined;
+          continue;
+        }
+        current = this.prepare(job);
       }
+      const prepared = await current;
+      const following = this.running ? this.next() : undefined;
+      if (following) ahead = this.prepare(following);
       try {
-        const verdict = await this.process(job);
-        job.settle(verdict);
+        prepared.job.settle(await this.finish(prepared));
       } catch (err) {
         // Delivery failed (outbox not writable): the frame is not accepted; the source keeps its input.
         this.counts.errors += 1;
         this.deps.log.error({ err: toLookoutError(err).toJSON() }, 'verdict could not be made durable');
-        job.settle(undefined, err);
+        prepared.job.settle(undefined, err);
       }
     }
   }
 
-  private async process(job: Job): Promise<Verdict> {
-    const { log, stats } = this.deps;
+  /** Capture (for triggers) and preprocessing. Never rejects: failures become the decision input. */
+  private async prepare(job: Job): Promise<Prepared> {
     const timings: StageTimings = {};
     const startedAt = this.now();
     const t0 = performance.now();
@@ -222,9 +247,6 @@ export class CameraWorker {
         input = { kind: 'frame-error', error: toLookoutError(err, 'SOURCE_UNAVAILABLE') };
       }
     }
-    const frameId = frame?.id ?? `${this.id}-${startedAt}-capture-failed`;
-    const flog = log.child({ frameId, ...(job.partId ? { partId: job.partId } : {}) });
-
     if (frame && !input) {
       const t = performance.now();
       try {
@@ -234,6 +256,16 @@ export class CameraWorker {
       }
       timings.preprocessMs = ms(performance.now() - t);
     }
+    return { job, timings, startedAt, t0, ...(frame ? { frame } : {}), ...(image ? { image } : {}), ...(input ? { input } : {}) };
+  }
+
+  /** Inference, rules, mask and durable delivery of a prepared frame. */
+  private async finish(prepared: Prepared): Promise<Verdict> {
+    const { log, stats } = this.deps;
+    const { job, timings, startedAt, t0, frame, image } = prepared;
+    let input = prepared.input;
+    const frameId = frame?.id ?? `${this.id}-${startedAt}-capture-failed`;
+    const flog = log.child({ frameId, ...(job.partId ? { partId: job.partId } : {}) });
 
     const lease = this.deps.model.acquire();
     let result: DetectResult | undefined;
@@ -273,7 +305,7 @@ export class CameraWorker {
 
     const decidedAt = this.now();
     const capturedAt = frame?.capturedAt ?? startedAt;
-    timings.totalMs = ms(performance.now() - t0 + timings.queueMs);
+    timings.totalMs = ms(performance.now() - t0 + (timings.queueMs ?? 0));
     const error = input && input.kind !== 'result' ? (input.error as LookoutError) : undefined;
     const verdict: Verdict = {
       id: frameId,
