@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/log.js';
+import { type InspectorApp, startInspectorApp } from '../../src/main.js';
+import { HttpCamera } from '../peers/http-camera.js';
+import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
+
+/** Triggers and remote commands through the MQTT 5 (aws-crt) publisher against mosquitto, including a broker restart. */
+describe('inspector: triggers and commands over MQTT 5', () => {
+  let dir: string;
+  let agent: TestServer;
+  let broker: MosquittoPeer;
+  let camera: HttpCamera;
+  let app: InspectorApp;
+
+  beforeAll(async () => {
+    dir = await tempDir('le-mqtt5-');
+    agent = await startServer([{ component: 'm1', manifest: { input: { width: 96, height: 96 } } }], { dir });
+    broker = await startMosquitto();
+    camera = new HttpCamera(await sharp({ create: { width: 96, height: 96, channels: 3, background: '#202020' } }).jpeg().toBuffer());
+    await camera.start();
+    const config = loadConfig([
+      {
+        source: 'test',
+        values: {
+          thingName: 'gw5',
+          inference: { endpoint: agent.address, modelComponent: 'm1' },
+          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port, clientId: 'gw5-cloud' }, localMqtt: { port: broker.port, clientId: 'gw5-local' } },
+          outbox: { path: join(dir, 'outbox.sqlite') },
+          masks: { dir: join(dir, 'masks') },
+          evidence: { dir: join(dir, 'evidence') },
+          status: { enabled: false },
+        },
+      },
+    ]);
+    app = await startInspectorApp(config, { log: createLogger('silent') });
+    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+  });
+
+  afterAll(async () => {
+    await app?.stop('test');
+    await camera?.stop();
+    await broker?.close();
+    await agent?.stop();
+    await removeDir(dir);
+  });
+
+  it('serves a PLC trigger and a remote command, and subscribes again after the broker restarts', async () => {
+    const plc = await mqtt.connectAsync(broker.url, { clientId: 'plc5', protocolVersion: 5 });
+    const seen: Array<Record<string, unknown>> = [];
+    plc.on('message', (_t, p) => seen.push(JSON.parse(p.toString()) as Record<string, unknown>));
+    await plc.subscribeAsync(['lookout/gw5/cam1/verdict', 'lookout/gw5/command/response'], { qos: 1 });
+    const ask = async (partId: string) =>
+      waitFor(
+        async () => {
+          await plc.publishAsync('lookout/gw5/cam1/trigger', JSON.stringify({ partId }), { qos: 1 }).catch(() => undefined);
+          return seen.some((v) => v.partId === partId);
+        },
+        15_000,
+        `verdict for ${partId}`,
+      );
+    try {
+      await ask('M5-1');
+      await plc.publishAsync('lookout/gw5/command/request', JSON.stringify({ transaction: 't5', command: 'pause', camera: 'cam1' }), { qos: 1 });
+      await waitFor(() => seen.some((r) => r.transaction === 't5'), 10_000, 'command response');
+      expect(seen.find((r) => r.transaction === 't5')).toMatchObject({ ok: true });
+      expect(app.inspector.status().cameras[0]?.paused).toBe(true);
+      app.inspector.resumeCamera('cam1');
+
+      await broker.stop();
+      await broker.restart();
+      await waitFor(() => plc.connected, 10_000, 'test client back');
+      await plc.subscribeAsync(['lookout/gw5/cam1/verdict'], { qos: 1 });
+      await ask('M5-2');
+    } finally {
+      await plc.endAsync();
+    }
+  });
+});
