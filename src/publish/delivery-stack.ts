@@ -131,27 +131,18 @@ export class DeliveryStack {
     let hasLastWill = false;
     if (kind === 'greengrass' && this.ipc) {
       publisher = new GreengrassPublisher({ ipc: this.ipc, target: role === 'cloud' ? 'iot-core' : 'local' });
-    } else if (kind === 'mqtt' && (role === 'cloud' ? publish.mqtt : publish.localMqtt).protocolVersion === 4) {
-      const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
-      publisher = new MqttJsPublisher({
-        name: `${role}-mqtt`,
-        broker,
-        clientId: broker.clientId ?? `${thingName}-${role}`,
-        publishTimeoutMs: publish.publishTimeoutMs,
-        will: offlineWill(this.topics, payload),
-        log: log.child({ part: `${role}-mqtt` }),
-      });
-      hasLastWill = true;
     } else if (kind === 'mqtt') {
       const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
-      publisher = new Mqtt5Publisher({
+      const deps = {
         name: `${role}-mqtt`,
         broker,
         clientId: broker.clientId ?? `${thingName}-${role}`,
         publishTimeoutMs: publish.publishTimeoutMs,
         will: offlineWill(this.topics, payload),
         log: log.child({ part: `${role}-mqtt` }),
-      });
+      };
+      // MQTT 5 through aws-crt (IoT Core, mTLS); 3.1.1 through mqtt.js for brokers without MQTT 5.
+      publisher = broker.protocolVersion === 4 ? new MqttJsPublisher(deps) : new Mqtt5Publisher(deps);
       hasLastWill = true;
     }
     if (publisher) this.publishers.push({ publisher, hasLastWill });

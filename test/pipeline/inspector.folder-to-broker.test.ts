@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
+import { inspectorConfig } from './kit.js';
 import { type InspectorApp, startInspectorApp } from '../../src/main.js';
 import { makeGarbage } from '../helpers/images.js';
 import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
@@ -45,21 +45,12 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
     subscriber = await mqtt.connectAsync(broker.url, { clientId: 'test-subscriber' });
     await subscriber.subscribeAsync('lookout/#', { qos: 1 });
     subscriber.on('message', (topic, payload) => messages.push({ topic, body: JSON.parse(payload.toString()) as Record<string, unknown> }));
-    config = loadConfig([
-      {
-        source: 'test',
-        values: {
-          thingName: 'gateway-1',
-          inference: { endpoint: agent.address, modelComponent: 'part-model', callTimeoutMs: 2_000, retry: { initialBackoffMs: 50, maxBackoffMs: 200 } },
-          cameras: [{ id: 'line1', source: { type: 'folder', path: join(dir, 'inbox'), settleMs: 50 }, preprocess: { width: 160, height: 120 } }],
-          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port }, localMqtt: { port: broker.port, clientId: 'gateway-1-local' } },
-          outbox: { path: join(dir, 'outbox.sqlite') },
-          masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-          status: { enabled: false },
-        },
-      },
-    ]);
+    config = inspectorConfig(dir, {
+      thingName: 'gateway-1',
+      inference: { endpoint: agent.address, modelComponent: 'part-model', callTimeoutMs: 2_000, retry: { initialBackoffMs: 50, maxBackoffMs: 200 } },
+      cameras: [{ id: 'line1', source: { type: 'folder', path: join(dir, 'inbox'), settleMs: 50 }, preprocess: { width: 160, height: 120 } }],
+      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port }, localMqtt: { port: broker.port, clientId: 'gateway-1-local' } },
+    });
     app = await startInspectorApp(config, { log: createLogger('silent') });
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });

@@ -1,12 +1,9 @@
-import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
+import { greyCamera, inspectorConfig } from './kit.js';
 import { ModelStatus } from '../../src/core/model.js';
 import type { Verdict } from '../../src/core/verdict.js';
 import { startInspectorApp } from '../../src/main.js';
-import { HttpCamera } from '../peers/http-camera.js';
 import { rawClient, removeDir, type Script, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -32,22 +29,12 @@ describe('inspector: model rollout without losing a verdict', () => {
       { dir },
     );
     cleanup.push(() => agent.stop());
-    const camera = new HttpCamera(await sharp({ create: { width: 96, height: 96, channels: 3, background: '#101010' } }).jpeg().toBuffer());
-    await camera.start();
+    const camera = await greyCamera(0x10);
     cleanup.push(() => camera.stop());
-    const config = loadConfig([
-      {
-        source: 'test',
-        values: {
-          inference: { endpoint: agent.address, modelComponent: 'model-v1', modelStartTimeoutMs: 3_000, pollIntervalMs: 50 },
-          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true, queueSize: 100 } }],
-          outbox: { path: join(dir, 'outbox.sqlite') },
-          masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-          status: { enabled: false },
-        },
-      },
-    ]);
+    const config = inspectorConfig(dir, {
+      inference: { endpoint: agent.address, modelComponent: 'model-v1', modelStartTimeoutMs: 3_000, pollIntervalMs: 50 },
+      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true, queueSize: 100 } }],
+    });
     const app = await startInspectorApp(config, { log: createLogger('silent') });
     cleanup.push(() => app.stop('test'));
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'v1 RUNNING');

@@ -1,13 +1,11 @@
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
+import { greyCamera, inspectorConfig } from './kit.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/adapters/embedded-broker.js';
 import { type InspectorApp, startInspectorApp } from '../../src/main.js';
 import { parseTrigger } from '../../src/pipeline/remote-triggers.js';
-import { HttpCamera } from '../peers/http-camera.js';
+import type { HttpCamera } from '../peers/http-camera.js';
 import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
 
 /** A PLC asks over MQTT "inspect part A-77" and reads the verdict for A-77; here through the embedded MQTT 3.1.1 broker. */
@@ -24,24 +22,14 @@ describe('inspector: PLC trigger over MQTT (embedded broker, MQTT 3.1.1)', () =>
     dir = await tempDir('le-trigger-');
     agent = await startServer([{ component: 'm1', manifest: { input: { width: 128, height: 96 } } }], { dir });
     broker = await startEmbeddedBroker();
-    camera = new HttpCamera(await sharp({ create: { width: 128, height: 96, channels: 3, background: '#202020' } }).jpeg().toBuffer());
-    await camera.start();
+    camera = await greyCamera(0x20, 128, 96);
     const mqttCfg = { port: broker.port, protocolVersion: 4 };
-    const config = loadConfig([
-      {
-        source: 'test',
-        values: {
-          thingName: 'gw',
-          inference: { endpoint: agent.address, modelComponent: 'm1' },
-          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
-          outbox: { path: join(dir, 'outbox.sqlite') },
-          masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-          status: { enabled: false },
-        },
-      },
-    ]);
+    const config = inspectorConfig(dir, {
+      thingName: 'gw',
+      inference: { endpoint: agent.address, modelComponent: 'm1' },
+      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+    });
     app = await startInspectorApp(config, { log: createLogger('silent') });
     plc = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, clientId: 'plc' });
     await plc.subscribeAsync('lookout/gw/cam1/verdict', { qos: 1 });

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
+import { greyCamera, inspectorConfig } from './kit.js';
 import { type InspectorApp, startInspectorApp } from '../../src/main.js';
-import { HttpCamera } from '../peers/http-camera.js';
+import type { HttpCamera } from '../peers/http-camera.js';
 import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 
@@ -21,23 +19,13 @@ describe('inspector: triggers and commands over MQTT 5', () => {
     dir = await tempDir('le-mqtt5-');
     agent = await startServer([{ component: 'm1', manifest: { input: { width: 96, height: 96 } } }], { dir });
     broker = await startMosquitto();
-    camera = new HttpCamera(await sharp({ create: { width: 96, height: 96, channels: 3, background: '#202020' } }).jpeg().toBuffer());
-    await camera.start();
-    const config = loadConfig([
-      {
-        source: 'test',
-        values: {
-          thingName: 'gw5',
-          inference: { endpoint: agent.address, modelComponent: 'm1' },
-          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port, clientId: 'gw5-cloud' }, localMqtt: { port: broker.port, clientId: 'gw5-local' } },
-          outbox: { path: join(dir, 'outbox.sqlite') },
-          masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-          status: { enabled: false },
-        },
-      },
-    ]);
+    camera = await greyCamera(0x20);
+    const config = inspectorConfig(dir, {
+      thingName: 'gw5',
+      inference: { endpoint: agent.address, modelComponent: 'm1' },
+      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port, clientId: 'gw5-cloud' }, localMqtt: { port: broker.port, clientId: 'gw5-local' } },
+    });
     app = await startInspectorApp(config, { log: createLogger('silent') });
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });

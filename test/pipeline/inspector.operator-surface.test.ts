@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
+import { greyCamera, inspectorConfig } from './kit.js';
 import { type InspectorApp, startInspectorApp } from '../../src/main.js';
-import { HttpCamera } from '../peers/http-camera.js';
+import type { HttpCamera } from '../peers/http-camera.js';
 import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 
@@ -22,24 +21,15 @@ describe('inspector operator surface (real pipeline, real broker)', () => {
     dir = await tempDir('le-operator-');
     agent = await startServer([{ component: 'm1', script: { score: 0.9 }, manifest: { input: { width: 96, height: 96 } } }], { dir });
     broker = await startMosquitto();
-    camera = new HttpCamera(await sharp({ create: { width: 96, height: 96, channels: 3, background: '#404040' } }).jpeg().toBuffer());
-    await camera.start();
+    camera = await greyCamera(0x40);
     const mqttCfg = { port: broker.port, protocolVersion: 4 };
-    const config = loadConfig([
-      {
-        source: 'test',
-        values: {
-          thingName: 'gw',
-          inference: { endpoint: agent.address, modelComponent: 'm1' },
-          cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-          publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
-          outbox: { path: join(dir, 'outbox.sqlite') },
-          masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-          status: { port: 0 },
-        },
-      },
-    ]);
+    const config = inspectorConfig(dir, {
+      thingName: 'gw',
+      inference: { endpoint: agent.address, modelComponent: 'm1' },
+      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+      status: { port: 0 },
+    });
     app = await startInspectorApp(config, { log: createLogger('silent') });
     url = app.statusUrl!;
     await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');

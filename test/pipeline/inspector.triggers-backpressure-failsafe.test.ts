@@ -2,9 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
+import { inspectorConfig } from './kit.js';
 import { startInspectorApp } from '../../src/main.js';
 import { HttpCamera } from '../peers/http-camera.js';
 import { removeDir, type Script, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
@@ -22,20 +22,11 @@ async function setUp(cameras: unknown[], script: Script = {}, extra: Record<stri
   cleanup.push(() => removeDir(dir));
   const agent = await startServer([{ component: 'm1', script, manifest: { input: { width: 160, height: 120 } } }], { dir });
   cleanup.push(() => agent.stop());
-  const config = loadConfig([
-    {
-      source: 'test',
-      values: {
-        inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 1_000, retry: { initialBackoffMs: 20, maxBackoffMs: 100, maxAttempts: 2 } },
-        cameras,
-        outbox: { path: join(dir, 'outbox.sqlite') },
-        masks: { dir: join(dir, 'masks') },
-          evidence: { dir: join(dir, 'evidence') },
-        status: { enabled: false },
-        ...extra,
-      },
-    },
-  ]);
+  const config = inspectorConfig(dir, {
+    inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 1_000, retry: { initialBackoffMs: 20, maxBackoffMs: 100, maxAttempts: 2 } },
+    cameras,
+    ...extra,
+  });
   const app = await startInspectorApp(config, { log: createLogger('silent') });
   cleanup.push(() => app.stop('test'));
   await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
