@@ -5,7 +5,6 @@ import type { Logger } from '../../core/log.js';
 import { withDeadline } from '../../core/deadline.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
-import { SubscriptionTable } from '../subscription-table.js';
 import type { Subscriber } from '../subscriber.js';
 
 export interface MqttJsPublisherDeps {
@@ -27,7 +26,7 @@ export class MqttJsPublisher implements Publisher, Subscriber {
   readonly name: string;
   private client: MqttClient | undefined;
   private readonly listeners = new Set<(connected: boolean) => void>();
-  private readonly subscriptions = new SubscriptionTable();
+  private readonly handlers = new Map<string, Set<(topic: string, payload: Buffer) => void>>();
 
   constructor(private readonly deps: MqttJsPublisherDeps) {
     this.name = deps.name;
@@ -56,13 +55,24 @@ export class MqttJsPublisher implements Publisher, Subscriber {
       this.deps.log.info({ publisher: this.name }, 'mqtt connected');
       for (const listener of this.listeners) listener(true);
       // clean sessions: subscriptions are made again on every connection
-      for (const filter of this.subscriptions.filters()) client.subscribe(filter, { qos: 1 });
+      for (const filter of this.handlers.keys()) client.subscribe(filter, { qos: 1 });
     });
     client.on('close', () => {
       for (const listener of this.listeners) listener(false);
     });
     client.on('error', (err) => this.deps.log.warn({ publisher: this.name, error: err.message }, 'mqtt error'));
-    client.on('message', (topic, payload) => this.subscriptions.dispatch(topic, payload, this.deps.log));
+    client.on('message', (topic, payload) => {
+      for (const [filter, set] of this.handlers) {
+        if (!matches(filter, topic)) continue;
+        for (const handler of set) {
+          try {
+            handler(topic, payload);
+          } catch (err) {
+            this.deps.log.error({ topic, error: (err as Error).message }, 'message handler failed');
+          }
+        }
+      }
+    });
     this.client = client;
   }
 
@@ -96,9 +106,28 @@ export class MqttJsPublisher implements Publisher, Subscriber {
   }
 
   async subscribe(topicFilter: string, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
-    if (this.subscriptions.add(topicFilter, handler) && this.client?.connected) await this.client.subscribeAsync(topicFilter, { qos: 1 });
+    const set = this.handlers.get(topicFilter) ?? new Set();
+    set.add(handler);
+    this.handlers.set(topicFilter, set);
+    if (this.client?.connected) await this.client.subscribeAsync(topicFilter, { qos: 1 });
     return async () => {
-      if (this.subscriptions.remove(topicFilter, handler)) await this.client?.unsubscribeAsync(topicFilter).catch(() => undefined);
+      set.delete(handler);
+      if (set.size === 0) {
+        this.handlers.delete(topicFilter);
+        await this.client?.unsubscribeAsync(topicFilter).catch(() => undefined);
+      }
     };
   }
+}
+
+/** MQTT topic filter matching with `+` and `#`. */
+export function matches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
 }

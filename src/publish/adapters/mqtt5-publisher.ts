@@ -6,8 +6,6 @@ import type { PublishConfig } from '../../config/schema.js';
 import { withDeadline } from '../../core/deadline.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
-import { SubscriptionTable } from '../subscription-table.js';
-import type { Subscriber } from '../subscriber.js';
 
 /** The broker settings this publisher uses (the protocol version picks the publisher, not read here). */
 export type MqttBrokerConfig = Omit<PublishConfig['mqtt'], 'protocolVersion'>;
@@ -46,12 +44,11 @@ function pubackError(reasonCode: number, topic: string): LookoutError | undefine
  * otherwise. publish() resolves on PUBACK (QoS 1); while disconnected it fails at once
  * (FailAllOnDisconnect) so the outbox keeps the message instead of the client's memory-only queue.
  */
-export class Mqtt5Publisher implements Publisher, Subscriber {
+export class Mqtt5Publisher implements Publisher {
   readonly name: string;
   private client: mqtt5.Mqtt5Client | undefined;
   private connected = false;
   private readonly listeners = new Set<(connected: boolean) => void>();
-  private readonly subscriptions = new SubscriptionTable();
 
   constructor(private readonly deps: Mqtt5PublisherDeps) {
     this.name = deps.name;
@@ -60,16 +57,7 @@ export class Mqtt5Publisher implements Publisher, Subscriber {
   async start(): Promise<void> {
     if (this.client) return;
     const client = new mqtt5.Mqtt5Client(this.buildConfig());
-    client.on('connectionSuccess', () => {
-      this.setConnected(true);
-      // clean sessions: subscriptions are made again on every connection
-      for (const filter of this.subscriptions.filters()) void this.subscribeOnBroker(filter);
-    });
-    client.on('messageReceived', (event) => {
-      const { topicName, payload } = event.message;
-      const bytes = payload === undefined ? Buffer.alloc(0) : typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload as ArrayBuffer);
-      this.subscriptions.dispatch(topicName, bytes, this.deps.log);
-    });
+    client.on('connectionSuccess', () => this.setConnected(true));
     client.on('disconnection', (event) => {
       this.setConnected(false);
       this.deps.log.warn({ publisher: this.name, error: event.error?.error_name }, 'mqtt disconnected');
@@ -146,24 +134,6 @@ export class Mqtt5Publisher implements Publisher, Subscriber {
     }
     const failure = result ? pubackError(result.reasonCode, topic) : undefined;
     if (failure) throw failure;
-  }
-
-  /** Subscribes with QoS 1 (triggers, remote commands); made again after every reconnection. */
-  async subscribe(topicFilter: string, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
-    if (this.subscriptions.add(topicFilter, handler) && this.connected) await this.subscribeOnBroker(topicFilter);
-    return async () => {
-      if (this.subscriptions.remove(topicFilter, handler)) {
-        await this.client?.unsubscribe({ topicFilters: [topicFilter] }).catch(() => undefined);
-      }
-    };
-  }
-
-  private async subscribeOnBroker(topicFilter: string): Promise<void> {
-    try {
-      await this.client?.subscribe({ subscriptions: [{ topicFilter, qos: mqtt5.QoS.AtLeastOnce }] });
-    } catch (err) {
-      this.deps.log.warn({ publisher: this.name, topicFilter, error: (err as { error_name?: string }).error_name ?? (err as Error).message }, 'subscribe failed');
-    }
   }
 
   private setConnected(up: boolean): void {
