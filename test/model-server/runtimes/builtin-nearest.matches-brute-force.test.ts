@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { buildIndex } from '../../../src/model-server/runtimes/builtin/build-index.js';
 import { NearestSearch } from '../../../src/model-server/runtimes/builtin/nearest.js';
 import { createSimdScan } from '../../../src/model-server/runtimes/builtin/simd-scan.js';
+import { mulberry } from '../../../src/train/coreset.js';
 
-/** Seeded uniform numbers (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry;
 
 /** Correlated vectors (like patch descriptors): a few latent factors plus noise. */
 function vectors(n: number, dim: number, seed: number): Float32Array {
