@@ -20,7 +20,7 @@ import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
 import { insertMessages } from '../src/outbox/adapters/sqlite/insert-messages.js';
 import { openDatabase } from '../src/outbox/adapters/sqlite/open-database.js';
 import { OutboxRelay } from '../src/outbox/relay.js';
-import { Mqtt5Publisher } from '../src/publish/adapters/mqtt5-publisher.js';
+import { MqttPublisher } from '../src/publish/adapters/mqtt-publisher.js';
 import { Delivery } from '../src/publish/delivery.js';
 import { RejectSignaller } from '../src/publish/reject-signaller.js';
 import { Topics } from '../src/publish/topics.js';
@@ -78,8 +78,8 @@ function unsyncedRate(dir: string): number {
   return rate;
 }
 
-function publisherFor(broker: MosquittoPeer, clientId: string): Mqtt5Publisher {
-  return new Mqtt5Publisher({ name: clientId, broker: { host: broker.host, port: broker.port, keepAliveSec: 30, connectTimeoutMs: 2_000 }, clientId, publishTimeoutMs: 5_000, reconnect: { minMs: 50, maxMs: 200 }, log });
+function publisherFor(broker: MosquittoPeer, clientId: string): MqttPublisher {
+  return new MqttPublisher({ name: clientId, broker: { host: broker.host, port: broker.port, keepAliveSec: 30, connectTimeoutMs: 2_000 }, clientId, publishTimeoutMs: 5_000, reconnect: { minMs: 50, maxMs: 200 }, log });
 }
 
 async function replay(dir: string, broker: MosquittoPeer): Promise<{ outboxRate: number; rawRate: number }> {

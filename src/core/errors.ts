@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_INVALID: { retryable: false, description: 'A message payload is malformed or too large (IoT Core rejects 128 KiB and more).' },
   PUBLISH_FAILED: { retryable: true, description: 'A publish was not acknowledged (broker or nucleus unreachable, timeout).' },
   PUBLISH_UNAUTHORIZED: { retryable: false, description: 'The broker or nucleus refused the topic (authorization).' },
+  SUBSCRIBE_FAILED: { retryable: true, description: 'A subscription (PLC triggers, remote commands) was refused or not answered; it is made again on every reconnection.' },
 
   // Greengrass and operator surface
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },

@@ -5,8 +5,7 @@ import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
 import { SqliteOutbox } from '../outbox/adapters/sqlite-outbox.js';
 import type { OutboxQueue, OutboxStats } from '../outbox/outbox.js';
 import { OutboxRelay, type RelayStats } from '../outbox/relay.js';
-import { MqttJsPublisher } from './adapters/mqtt-js-publisher.js';
-import { Mqtt5Publisher } from './adapters/mqtt5-publisher.js';
+import { MqttPublisher } from './adapters/mqtt-publisher.js';
 import { AgentStatus, offlineWill } from './agent-status.js';
 import { Delivery } from './delivery.js';
 import { GreengrassPublisher } from './greengrass-publisher.js';
@@ -133,16 +132,14 @@ export class DeliveryStack {
       publisher = new GreengrassPublisher({ ipc: this.ipc, target: role === 'cloud' ? 'iot-core' : 'local' });
     } else if (kind === 'mqtt') {
       const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
-      const deps = {
+      publisher = new MqttPublisher({
         name: `${role}-mqtt`,
         broker,
         clientId: broker.clientId ?? `${thingName}-${role}`,
         publishTimeoutMs: publish.publishTimeoutMs,
         will: offlineWill(this.topics, payload),
         log: log.child({ part: `${role}-mqtt` }),
-      };
-      // MQTT 5 through aws-crt (IoT Core, mTLS); 3.1.1 through mqtt.js for brokers without MQTT 5.
-      publisher = broker.protocolVersion === 4 ? new MqttJsPublisher(deps) : new Mqtt5Publisher(deps);
+      });
       hasLastWill = true;
     }
     if (publisher) this.publishers.push({ publisher, hasLastWill });

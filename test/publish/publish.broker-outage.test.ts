@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { OutboxRelay } from '../../src/outbox/relay.js';
-import { Mqtt5Publisher } from '../../src/publish/adapters/mqtt5-publisher.js';
+import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -41,7 +41,7 @@ describe('broker outage while verdicts flow', () => {
       log,
       reopenIntervalMs: 50,
     });
-    const publisher = new Mqtt5Publisher({
+    const publisher = new MqttPublisher({
       name: 'cloud-mqtt',
       broker: { host: broker.host, port: broker.port, keepAliveSec: 30, connectTimeoutMs: 2_000 },
       clientId: 'outage-agent',

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
-import { Mqtt5Publisher } from '../../src/publish/adapters/mqtt5-publisher.js';
+import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { freePort, type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
- * The mTLS path (what IoT Core uses: AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath)
+ * The mTLS path (what IoT Core uses)
  * against mosquitto with a TLS listener that requires a client certificate, signed by a test CA made here.
  */
 let dir: string;
@@ -49,7 +49,7 @@ describe('MQTT 5 over mTLS', () => {
     await sub.subscribeAsync('lookout/line1/#', { qos: 1 });
     const got: string[] = [];
     sub.on('message', (_t, p) => got.push(p.toString()));
-    const publisher = new Mqtt5Publisher({
+    const publisher = new MqttPublisher({
       name: 'cloud-mqtt',
       broker: { host: 'localhost', port: tlsPort, keepAliveSec: 30, connectTimeoutMs: 5_000, tls: { certPath: join(dir, 'client.pem'), keyPath: join(dir, 'client.key'), caPath: join(dir, 'ca.pem') } },
       clientId: 'line1-thing',
@@ -65,7 +65,7 @@ describe('MQTT 5 over mTLS', () => {
   });
 
   it('does not connect without a certificate the broker trusts', async () => {
-    const publisher = new Mqtt5Publisher({
+    const publisher = new MqttPublisher({
       name: 'cloud-mqtt',
       broker: { host: 'localhost', port: tlsPort, keepAliveSec: 30, connectTimeoutMs: 2_000, tls: { certPath: join(dir, 'rogue.pem'), keyPath: join(dir, 'rogue.key'), caPath: join(dir, 'ca.pem') } },
       clientId: 'impostor',

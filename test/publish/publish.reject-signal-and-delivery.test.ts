@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { OutboxRelay } from '../../src/outbox/relay.js';
-import { Mqtt5Publisher } from '../../src/publish/adapters/mqtt5-publisher.js';
+import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { AgentStatus, offlineWill } from '../../src/publish/agent-status.js';
 import { Delivery } from '../../src/publish/delivery.js';
 import { RejectSignaller } from '../../src/publish/reject-signaller.js';
@@ -47,8 +47,8 @@ describe('reject signals and the delivery facade', () => {
 
     const outbox = new SqliteOutbox({ config: { path: join(dir, 'o.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
     await outbox.start();
-    const localPublisher = new Mqtt5Publisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-local', publishTimeoutMs: 1_000, log });
-    const cloudPublisher = new Mqtt5Publisher({ name: 'cloud-mqtt', broker: broker(cloud), clientId: 'agent-cloud', publishTimeoutMs: 1_000, reconnect: { minMs: 50, maxMs: 200 }, will: offlineWill(topics, ctx), log });
+    const localPublisher = new MqttPublisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-local', publishTimeoutMs: 1_000, log });
+    const cloudPublisher = new MqttPublisher({ name: 'cloud-mqtt', broker: broker(cloud), clientId: 'agent-cloud', publishTimeoutMs: 1_000, reconnect: { minMs: 50, maxMs: 200 }, will: offlineWill(topics, ctx), log });
     await Promise.all([localPublisher.start(), cloudPublisher.start()]);
     expect(await localPublisher.waitUntilConnected(5_000)).toBe(true);
     const relay = new OutboxRelay({ outbox, publisher: cloudPublisher, log, publishTimeoutMs: 1_000, config: { batchSize: 50, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } } });
@@ -96,7 +96,7 @@ describe('reject signals and the delivery facade', () => {
   it('counts a reject signal it could not deliver (local broker down) without throwing; the outbox still has the cloud copy', async () => {
     const outbox = new SqliteOutbox({ config: { path: join(dir, 'o2.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
     await outbox.start();
-    const down = new Mqtt5Publisher({ name: 'local-mqtt', broker: { ...broker(local), port: 1 }, clientId: 'agent-nowhere', publishTimeoutMs: 300, log });
+    const down = new MqttPublisher({ name: 'local-mqtt', broker: { ...broker(local), port: 1 }, clientId: 'agent-nowhere', publishTimeoutMs: 300, log });
     await down.start();
     const rejects = new RejectSignaller({ publisher: down, topics, payload: ctx, log });
     const delivery = new Delivery({ outbox, topics, payload: ctx, rejects, log });
@@ -111,7 +111,7 @@ describe('reject signals and the delivery facade', () => {
   it('publishes retained state online on start and stopped on a clean stop; health goes through the outbox', async () => {
     const outbox = new SqliteOutbox({ config: { path: join(dir, 'o3.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
     await outbox.start();
-    const publisher = new Mqtt5Publisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-state', publishTimeoutMs: 1_000, will: offlineWill(topics, ctx), log });
+    const publisher = new MqttPublisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-state', publishTimeoutMs: 1_000, will: offlineWill(topics, ctx), log });
     await publisher.start();
     await publisher.waitUntilConnected(5_000);
     const delivery = new Delivery({ outbox, topics, payload: ctx, log });

@@ -13,7 +13,7 @@ const mqttBroker = z.strictObject({
     })
     .optional(),
   clientId: z.string().min(1).max(128).optional(),
-  /** 5 (MQTT 5, aws-crt) or 4 (MQTT 3.1.1, for brokers without MQTT 5 such as the demo's embedded one). */
+  /** 5 (MQTT 5) or 4 (MQTT 3.1.1, for brokers without MQTT 5 such as the demo's embedded one). */
   protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
   keepAliveSec: z.number().int().min(5).max(1200).default(30),
   connectTimeoutMs: durationMs.default(10_000),
