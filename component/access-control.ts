@@ -31,6 +31,11 @@ export function inspectorAccessControl(prefix: string, component = 'com.lookout-
         operations: ['aws.greengrass#PublishToTopic'],
         resources: [`${base}/*/reject`],
       },
+      [`${component}:pubsub:trigger`]: {
+        policyDescription: 'Receive capture triggers per camera from local components (a PLC bridge).',
+        operations: ['aws.greengrass#SubscribeToTopic'],
+        resources: [`${base}/*/trigger`],
+      },
     },
   };
 }

@@ -23,4 +23,11 @@ export interface NucleusIpc {
    */
   subscribeToConfigurationUpdate(listener: (keyPath: string[]) => void): () => void;
   updateState(state: 'RUNNING' | 'ERRORED'): Promise<void>;
+  /**
+   * SubscribeToIoTCore (`iot-core`, QoS 1, MQTT wildcards allowed) or SubscribeToTopic (`local` pub/sub,
+   * binary or JSON messages, the latter handed over as JSON bytes). Opened now when connected (rejecting
+   * with SUBSCRIBE_FAILED, e.g. when accessControl lacks the topic) and again on every new connection.
+   * Resolves with an unsubscribe function.
+   */
+  subscribe(target: 'iot-core' | 'local', topic: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
 }

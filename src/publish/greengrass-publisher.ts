@@ -1,6 +1,7 @@
 import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
 import { assertPublishable } from './limits.js';
 import type { PublishOptions, Publisher } from './publisher.js';
+import type { Subscriber } from './subscriber.js';
 
 export interface GreengrassPublisherDeps {
   readonly ipc: NucleusIpc;
@@ -14,9 +15,10 @@ export interface GreengrassPublisherDeps {
  * nucleus has **spooled** the message (in memory by default, 2.5 MB, lost on a nucleus restart), not
  * when IoT Core acknowledged it. Our outbox therefore deletes a message once the nucleus took it;
  * what the nucleus loses afterwards is out of our hands (configure its spooler to `Disk` to narrow it).
- * Local pub/sub has no QoS or retain: `options` only matter for IoT Core.
+ * Local pub/sub has no QoS or retain: `options` only matter for IoT Core. Subscribes with
+ * SubscribeToIoTCore or SubscribeToTopic to match (PLC triggers, remote commands).
  */
-export class GreengrassPublisher implements Publisher {
+export class GreengrassPublisher implements Publisher, Subscriber {
   readonly name: string;
 
   constructor(private readonly deps: GreengrassPublisherDeps) {
@@ -40,5 +42,9 @@ export class GreengrassPublisher implements Publisher {
     assertPublishable(topic, payload);
     if (this.deps.target === 'iot-core') await this.deps.ipc.publishToIoTCore(topic, payload, options);
     else await this.deps.ipc.publishToTopic(topic, payload);
+  }
+
+  subscribe(topicFilter: string, handler: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
+    return this.deps.ipc.subscribe(this.deps.target, topicFilter, handler);
   }
 }

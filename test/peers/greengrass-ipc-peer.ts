@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { matchesTopicFilter } from '../../src/publish/topic-filter.js';
 
 /**
  * A protocol-level stand-in for the Greengrass nucleus's IPC server: a Unix socket speaking AWS
@@ -11,14 +12,16 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
  * Each operation opens a stream (:stream-id > 0, header `operation: aws.greengrass#<Op>`, JSON body);
  * we answer on that stream with `service-model-type: aws.greengrass#<Op>Response`, a JSON body and
  * the terminate-stream flag (2), or an ApplicationError (1) carrying an `aws.greengrass#<Error>` shape.
- * Streaming operations (SubscribeToConfigurationUpdate) stay open and get events on demand.
+ * Streaming operations (SubscribeToConfigurationUpdate, SubscribeToIoTCore, SubscribeToTopic) stay open
+ * and get events on demand; PublishToTopic fans out to the matching SubscribeToTopic streams, as the
+ * nucleus's local pub/sub does.
  */
 
 const MESSAGE_TYPE = { ApplicationMessage: 0, ApplicationError: 1, Ping: 2, PingResponse: 3, Connect: 4, ConnectAck: 5, ProtocolError: 6 } as const;
 const FLAG_CONNECTION_ACCEPTED = 1;
 const FLAG_TERMINATE_STREAM = 2;
 
-export type IpcOperation = 'PublishToIoTCore' | 'PublishToTopic' | 'GetConfiguration' | 'SubscribeToConfigurationUpdate' | 'UpdateState';
+export type IpcOperation = 'PublishToIoTCore' | 'PublishToTopic' | 'GetConfiguration' | 'SubscribeToConfigurationUpdate' | 'SubscribeToIoTCore' | 'SubscribeToTopic' | 'UpdateState';
 export type IpcErrorShape = 'ServiceError' | 'UnauthorizedError' | 'ResourceNotFoundError' | 'InvalidArgumentsError';
 
 export interface IpcRequest {
@@ -44,6 +47,10 @@ export interface IpcPeer {
   setConfiguration(config: Record<string, unknown>): void;
   /** Sends a ConfigurationUpdateEvents event on every open SubscribeToConfigurationUpdate stream. Returns how many got it. */
   pushConfigurationUpdate(keyPath: readonly string[]): number;
+  /** A message from IoT Core on every open SubscribeToIoTCore stream whose filter matches. Returns how many got it. */
+  deliverFromIoTCore(topic: string, payload: Buffer): number;
+  /** A local pub/sub message (binary, or JSON when `payload` is not a Buffer), as another component's PublishToTopic. */
+  publishLocal(topic: string, payload: Buffer | Record<string, unknown>): number;
   /** The next call of `op` fails with this modelled error. */
   failNext(op: IpcOperation, error: IpcErrorShape, message?: string): void;
   /** The next call of `op` makes the server hang up the connection instead of answering. */
@@ -63,8 +70,8 @@ interface Conn {
   socket: Socket;
   buffer: Buffer;
   connected: boolean;
-  /** Open SubscribeToConfigurationUpdate streams. */
-  configStreams: Set<number>;
+  /** Open streaming operations by stream id: configuration updates, or a topic subscription with its filter. */
+  streams: Map<number, { op: 'SubscribeToConfigurationUpdate' | 'SubscribeToIoTCore' | 'SubscribeToTopic'; topic?: string }>;
 }
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -131,10 +138,38 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
     );
   };
 
+  /** Sends one event to every open stream of `op` whose filter matches `topic`; returns how many got it. */
+  const streamEvent = (op: 'SubscribeToConfigurationUpdate' | 'SubscribeToIoTCore' | 'SubscribeToTopic', shape: string, body: unknown, topic?: string): number => {
+    let count = 0;
+    for (const conn of conns) {
+      if (conn.socket.destroyed) continue;
+      for (const [streamId, stream] of conn.streams) {
+        if (stream.op !== op || (topic !== undefined && !matchesTopicFilter(stream.topic ?? '', topic))) continue;
+        send(
+          conn,
+          frame(MESSAGE_TYPE.ApplicationMessage, 0, streamId, {
+            'service-model-type': { type: 'string', value: `aws.greengrass#${shape}` },
+            ':content-type': { type: 'string', value: 'application/json' },
+          }, body),
+        );
+        count += 1;
+      }
+    }
+    return count;
+  };
+
+  /** A PublishToTopic message body's `publishMessage` → what SubscribeToTopic streams receive. */
+  const fanOutLocal = (topic: string, publishMessage: PublishMessage): number => {
+    const event = publishMessage.binaryMessage
+      ? { binaryMessage: { message: publishMessage.binaryMessage.message, context: { topic } } }
+      : { jsonMessage: { message: publishMessage.jsonMessage?.message, context: { topic } } };
+    return streamEvent('SubscribeToTopic', 'SubscriptionResponseMessage', event, topic);
+  };
+
   const handleOperation = (conn: Conn, message: Message, streamId: number): void => {
     const flags = Number(header(message.headers, ':message-flags') ?? 0);
     if (flags & FLAG_TERMINATE_STREAM && message.body.length === 0) {
-      conn.configStreams.delete(streamId);
+      conn.streams.delete(streamId);
       return;
     }
     const fullName = String(header(message.headers, 'operation') ?? '');
@@ -159,8 +194,11 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
       return;
     }
     switch (op) {
-      case 'PublishToIoTCore':
       case 'PublishToTopic':
+        reply(conn, streamId, op, {});
+        if (request.topic !== undefined && request.payload) fanOutLocal(request.topic, publishMessageOf(body));
+        return;
+      case 'PublishToIoTCore':
       case 'UpdateState':
         reply(conn, streamId, op, {});
         return;
@@ -170,9 +208,20 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
         return;
       }
       case 'SubscribeToConfigurationUpdate':
-        conn.configStreams.add(streamId);
+        conn.streams.set(streamId, { op });
         reply(conn, streamId, op, {}, false);
         return;
+      case 'SubscribeToIoTCore':
+      case 'SubscribeToTopic': {
+        const topic = op === 'SubscribeToIoTCore' ? body.topicName : body.topic;
+        if (typeof topic !== 'string' || topic.length === 0) {
+          replyError(conn, streamId, 'InvalidArgumentsError', 'topic is required');
+          return;
+        }
+        conn.streams.set(streamId, { op, topic });
+        reply(conn, streamId, op, {}, false);
+        return;
+      }
       default:
         replyError(conn, streamId, 'ServiceError', `operation ${fullName} is not supported by the test peer`);
     }
@@ -208,7 +257,7 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
   };
 
   const server: Server = createServer((socket) => {
-    const conn: Conn = { socket, buffer: Buffer.alloc(0), connected: false, configStreams: new Set() };
+    const conn: Conn = { socket, buffer: Buffer.alloc(0), connected: false, streams: new Map() };
     conns.add(conn);
     socket.on('data', (chunk: Buffer) => {
       conn.buffer = Buffer.concat([conn.buffer, chunk]);
@@ -237,22 +286,10 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
     setConfiguration: (config) => {
       configuration = structuredClone(config);
     },
-    pushConfigurationUpdate: (keyPath) => {
-      let count = 0;
-      for (const conn of conns) {
-        for (const streamId of conn.configStreams) {
-          send(
-            conn,
-            frame(MESSAGE_TYPE.ApplicationMessage, 0, streamId, {
-              'service-model-type': { type: 'string', value: 'aws.greengrass#ConfigurationUpdateEvents' },
-              ':content-type': { type: 'string', value: 'application/json' },
-            }, { configurationUpdateEvent: { componentName, keyPath: [...keyPath] } }),
-          );
-          count += 1;
-        }
-      }
-      return count;
-    },
+    pushConfigurationUpdate: (keyPath) => streamEvent('SubscribeToConfigurationUpdate', 'ConfigurationUpdateEvents', { configurationUpdateEvent: { componentName, keyPath: [...keyPath] } }),
+    deliverFromIoTCore: (topic, payload) => streamEvent('SubscribeToIoTCore', 'IoTCoreMessage', { message: { topicName: topic, payload: payload.toString('base64') } }, topic),
+    publishLocal: (topic, payload) =>
+      fanOutLocal(topic, Buffer.isBuffer(payload) ? { binaryMessage: { message: payload.toString('base64') } } : { jsonMessage: { message: payload } }),
     failNext: (op, shape, message = `${shape} from the test peer`) => {
       const list = failures.get(op) ?? [];
       list.push({ shape, message });
@@ -272,12 +309,21 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
   };
 }
 
+interface PublishMessage {
+  binaryMessage?: { message?: string };
+  jsonMessage?: { message?: unknown };
+}
+
+function publishMessageOf(body: Record<string, unknown>): PublishMessage {
+  return (body.publishMessage ?? {}) as PublishMessage;
+}
+
 function publishDetails(op: string, body: Record<string, unknown>): { payload?: Buffer; topic?: string } {
   if (op === 'PublishToIoTCore' && typeof body.payload === 'string') {
     return { topic: String(body.topicName), payload: Buffer.from(body.payload, 'base64') };
   }
   if (op === 'PublishToTopic') {
-    const message = body.publishMessage as { binaryMessage?: { message?: string }; jsonMessage?: { message?: unknown } } | undefined;
+    const message = publishMessageOf(body);
     if (message?.binaryMessage?.message !== undefined) return { topic: String(body.topic), payload: Buffer.from(message.binaryMessage.message, 'base64') };
     if (message?.jsonMessage) return { topic: String(body.topic), payload: Buffer.from(JSON.stringify(message.jsonMessage.message)) };
   }

@@ -87,10 +87,12 @@ describe('inspector access control', () => {
   it('uses no MQTT wildcards in local pub/sub and no `#` anywhere', async () => {
     const config = defaults(await load('recipes/com.lookout-edge.Inspector.yaml'));
     const policies = config.accessControl as ReturnType<typeof inspectorAccessControl>;
-    for (const policy of Object.values(policies['aws.greengrass.ipc.pubsub'] ?? {})) {
-      expect(policy.operations).toEqual(['aws.greengrass#PublishToTopic']);
+    const pubsub = Object.values(policies['aws.greengrass.ipc.pubsub'] ?? {});
+    expect(pubsub.flatMap((p) => p.operations).sort()).toEqual(['aws.greengrass#PublishToTopic', 'aws.greengrass#SubscribeToTopic']);
+    for (const policy of pubsub) {
       for (const resource of policy.resources) expect(resource).not.toMatch(/[+#]/);
     }
+    expect(pubsub.find((p) => p.operations.includes('aws.greengrass#SubscribeToTopic'))?.resources).toEqual(['lookout/{iot:thingName}/*/trigger']);
     expect(JSON.stringify(policies)).not.toContain('#"');
     expect(JSON.stringify(policies)).not.toMatch(/\/#/);
   });

@@ -112,14 +112,14 @@ export function translateIpcError(err: unknown, fallback: ErrorCode, what: strin
     const detail = service?.message ?? err.description;
     const details = { rpcErrorType: eventstream_rpc.RpcErrorType[err.type], shape };
     if (shape === 'UnauthorizedError') {
-      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PUBLISH_UNAUTHORIZED' : 'IPC_FAILED', `${what}: not authorized (${detail}); check the component's accessControl`, {
+      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PUBLISH_UNAUTHORIZED' : fallback, `${what}: not authorized (${detail}); check the component's accessControl`, {
         cause: err,
         retryable: false,
         details,
       });
     }
     if (shape === 'InvalidArgumentsError') {
-      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PAYLOAD_INVALID' : 'IPC_FAILED', `${what}: invalid arguments (${detail})`, { cause: err, retryable: false, details });
+      return new LookoutError(fallback === 'PUBLISH_FAILED' ? 'PAYLOAD_INVALID' : fallback, `${what}: invalid arguments (${detail})`, { cause: err, retryable: false, details });
     }
     if (shape === 'ResourceNotFoundError') {
       return new LookoutError(fallback, `${what}: not found (${detail})`, { cause: err, retryable: false, details });
@@ -135,6 +135,21 @@ export async function closeIpc(client: IpcClient): Promise<void> {
   await client.close().catch(() => undefined);
 }
 
+interface TopicSubscription {
+  readonly target: 'iot-core' | 'local';
+  readonly topic: string;
+  readonly listener: (topic: string, payload: Buffer) => void;
+  stream?: { close(): Promise<void> };
+}
+
+/** The SDK hands payloads over as Buffers; be lenient with strings and typed arrays all the same. */
+function toBuffer(payload: unknown): Buffer {
+  if (Buffer.isBuffer(payload)) return payload;
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return Buffer.alloc(0);
+}
+
 export interface GreengrassIpcDeps {
   readonly log: Logger;
   /** Where the socket path and SVCUID come from (default process.env). */
@@ -146,7 +161,7 @@ export interface GreengrassIpcDeps {
 
 /**
  * A long-lived connection to the nucleus that replaces its SDK client after a disconnection,
- * with capped backoff, and re-opens configuration subscriptions on the new client.
+ * with capped backoff, and re-opens configuration and topic subscriptions on the new client.
  */
 export class GreengrassIpc implements NucleusIpc {
   private client: IpcClient | undefined;
@@ -157,6 +172,7 @@ export class GreengrassIpc implements NucleusIpc {
   private readonly listeners = new Set<(connected: boolean) => void>();
   private readonly configListeners = new Set<(keyPath: string[]) => void>();
   private configStream: { close(): Promise<void> } | undefined;
+  private readonly topicSubscriptions = new Set<TopicSubscription>();
   private readonly inFlight = new Set<() => void>();
   private readonly pending = new Set<Promise<unknown>>();
   /** How many SDK clients were created (1 + reconnections). */
@@ -217,6 +233,25 @@ export class GreengrassIpc implements NucleusIpc {
     };
   }
 
+  async subscribe(target: 'iot-core' | 'local', topic: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>> {
+    const subscription: TopicSubscription = { target, topic, listener };
+    this.topicSubscriptions.add(subscription);
+    if (this.client) {
+      try {
+        await this.openTopicStream(this.client, subscription);
+      } catch (err) {
+        this.topicSubscriptions.delete(subscription);
+        throw err;
+      }
+    }
+    return async () => {
+      this.topicSubscriptions.delete(subscription);
+      const stream = subscription.stream;
+      subscription.stream = undefined;
+      await stream?.close().catch(() => undefined);
+    };
+  }
+
   async updateState(state: 'RUNNING' | 'ERRORED'): Promise<void> {
     const client = this.requireClient('IPC_FAILED');
     const value = state === 'RUNNING' ? greengrasscoreipc.model.ReportedLifecycleState.RUNNING : greengrasscoreipc.model.ReportedLifecycleState.ERRORED;
@@ -253,6 +288,8 @@ export class GreengrassIpc implements NucleusIpc {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= this.connectOnce().finally(() => {
       this.connecting = undefined;
+      // a failed attempt, or a connection that dropped while subscriptions were re-opened: try again
+      if (!this.client) this.scheduleReconnect();
     });
     return this.connecting;
   }
@@ -273,8 +310,16 @@ export class GreengrassIpc implements NucleusIpc {
       this.attempts = 0;
       client.on('disconnection', () => this.onDisconnection(client));
       this.client = client;
+      // subscriptions made from here on open their own stream on this client
+      const resubscribe = [...this.topicSubscriptions];
       this.deps.log.info({ generation: this.generation }, 'greengrass ipc connected');
       if (this.configListeners.size > 0) await this.openConfigStream(client);
+      for (const subscription of resubscribe) {
+        await this.openTopicStream(client, subscription).catch((err: unknown) => {
+          this.deps.log.warn({ err: translateIpcError(err, 'SUBSCRIBE_FAILED', subscription.topic).toJSON() }, 'cannot subscribe again; retried on the next connection');
+        });
+      }
+      if (this.client !== client) return undefined; // dropped again while subscriptions were re-opened
       for (const listener of this.listeners) listener(true);
       return client;
     } catch (err) {
@@ -282,7 +327,6 @@ export class GreengrassIpc implements NucleusIpc {
       if (this.attempts === 1 || this.attempts % 10 === 0) {
         this.deps.log.warn({ code: (err as LookoutError).code, attempt: this.attempts }, 'greengrass ipc connect failed; retrying');
       }
-      this.scheduleReconnect();
       return undefined;
     }
   }
@@ -291,6 +335,7 @@ export class GreengrassIpc implements NucleusIpc {
     if (this.client !== client) return;
     this.client = undefined;
     this.configStream = undefined;
+    for (const subscription of this.topicSubscriptions) subscription.stream = undefined;
     // The SDK client cannot be reused (it closes itself after a disconnection): make a new one.
     for (const abort of [...this.inFlight]) abort();
     this.deps.log.warn({ generation: this.generation }, 'greengrass ipc disconnected; recreating the client');
@@ -325,6 +370,45 @@ export class GreengrassIpc implements NucleusIpc {
     }
   }
 
+  /** One SubscribeToIoTCore / SubscribeToTopic stream; the subscription keeps it until the next disconnection. */
+  private async openTopicStream(client: IpcClient, subscription: TopicSubscription): Promise<void> {
+    const { target, topic, listener } = subscription;
+    const deliver = (from: string, payload: Buffer): void => {
+      try {
+        listener(from, payload);
+      } catch (err) {
+        this.deps.log.error({ topic: from, error: (err as Error).message }, 'message handler failed');
+      }
+    };
+    const onStreamError = (err: unknown): void => {
+      this.deps.log.warn({ err: translateIpcError(err, 'SUBSCRIBE_FAILED', `subscription to ${topic}`).toJSON() }, 'subscription stream error');
+    };
+    let operation: { activate(): Promise<unknown>; close(): Promise<void> };
+    if (target === 'iot-core') {
+      const op = client.subscribeToIoTCore({ topicName: topic, qos: greengrasscoreipc.model.QOS.AT_LEAST_ONCE });
+      op.on('message', (event) => {
+        if (event.message) deliver(event.message.topicName, toBuffer(event.message.payload));
+      });
+      op.on('streamError', onStreamError);
+      operation = op;
+    } else {
+      const op = client.subscribeToTopic({ topic });
+      op.on('message', (event) => {
+        if (event.binaryMessage) deliver(event.binaryMessage.context?.topic ?? topic, toBuffer(event.binaryMessage.message));
+        else if (event.jsonMessage) deliver(event.jsonMessage.context?.topic ?? topic, Buffer.from(JSON.stringify(event.jsonMessage.message ?? null)));
+      });
+      op.on('streamError', onStreamError);
+      operation = op;
+    }
+    const what = `${target === 'iot-core' ? 'SubscribeToIoTCore' : 'SubscribeToTopic'} ${topic}`;
+    await this.call(() => operation.activate(), 'SUBSCRIBE_FAILED', what);
+    if (this.client !== client || !this.topicSubscriptions.has(subscription)) {
+      await operation.close().catch(() => undefined);
+      return;
+    }
+    subscription.stream = operation;
+  }
+
   private async dropClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
@@ -333,6 +417,11 @@ export class GreengrassIpc implements NucleusIpc {
     const stream = this.configStream;
     this.configStream = undefined;
     await stream?.close().catch(() => undefined);
+    for (const subscription of this.topicSubscriptions) {
+      const topicStream = subscription.stream;
+      subscription.stream = undefined;
+      await topicStream?.close().catch(() => undefined);
+    }
     if (client) {
       await closeIpc(client);
       for (const listener of this.listeners) listener(false);

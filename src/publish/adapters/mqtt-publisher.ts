@@ -8,6 +8,7 @@ import { backoffMs } from '../../outbox/retry-policy.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 import type { Subscriber } from '../subscriber.js';
+import { matchesTopicFilter } from '../topic-filter.js';
 
 /** The broker settings; `protocolVersion` defaults to 5. */
 export type MqttBrokerConfig = Omit<PublishConfig['mqtt'], 'protocolVersion'> & { readonly protocolVersion?: 4 | 5 };
@@ -164,7 +165,7 @@ export class MqttPublisher implements Publisher, Subscriber {
   private dispatch(topic: string, payload: Buffer, ids: number | number[] | undefined): void {
     const tagged = ids === undefined ? undefined : new Set(Array.isArray(ids) ? ids : [ids]);
     for (const [filter, { id, handlers }] of this.subscriptions) {
-      if (tagged ? !tagged.has(id) : !matches(filter, topic)) continue;
+      if (tagged ? !tagged.has(id) : !matchesTopicFilter(filter, topic)) continue;
       for (const handler of handlers) {
         try {
           handler(topic, payload);
@@ -223,16 +224,4 @@ function pubackError(err: unknown, name: string, topic: string): LookoutError {
     default:
       return new LookoutError('PUBLISH_FAILED', message, { cause: err, details });
   }
-}
-
-/** MQTT topic filter matching with `+` and `#`. */
-export function matches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }
