@@ -61,6 +61,7 @@ export const ERROR_CATALOGUE = {
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },
   COMMAND_INVALID: { retryable: false, description: 'A remote command was malformed or named an unknown target.' },
   UNAUTHORIZED: { retryable: false, description: 'An HTTP request lacked the required bearer token.' },
+  RATE_LIMITED: { retryable: true, description: 'Too many wrong tokens from one address; wait for `Retry-After` seconds (HTTP 429).' },
   EVIDENCE_NOT_FOUND: { retryable: false, description: 'No kept evidence frame with that id (never kept, or evicted under the quota).' },
   EVIDENCE_UNAVAILABLE: { retryable: true, description: 'The evidence store cannot be read or written (not started, disk full, database locked).' },
   NOT_FOUND: { retryable: false, description: 'No such HTTP route, camera or preview (HTTP 404).' },

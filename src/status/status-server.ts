@@ -7,7 +7,8 @@ import type { InspectorControl, InspectorEvents } from '../core/inspector-status
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import { createPromMetrics } from './adapters/prom-metrics.js';
-import { isAuthorized, isLoopbackHost } from './auth.js';
+import { isAuthorized, isLoopbackHost, presentedToken } from './auth.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { renderLogin } from './dashboard/login.js';
 import { EventStream } from './event-stream.js';
 import { assessHealth } from './health.js';
@@ -39,6 +40,8 @@ export interface StatusServer {
 }
 
 const STOP_GRACE_MS = 1_000;
+/** Wrong tokens one address may present per minute before it is refused for the rest of the minute. */
+const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
@@ -59,6 +62,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const audit = deps.log.child({ stage: 'audit' });
   const metrics = deps.metrics ?? createPromMetrics();
   const stream = new EventStream({ maxClients: config.maxEventClients, maxBacklogBytes: config.maxEventBacklogBytes, log });
+  const throttle = new AuthThrottle(AUTH_LIMITS);
   const routes = buildRoutes({ config, control, metrics, stream, audit });
 
   let server: Server | undefined;
@@ -97,7 +101,14 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     res.on('finish', () => {
       log.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'http');
     });
+    const client = req.socket.remoteAddress ?? 'unknown';
+    // requests that try a token (not a browser's first visit, which carries none) are counted and throttled
+    const triesToken = config.token !== undefined && (presentedToken(req) !== undefined || url.pathname === '/api/session');
     try {
+      const wait = triesToken ? throttle.retryAfterMs(client) : 0;
+      if (wait > 0) {
+        throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
+      }
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none') {
         if (deps.mounts?.length) {
@@ -121,8 +132,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       const e = toLookoutError(err);
+      if (e.code === 'UNAUTHORIZED' && triesToken) throttle.recordFailure(client);
       const allow = e.details?.allow;
-      const sent = sendError(res, e, Array.isArray(allow) ? { allow: allow.join(', ') } : {});
+      const retryAfter = e.details?.retryAfterSec;
+      const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
       const line = { method: req.method, path: url.pathname, err: sent.toJSON() };
       if (httpStatusOf(sent) >= 500) log.error({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, 'request failed');
       else log.info(line, 'request refused');

@@ -3,6 +3,7 @@ import { statusSchema } from '../../src/config/slices/status.js';
 import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { isLoopbackHost, tokensEqual } from '../../src/status/auth.js';
+import { AuthThrottle } from '../../src/status/auth-throttle.js';
 import { createStatusServer } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 import { type Harness, postJson, startHarness } from './status-harness.js';
@@ -85,5 +86,38 @@ describe('status server authentication', () => {
     const forged = await fetch(`${h.url}/api/status`, { headers: { cookie: 'lookout_edge_token=guess' } });
     expect(forged.status).toBe(401);
     expect(JSON.stringify(h.logs())).not.toContain(TOKEN);
+  });
+
+  it('refuses an address that keeps guessing tokens with 429 and Retry-After, the right token included', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    for (let i = 0; i < 10; i++) {
+      const wrong = i % 2 === 0 ? await postJson(`${h.url}/api/session`, { token: `guess-${i}` }) : await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer guess-${i}` } });
+      expect(wrong.status).toBe(401);
+    }
+    const blocked = await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await blocked.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    // requests that present no token are not what is throttled: health checks go on
+    expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+  });
+
+  it('throttle: a sliding window per address, bounded memory', () => {
+    let now = 0;
+    const throttle = new AuthThrottle({ maxFailures: 3, windowMs: 1_000, maxAddresses: 2 }, () => now);
+    for (let i = 0; i < 3; i++) {
+      expect(throttle.retryAfterMs('a')).toBe(0);
+      throttle.recordFailure('a');
+      now += 100;
+    }
+    expect(throttle.retryAfterMs('a')).toBe(700); // the first failure (t=0) leaves the window at t=1000
+    expect(throttle.retryAfterMs('b')).toBe(0);
+    now = 1_001;
+    expect(throttle.retryAfterMs('a')).toBe(0);
+    // a third address pushes out the least recently failing one
+    for (const address of ['a', 'b', 'c']) for (let i = 0; i < 3; i++) throttle.recordFailure(address);
+    expect(throttle.retryAfterMs('a')).toBe(0);
+    expect(throttle.retryAfterMs('b')).toBeGreaterThan(0);
+    expect(throttle.retryAfterMs('c')).toBeGreaterThan(0);
   });
 });
