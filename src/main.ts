@@ -110,12 +110,15 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await inspector.start();
     const control = inspector;
 
-    // PLC triggers prefer the local path; remote commands come from the cloud.
+    // PLC triggers prefer the local path; remote commands come from the cloud. A refused subscription
+    // is logged and the inspector goes on (the HTTP trigger and the status page still work).
     const triggerPath = stack.subscriber('local');
-    const triggered = config.cameras.filter((c) => c.enabled && c.trigger?.enabled).map((c) => c.id);
-    if (triggerPath && triggered.length > 0) {
-      const offs = await subscribeTriggers({ subscriber: triggerPath, base: stack.topics.base, cameraIds: triggered, inspector, log: log.child({ stage: 'triggers' }) });
-      track('triggers', { stop: async () => void (await Promise.all(offs.map((off) => off()))) });
+    if (triggerPath) {
+      const base = stack.topics.base;
+      await subscribeTriggers({ subscriber: triggerPath, base, acceptsTriggers: (id) => inspector.acceptsTriggers(id), inspector, log: log.child({ stage: 'triggers' }) }).then(
+        (off) => track('triggers', { stop: off }),
+        (err: unknown) => log.error({ err: toLookoutError(err, 'SUBSCRIBE_FAILED').toJSON() }, 'PLC triggers over MQTT are off'),
+      );
     }
     const commandPath = stack.subscriber('cloud');
     if (commandPath && config.status.commands.enabled) {
@@ -124,8 +127,11 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         publish: (topic, payload) => commandPath.publish(topic, payload, { qos: 1 }),
       };
       const processor = new CommandProcessor({ config: config.status.commands, control, log });
-      const commands = track('commands', new CommandService({ config: config.status.commands, channel, processor, topics: commandTopics(config.publish.topicPrefix, config.thingName), log }));
-      await commands.start();
+      const commands = new CommandService({ config: config.status.commands, channel, processor, topics: commandTopics(config.publish.topicPrefix, config.thingName), log });
+      await commands.start().then(
+        () => track('commands', commands),
+        (err: unknown) => log.error({ err: toLookoutError(err, 'SUBSCRIBE_FAILED').toJSON() }, 'remote commands are off'),
+      );
     }
 
     const mounts = evidence ? [createReviewRoutes({ store: evidence, log }), createReportRoutes({ history: evidence, log, timeZone: 'UTC' })] : [];

@@ -97,6 +97,11 @@ export class Inspector implements InspectorControl {
     this.worker(cameraId).paused = false;
   }
 
+  /** Whether MQTT triggers for this camera are served: it runs and its configuration enables triggers. */
+  acceptsTriggers(cameraId: string): boolean {
+    return this.workers.get(cameraId)?.config.trigger?.enabled === true;
+  }
+
   inspectNow(cameraId: string, partId?: string): Promise<Verdict> {
     if (partId !== undefined && !/^[\w.:/-]{1,128}$/.test(partId)) {
       return Promise.reject(new LookoutError('COMMAND_INVALID', 'partId: 1-128 of letters, digits and _ . : / -'));

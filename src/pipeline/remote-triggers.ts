@@ -8,34 +8,36 @@ const MAX_TRIGGER_BYTES = 4096;
 const triggerSchema = z.strictObject({ partId: z.string().regex(/^[\w.:/-]{1,128}$/).optional() }).prefault({});
 
 /**
- * PLC triggers over MQTT: a message on `<base>/<camera>/trigger` with `{"partId": "1234"}` (or an empty
- * body) inspects one frame of that camera; the verdict for part 1234 goes out on the camera's verdict
- * (and reject) topics like any other. Malformed triggers are logged and dropped; nothing here throws.
+ * PLC triggers over MQTT (or Greengrass pub/sub): a message on `<base>/<camera>/trigger` with
+ * `{"partId": "1234"}` (or an empty body) inspects one frame of that camera; the verdict for part 1234
+ * goes out on the camera's verdict (and reject) topics like any other. One subscription to
+ * `<base>/+/trigger` serves every camera, so cameras added by a live configuration update take triggers
+ * at once; `acceptsTriggers` is asked on each message. Malformed or unwanted triggers are logged and
+ * dropped; nothing here throws but the subscription itself (SUBSCRIBE_FAILED).
  */
 export async function subscribeTriggers(deps: {
   subscriber: Subscriber;
   base: string;
-  cameraIds: readonly string[];
+  acceptsTriggers: (cameraId: string) => boolean;
   inspector: Pick<InspectorControl, 'inspectNow'>;
   log: Logger;
-}): Promise<Array<() => Promise<void>>> {
-  const offs: Array<() => Promise<void>> = [];
-  for (const cameraId of deps.cameraIds) {
-    const topic = `${deps.base}/${cameraId}/trigger`;
-    offs.push(
-      await deps.subscriber.subscribe(topic, (_topic, payload) => {
-        const parsed = parseTrigger(payload);
-        if (!parsed.ok) {
-          deps.log.warn({ camera: cameraId, problem: parsed.problem }, 'trigger ignored');
-          return;
-        }
-        deps.inspector.inspectNow(cameraId, parsed.partId).catch((err: unknown) => {
-          deps.log.warn({ camera: cameraId, partId: parsed.partId, err: toLookoutError(err).toJSON() }, 'trigger not served');
-        });
-      }),
-    );
-  }
-  return offs;
+}): Promise<() => Promise<void>> {
+  const prefix = `${deps.base}/`;
+  return deps.subscriber.subscribe(`${prefix}+/trigger`, (topic, payload) => {
+    const cameraId = topic.slice(prefix.length, -'/trigger'.length);
+    if (!deps.acceptsTriggers(cameraId)) {
+      deps.log.warn({ camera: cameraId }, 'trigger ignored: no such camera, or it does not take triggers');
+      return;
+    }
+    const parsed = parseTrigger(payload);
+    if (!parsed.ok) {
+      deps.log.warn({ camera: cameraId, problem: parsed.problem }, 'trigger ignored');
+      return;
+    }
+    deps.inspector.inspectNow(cameraId, parsed.partId).catch((err: unknown) => {
+      deps.log.warn({ camera: cameraId, partId: parsed.partId, err: toLookoutError(err).toJSON() }, 'trigger not served');
+    });
+  });
 }
 
 export function parseTrigger(payload: Buffer): { ok: true; partId?: string } | { ok: false; problem: string } {

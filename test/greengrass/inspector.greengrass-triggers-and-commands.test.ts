@@ -52,11 +52,11 @@ describe('inspector under Greengrass: PLC triggers over local pub/sub, remote co
   const toCloud = (topic: string) =>
     peer.requests.filter((r) => r.operation === 'PublishToIoTCore' && r.topic === topic).map((r) => JSON.parse(r.payload?.toString() ?? 'null') as Record<string, unknown>);
 
-  const trigger = (partId: string) =>
+  const trigger = (partId: string, camera = 'cam1') =>
     waitFor(
       () => {
-        peer.publishLocal('lookout/gg1/cam1/trigger', { partId });
-        return toCloud('lookout/gg1/cam1/verdict').some((v) => v.partId === partId);
+        peer.publishLocal(`lookout/gg1/${camera}/trigger`, { partId });
+        return toCloud(`lookout/gg1/${camera}/verdict`).some((v) => v.partId === partId);
       },
       10_000,
       `verdict for ${partId}`,
@@ -70,10 +70,22 @@ describe('inspector under Greengrass: PLC triggers over local pub/sub, remote co
   };
 
   it('inspects the part a local trigger names and publishes its verdict to IoT Core', async () => {
-    expect(peer.requests.find((r) => r.operation === 'SubscribeToTopic')?.body).toMatchObject({ topic: 'lookout/gg1/cam1/trigger' });
+    expect(peer.requests.find((r) => r.operation === 'SubscribeToTopic')?.body).toMatchObject({ topic: 'lookout/gg1/+/trigger' });
     expect(peer.requests.find((r) => r.operation === 'SubscribeToIoTCore')?.body).toMatchObject({ topicName: 'lookout/gg1/command/request' });
     await trigger('GG-1');
     expect(toCloud('lookout/gg1/cam1/verdict').find((v) => v.partId === 'GG-1')).toMatchObject({ cameraId: 'cam1', basis: 'model' });
+  });
+
+  it('takes triggers for a camera added by a live update, and ignores cameras that take none', async () => {
+    const cam1 = app.config.cameras[0]!;
+    await app.inspector.applyCameras([cam1, { ...cam1, id: 'cam2' }, { ...cam1, id: 'cam3', trigger: { ...cam1.trigger!, enabled: false } }]);
+    await trigger('GG-NEW', 'cam2');
+    expect(toCloud('lookout/gg1/cam2/verdict').find((v) => v.partId === 'GG-NEW')).toMatchObject({ cameraId: 'cam2' });
+    expect(peer.publishLocal('lookout/gg1/cam3/trigger', { partId: 'GG-NO' })).toBe(1);
+    expect(peer.publishLocal('lookout/gg1/cam404/trigger', { partId: 'GG-NO' })).toBe(1);
+    await trigger('GG-AFTER', 'cam2'); // a round trip after the ignored ones
+    expect(JSON.stringify(peer.requests.map((r) => r.payload?.toString() ?? ''))).not.toContain('GG-NO');
+    await app.inspector.applyCameras([cam1]);
   });
 
   it('answers remote commands from IoT Core, errors included, echoing the transaction', async () => {
