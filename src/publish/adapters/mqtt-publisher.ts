@@ -43,6 +43,8 @@ export class MqttPublisher implements Publisher, Subscriber {
   /** Topic filter → its handlers and MQTT 5 subscription identifier. */
   private readonly subscriptions = new Map<string, { readonly id: number; readonly handlers: Set<Handler> }>();
   private nextSubscriptionId = 1;
+  /** From the last CONNACK: MQTT 5 brokers may say they take no subscription identifiers (IoT Core does). */
+  private subscriptionIdsAvailable = false;
 
   constructor(private readonly deps: MqttPublisherDeps) {
     this.name = deps.name;
@@ -51,8 +53,9 @@ export class MqttPublisher implements Publisher, Subscriber {
   async start(): Promise<void> {
     if (this.client) return;
     const client = mqtt.connect(this.options());
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       this.attempts = 0;
+      this.subscriptionIdsAvailable = client.options.protocolVersion === 5 && connack.properties?.subscriptionIdentifiersAvailable !== false;
       this.deps.log.info({ publisher: this.name }, 'mqtt connected');
       for (const listener of this.listeners) listener(true);
       for (const filter of this.subscriptions.keys()) void this.subscribeOnBroker(client, filter);
@@ -143,7 +146,7 @@ export class MqttPublisher implements Publisher, Subscriber {
 
   private async subscribeOnBroker(client: MqttClient, filter: string): Promise<LookoutError | undefined> {
     const id = this.subscriptions.get(filter)?.id;
-    const properties = client.options.protocolVersion === 5 && id !== undefined ? { properties: { subscriptionIdentifier: id } } : {};
+    const properties = this.subscriptionIdsAvailable && id !== undefined ? { properties: { subscriptionIdentifier: id } } : {};
     try {
       await withDeadline(client.subscribeAsync(filter, { qos: 1, ...properties }), this.deps.publishTimeoutMs, `${this.name} subscribe to ${filter}`, 'SUBSCRIBE_FAILED');
       return undefined;
@@ -158,9 +161,10 @@ export class MqttPublisher implements Publisher, Subscriber {
   }
 
   /**
-   * An MQTT 5 broker sends one copy of a message per matching subscription, each tagged with its
+   * An MQTT 5 broker may send one copy of a message per matching subscription, each tagged with its
    * subscription identifier: a copy goes only to the handlers of the subscriptions it names. Without
-   * identifiers (MQTT 3.1.1: one copy for all), every matching filter's handlers get it.
+   * identifiers (MQTT 3.1.1, or a broker without them such as IoT Core), every matching filter's
+   * handlers get each copy, so overlapping filters would see duplicates: ours never overlap.
    */
   private dispatch(topic: string, payload: Buffer, ids: number | number[] | undefined): void {
     const tagged = ids === undefined ? undefined : new Set(Array.isArray(ids) ? ids : [ids]);
