@@ -9,7 +9,7 @@ export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
 /** The component configuration as a config layer, read once over IPC; undefined outside Greengrass. */
 export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
   if (!underGreengrass(env)) return undefined;
-  const { closeIpc, connectIpc, getComponentConfiguration } = await import('./adapters/ipc-client.js');
+  const { closeIpc, connectIpc, getComponentConfiguration } = await import('./adapters/ipc-connection.js');
   const client = await connectIpc(env);
   try {
     return greengrassLayer(await getComponentConfiguration(client));
