@@ -1,0 +1,119 @@
+import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from './wasm-assembler.js';
+
+/**
+ * The built-in model's hot loops as WebAssembly 128-bit SIMD (4 float32 lanes), which V8 does not
+ * vectorise from JavaScript. Addresses and strides are in bytes; vectors are 16-byte runs, rows
+ * zero-padded to whole vectors. In WAT-like pseudocode (hsum(v) = ((v0 + v1) + v2) + v3):
+ *
+ *   scan(q, row, count, stride, nv, best: f32) → f32      squared distances from q to `count` rows,
+ *     mem[0] = -1                                          with early exit; the nearest improving
+ *     for i < count: acc = 0                               row (relative to `row`) is stored at
+ *       for k < nv: acc += (row[k] − q[k])²                i32 address 0, -1 if none
+ *         s = hsum(acc); if s > best: next row
+ *       if s < best: best = s; mem[0] = i
+ *       row += stride
+ *     return best
+ *
+ *   sqDists(q, rows, count, stride, nv, out)               out[i] = hsum(Σ_k (row_i[k] − q[k])²)
+ *
+ *   affine(x, n, xStride, a, m, pairs, bias, out, outStride)   n vectors x (rows of pairs × 2 vectors)
+ *     for j < n: for r < m:                                    through the m×(8·pairs) matrix a:
+ *       acc0 = Σ_k x[2k] · a_r[2k]; acc1 = Σ_k x[2k+1] · a_r[2k+1]     out[r] = a_r · x + bias[r]
+ *       out[r] = hsum(acc0 + acc1) + bias[r]                   (two accumulators: independent chains)
+ *       x += xStride; out += outStride
+ */
+export interface SimdExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly scan: (q: number, row: number, count: number, stride: number, nv: number, best: number) => number;
+  readonly sqDists: (q: number, rows: number, count: number, stride: number, nv: number, out: number) => void;
+  readonly affine: (x: number, n: number, xStride: number, a: number, m: number, pairs: number, bias: number, out: number, outStride: number) => void;
+}
+
+const get = (x: number): number[] => [...op.get, x];
+const set = (x: number): number[] => [...op.set, x];
+const i32 = (n: number): number[] => [...op.i32Const, ...leb(n)];
+const addTo = (x: number, by: number[]): number[] => [...get(x), ...by, ...op.i32Add, ...set(x)];
+/** Loop until local `i` reaches local `n` (the loop body must end by incrementing `i`). */
+const whileBelow = (i: number, n: number, body: number[]): number[] => [...op.block, ...op.loop, ...get(i), ...get(n), ...op.i32GeU, ...op.brIf, 1, ...body, ...op.br, 0, ...op.end, ...op.end];
+const hsum = (v: number): number[] => [...get(v), ...op.lane, 0, ...get(v), ...op.lane, 1, ...op.f32Add, ...get(v), ...op.lane, 2, ...op.f32Add, ...get(v), ...op.lane, 3, ...op.f32Add];
+/** Byte address base + 4·index (an f32 slot). */
+const slot = (base: number, index: number): number[] => [...get(base), ...get(index), ...i32(2), ...op.i32Shl, ...op.i32Add];
+/** acc += (load(p) − load(qp))², with d a v128 scratch local. */
+const addSquaredDiff = (acc: number, p: number, qp: number, d: number): number[] => [
+  ...get(p), ...op.v128Load, ...get(qp), ...op.v128Load, ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc),
+];
+
+function scan(): WasmFunction {
+  const [q, row, count, stride, nv, best, i, k, p, qp, acc, d, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const dims = [
+    ...op.block, ...op.block, ...op.loop,
+    ...get(k), ...get(nv), ...op.i32GeU, ...op.brIf, 1,
+    ...addSquaredDiff(acc, p, qp, d),
+    ...hsum(acc), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 2,
+    ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1)),
+    ...op.br, 0, ...op.end, ...op.end,
+    ...get(s), ...get(best), ...op.f32Lt, ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...op.i32Store, ...op.end,
+    ...op.end,
+  ];
+  const body = [
+    ...i32(0), ...i32(-1), ...op.i32Store,
+    ...whileBelow(i, count, [
+      ...op.v128Zero, ...set(acc), ...get(row), ...set(p), ...get(q), ...set(qp), ...i32(0), ...set(k),
+      ...dims,
+      ...addTo(row, get(stride)), ...addTo(i, i32(1)),
+    ]),
+    ...get(best),
+  ];
+  return { name: 'scan', params: [I32, I32, I32, I32, I32, F32], results: [F32], locals: [I32, I32, I32, I32, V128, V128, F32], body };
+}
+
+function sqDists(): WasmFunction {
+  const [q, rows, count, stride, nv, out, i, k, p, qp, acc, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const body = whileBelow(i, count, [
+    ...op.v128Zero, ...set(acc), ...get(rows), ...set(p), ...get(q), ...set(qp), ...i32(0), ...set(k),
+    ...whileBelow(k, nv, [...addSquaredDiff(acc, p, qp, d), ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1))]),
+    ...slot(out, i), ...hsum(acc), ...op.f32Store,
+    ...addTo(rows, get(stride)), ...addTo(i, i32(1)),
+  ]);
+  return { name: 'sqDists', params: [I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, V128, V128], body };
+}
+
+function affine(): WasmFunction {
+  const [x, n, xStride, a, m, pairs, bias, out, outStride, j, r, v, ap, xp, acc0, acc1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const madd = (acc: number, offset: number): number[] => [...get(xp), ...v128LoadAt(offset), ...get(ap), ...v128LoadAt(offset), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc)];
+  const body = whileBelow(j, n, [
+    ...i32(0), ...set(r), ...get(a), ...set(ap),
+    ...whileBelow(r, m, [
+      ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...get(x), ...set(xp), ...i32(0), ...set(v),
+      ...whileBelow(v, pairs, [...madd(acc0, 0), ...madd(acc1, 16), ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(v, i32(1))]),
+      ...slot(out, r),
+      ...get(acc0), ...get(acc1), ...op.f32x4Add, ...set(acc0), ...hsum(acc0),
+      ...slot(bias, r), ...op.f32Load, ...op.f32Add,
+      ...op.f32Store,
+      ...addTo(r, i32(1)),
+    ]),
+    ...addTo(x, get(xStride)), ...addTo(out, get(outStride)), ...addTo(j, i32(1)),
+  ]);
+  return { name: 'affine', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, I32, V128, V128], body };
+}
+
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+/** The few WebAssembly API members used (the project's TypeScript libs do not declare them). */
+const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+
+/** A fresh instance (own memory), or undefined where WebAssembly SIMD is unavailable. */
+export function instantiateSimd(): SimdExports | undefined {
+  if (compiled === undefined) {
+    const bytes = assemble([scan(), sqDists(), affine()]);
+    compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
+  }
+  if (!compiled || !wasm) return undefined;
+  const e = new wasm.Instance(compiled, {}).exports;
+  return { memory: e['mem'] as SimdExports['memory'], scan: e['scan'] as SimdExports['scan'], sqDists: e['sqDists'] as SimdExports['sqDists'], affine: e['affine'] as SimdExports['affine'] };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createKernels, HEAP_START, type Kernels } from '../../../src/model-server/runtimes/builtin/kernels.js';
+import { mulberry } from '../../../src/train/coreset.js';
+
+/** Both kernel sets with the same random heap contents (rows zero-padded beyond `dim`). */
+function pair(floats: number, seed: number): [Kernels, Kernels] {
+  const simd = createKernels(floats, 'simd');
+  const js = createKernels(floats, 'js');
+  expect(simd.simd).toBe(true);
+  const r = mulberry(seed);
+  for (let i = HEAP_START; i < floats; i++) simd.heap[i] = js.heap[i] = r() * 4 - 2;
+  return [simd, js];
+}
+
+const close = (got: number, want: number): void => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want)));
+
+/** The WebAssembly SIMD kernels and their JavaScript fallback agree to float rounding. */
+describe('built-in model kernels (SIMD against JavaScript)', () => {
+  it('affine maps: a batch of vectors through a matrix plus bias', () => {
+    const [pairs, m, n] = [19, 10, 37];
+    const len = pairs * 8;
+    const [x, a, bias, out] = [HEAP_START, HEAP_START + n * len, HEAP_START + (n + m) * len, HEAP_START + (n + m + 1) * len];
+    const kernels = pair(out + n * 12, 1);
+    for (const k of kernels) k.affine(x, n, len, a, m, pairs, bias, out, 12);
+    const [simd, js] = kernels.map((k) => k.heap);
+    for (let j = 0; j < n; j++) {
+      for (let r = 0; r < 12; r++) {
+        if (r < m) {
+          let want = simd![bias + r]!;
+          for (let i = 0; i < len; i++) want += simd![x + j * len + i]! * simd![a + r * len + i]!;
+          close(simd![out + j * 12 + r]!, want);
+        }
+        close(simd![out + j * 12 + r]!, js![out + j * 12 + r]!); // rows beyond m untouched by both
+      }
+    }
+  });
+
+  it('squared distances to every row, and the early-exit scan that keeps the nearest', () => {
+    const [vectors, count] = [13, 60];
+    const stride = vectors * 4;
+    const [q, rows, out] = [HEAP_START, HEAP_START + stride, HEAP_START + (count + 1) * stride];
+    const [simd, js] = pair(out + count, 2);
+    simd.sqDists(q, rows, count, stride, vectors, out);
+    js.sqDists(q, rows, count, stride, vectors, out);
+    for (let i = 0; i < count; i++) close(simd.heap[out + i]!, js.heap[out + i]!);
+    const all = Array.from(simd.heap.subarray(out, out + count));
+    const nearest = all.indexOf(Math.min(...all));
+    for (const k of [simd, js]) {
+      close(k.scan(q, rows, count, stride, vectors, Infinity), all[nearest]!);
+      expect(k.improved()).toBe(nearest);
+      expect(k.scan(q, rows, count, stride, vectors, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
+      expect(k.improved()).toBe(-1);
+    }
+  });
+
+  it('keep their contents when the heap grows', () => {
+    for (const k of [createKernels(8, 'simd'), createKernels(8, 'js')]) {
+      k.heap[HEAP_START] = 3;
+      k.reserve(1 << 20);
+      expect(k.heap.length).toBeGreaterThanOrEqual(1 << 20);
+      expect(k.heap[HEAP_START]).toBe(3);
+    }
+  });
+});
