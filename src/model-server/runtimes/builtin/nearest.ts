@@ -66,7 +66,7 @@ export class NearestSearch {
     this.probes = Math.max(1, Math.min(index.probes, this.lists));
     this.owners = index.owners;
     this.order = new Int32Array(this.probes);
-    this.stride = Math.ceil(dim / 4) * 4;
+    this.stride = Math.max(8, Math.ceil(dim / 4) * 4); // the scan kernel reads at least two vectors
     this.vectors = this.stride / 4;
     this.inStride = Math.ceil(dim / 8) * 8;
     this.bankAt = HEAP_START;

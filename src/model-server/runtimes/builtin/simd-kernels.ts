@@ -3,13 +3,15 @@ import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from
 /**
  * The built-in model's hot loops as WebAssembly 128-bit SIMD (4 float32 lanes), which V8 does not
  * vectorise from JavaScript. Addresses and strides are in bytes; vectors are 16-byte runs, rows
- * zero-padded to whole vectors. In WAT-like pseudocode (hsum(v) = ((v0 + v1) + v2) + v3):
+ * zero-padded to whole vectors. In WAT-like pseudocode (hsum(v) = (v0 + v2) + (v1 + v3)):
  *
- *   scan(q, row, count, stride, nv, best: f32) → f32      squared distances from q to `count` rows,
+ *   scan(q, row, count, stride, nv ≥ 2, best: f32) → f32  squared distances from q to `count` rows,
  *     mem[0] = -1                                          with early exit; the nearest improving
- *     for i < count: acc = 0                               row (relative to `row`) is stored at
- *       for k < nv: acc += (row[k] − q[k])²                i32 address 0, -1 if none
- *         s = hsum(acc); if s > best: next row
+ *     for i < count:                                       row (relative to `row`) is stored at
+ *       acc = (row[0] − q[0])² + (row[1] − q[1])²          i32 address 0, -1 if none. q's first two
+ *       for k = 2…: s = hsum(acc); if s > best: next row   vectors stay in registers; the first
+ *         if k = nv: break                                 check comes after two vectors (few
+ *         acc += (row[k] − q[k])²                          rows stop before 8 dimensions)
  *       if s < best: best = s; mem[0] = i
  *       row += stride
  *     return best
@@ -35,7 +37,11 @@ const i32 = (n: number): number[] => [...op.i32Const, ...leb(n)];
 const addTo = (x: number, by: number[]): number[] => [...get(x), ...by, ...op.i32Add, ...set(x)];
 /** Loop until local `i` reaches local `n` (the loop body must end by incrementing `i`). */
 const whileBelow = (i: number, n: number, body: number[]): number[] => [...op.block, ...op.loop, ...get(i), ...get(n), ...op.i32GeU, ...op.brIf, 1, ...body, ...op.br, 0, ...op.end, ...op.end];
-const hsum = (v: number): number[] => [...get(v), ...op.lane, 0, ...get(v), ...op.lane, 1, ...op.f32Add, ...get(v), ...op.lane, 2, ...op.f32Add, ...get(v), ...op.lane, 3, ...op.f32Add];
+/** (v0 + v2) + (v1 + v3): the upper half shuffled onto the lower, one vector add, two lanes (t: v128 scratch). */
+const hsum = (v: number, t: number): number[] => [
+  ...get(v), ...get(v), ...get(v), ...op.i8x16Shuffle, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, ...op.f32x4Add, ...op.tee, t,
+  ...op.lane, 0, ...get(t), ...op.lane, 1, ...op.f32Add,
+];
 /** Byte address base + 4·index (an f32 slot). */
 const slot = (base: number, index: number): number[] => [...get(base), ...get(index), ...i32(2), ...op.i32Shl, ...op.i32Add];
 /** acc += (load(p) − load(qp))², with d a v128 scratch local. */
@@ -44,12 +50,16 @@ const addSquaredDiff = (acc: number, p: number, qp: number, d: number): number[]
 ];
 
 function scan(): WasmFunction {
-  const [q, row, count, stride, nv, best, i, k, p, qp, acc, d, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [q, row, count, stride, nv, best, i, k, p, qp, acc, d, q0, q1, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const firstTwo = [
+    ...get(row), ...op.v128Load, ...get(q0), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul,
+    ...get(row), ...v128LoadAt(16), ...get(q1), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul, ...op.f32x4Add, ...set(acc),
+  ];
   const dims = [
     ...op.block, ...op.block, ...op.loop,
+    ...hsum(acc, d), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 2,
     ...get(k), ...get(nv), ...op.i32GeU, ...op.brIf, 1,
     ...addSquaredDiff(acc, p, qp, d),
-    ...hsum(acc), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 2,
     ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1)),
     ...op.br, 0, ...op.end, ...op.end,
     ...get(s), ...get(best), ...op.f32Lt, ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...op.i32Store, ...op.end,
@@ -57,14 +67,15 @@ function scan(): WasmFunction {
   ];
   const body = [
     ...i32(0), ...i32(-1), ...op.i32Store,
+    ...get(q), ...op.v128Load, ...set(q0), ...get(q), ...v128LoadAt(16), ...set(q1),
     ...whileBelow(i, count, [
-      ...op.v128Zero, ...set(acc), ...get(row), ...set(p), ...get(q), ...set(qp), ...i32(0), ...set(k),
+      ...firstTwo, ...get(row), ...i32(32), ...op.i32Add, ...set(p), ...get(q), ...i32(32), ...op.i32Add, ...set(qp), ...i32(2), ...set(k),
       ...dims,
       ...addTo(row, get(stride)), ...addTo(i, i32(1)),
     ]),
     ...get(best),
   ];
-  return { name: 'scan', params: [I32, I32, I32, I32, I32, F32], results: [F32], locals: [I32, I32, I32, I32, V128, V128, F32], body };
+  return { name: 'scan', params: [I32, I32, I32, I32, I32, F32], results: [F32], locals: [I32, I32, I32, I32, V128, V128, V128, V128, F32], body };
 }
 
 function sqDists(): WasmFunction {
@@ -72,7 +83,7 @@ function sqDists(): WasmFunction {
   const body = whileBelow(i, count, [
     ...op.v128Zero, ...set(acc), ...get(rows), ...set(p), ...get(q), ...set(qp), ...i32(0), ...set(k),
     ...whileBelow(k, nv, [...addSquaredDiff(acc, p, qp, d), ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1))]),
-    ...slot(out, i), ...hsum(acc), ...op.f32Store,
+    ...slot(out, i), ...hsum(acc, d), ...op.f32Store,
     ...addTo(rows, get(stride)), ...addTo(i, i32(1)),
   ]);
   return { name: 'sqDists', params: [I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, V128, V128], body };
@@ -87,7 +98,7 @@ function affine(): WasmFunction {
       ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...get(x), ...set(xp), ...i32(0), ...set(v),
       ...whileBelow(v, pairs, [...madd(acc0, 0), ...madd(acc1, 16), ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(v, i32(1))]),
       ...slot(out, r),
-      ...get(acc0), ...get(acc1), ...op.f32x4Add, ...set(acc0), ...hsum(acc0),
+      ...get(acc0), ...get(acc1), ...op.f32x4Add, ...set(acc0), ...hsum(acc0, acc1),
       ...slot(bias, r), ...op.f32Load, ...op.f32Add,
       ...op.f32Store,
       ...addTo(r, i32(1)),
