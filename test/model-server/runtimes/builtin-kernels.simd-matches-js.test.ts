@@ -16,21 +16,27 @@ const close = (got: number, want: number): void => expect(Math.abs(got - want)).
 
 /** The WebAssembly SIMD kernels and their JavaScript fallback agree to float rounding. */
 describe('built-in model kernels (SIMD against JavaScript)', () => {
-  it('affine maps: a batch of vectors through a matrix plus bias', () => {
-    const [pairs, m, n] = [19, 10, 37];
-    const len = pairs * 8;
-    const [x, a, bias, out] = [HEAP_START, HEAP_START + n * len, HEAP_START + (n + m) * len, HEAP_START + (n + m + 1) * len];
+  it('affine maps: windows of an image (listed by offset) through a matrix plus bias', () => {
+    const [segs, pairs, m, n, span] = [3, 2, 10, 37, 100];
+    const len = segs * pairs * 8;
+    const [image, a, bias, offs] = [HEAP_START, HEAP_START + 40 * span, HEAP_START + 40 * span + m * len, HEAP_START + 40 * span + (m + 1) * len];
+    const out = offs + n;
     const kernels = pair(out + n * 12, 1);
-    for (const k of kernels) k.affine(x, n, len, a, m, pairs, bias, out, 12);
+    const r = mulberry(11);
+    const at = Array.from({ length: n }, () => Math.floor(r() * 30) * span + Math.floor(r() * (span - pairs * 8)));
+    for (const k of kernels) {
+      at.forEach((o, j) => (k.ints[offs + j] = o));
+      k.affine(offs, n, image, segs, span, pairs, a, m, bias, out, 12);
+    }
     const [simd, js] = kernels.map((k) => k.heap);
     for (let j = 0; j < n; j++) {
-      for (let r = 0; r < 12; r++) {
-        if (r < m) {
-          let want = simd![bias + r]!;
-          for (let i = 0; i < len; i++) want += simd![x + j * len + i]! * simd![a + r * len + i]!;
-          close(simd![out + j * 12 + r]!, want);
+      for (let row = 0; row < 12; row++) {
+        if (row < m) {
+          let want = simd![bias + row]!;
+          for (let g = 0; g < segs; g++) for (let i = 0; i < pairs * 8; i++) want += simd![image + at[j]! + g * span + i]! * simd![a + row * len + g * pairs * 8 + i]!;
+          close(simd![out + j * 12 + row]!, want);
         }
-        close(simd![out + j * 12 + r]!, js![out + j * 12 + r]!); // rows beyond m untouched by both
+        close(simd![out + j * 12 + row]!, js![out + j * 12 + row]!); // rows beyond m untouched by both
       }
     }
   });

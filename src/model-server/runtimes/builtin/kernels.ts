@@ -9,8 +9,9 @@ import { instantiateSimd, type SimdExports } from './simd-kernels.js';
  */
 export interface Kernels {
   readonly simd: boolean;
-  /** The heap; a new view after `reserve` grows it. */
+  /** The heap, and the same memory as int32 (for offset lists); new views after `reserve` grows it. */
   readonly heap: Float32Array;
+  readonly ints: Int32Array;
   /** Grows the heap to at least `floats` floats, contents kept. */
   reserve(floats: number): void;
   /**
@@ -23,10 +24,12 @@ export interface Kernels {
   /** out[i] = squared distance from the query at `q` to row i, for `count` rows. */
   sqDists(q: number, rows: number, count: number, stride: number, vectors: number, out: number): void;
   /**
-   * For each of `n` vectors x (`xStride` apart, 8·pairs floats): out[r] = a_r · x + bias[r] for the
-   * `m` rows of the matrix at `a` (rows of 8·pairs floats), written at `out` (`outStride` apart).
+   * For each of `n` vectors x: out[r] = a_r · x + bias[r] for the `m` rows of the matrix at `a`,
+   * written at `out` (`outStride` apart). Vector j starts at base + ints[offs + j] and is `segs`
+   * runs of 8·pairs floats, `segStride` apart (a window of an image, or one contiguous row); the
+   * matrix rows are those runs back to back.
    */
-  affine(x: number, n: number, xStride: number, a: number, m: number, pairs: number, bias: number, out: number, outStride: number): void;
+  affine(offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number): void;
 }
 
 /** First heap float free for callers (slot 0 holds `scan`'s index; 4 keeps vectors aligned). */
@@ -45,11 +48,11 @@ export function createKernels(floats: number, prefer: KernelChoice = 'simd'): Ke
 class SimdKernels implements Kernels {
   readonly simd = true;
   heap: Float32Array;
-  private index: Int32Array;
+  ints: Int32Array;
 
   constructor(private readonly e: SimdExports) {
     this.heap = new Float32Array(e.memory.buffer);
-    this.index = new Int32Array(e.memory.buffer, 0, 1);
+    this.ints = new Int32Array(e.memory.buffer);
   }
 
   reserve(floats: number): void {
@@ -57,7 +60,7 @@ class SimdKernels implements Kernels {
     if (pages <= 0) return;
     this.e.memory.grow(pages);
     this.heap = new Float32Array(this.e.memory.buffer);
-    this.index = new Int32Array(this.e.memory.buffer, 0, 1);
+    this.ints = new Int32Array(this.e.memory.buffer);
   }
 
   scan(q: number, row: number, count: number, stride: number, vectors: number, best: number): number {
@@ -65,21 +68,22 @@ class SimdKernels implements Kernels {
   }
 
   improved(): number {
-    return this.index[0]!;
+    return this.ints[0]!;
   }
 
   sqDists(q: number, rows: number, count: number, stride: number, vectors: number, out: number): void {
     this.e.sqDists(q * 4, rows * 4, count, stride * 4, vectors, out * 4);
   }
 
-  affine(x: number, n: number, xStride: number, a: number, m: number, pairs: number, bias: number, out: number, outStride: number): void {
-    this.e.affine(x * 4, n, xStride * 4, a * 4, m, pairs, bias * 4, out * 4, outStride * 4);
+  affine(offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number): void {
+    this.e.affine(offs * 4, n, base * 4, segs, segStride * 4, pairs, a * 4, m, bias * 4, out * 4, outStride * 4);
   }
 }
 
 class JsKernels implements Kernels {
   readonly simd = false;
   heap = new Float32Array(0);
+  ints = new Int32Array(0);
   private last = -1;
 
   reserve(floats: number): void {
@@ -87,6 +91,7 @@ class JsKernels implements Kernels {
     const grown = new Float32Array(floats);
     grown.set(this.heap);
     this.heap = grown;
+    this.ints = new Int32Array(grown.buffer);
   }
 
   scan(q: number, row: number, count: number, stride: number, vectors: number, best: number): number {
@@ -129,16 +134,19 @@ class JsKernels implements Kernels {
     }
   }
 
-  affine(x: number, n: number, xStride: number, a: number, m: number, pairs: number, bias: number, out: number, outStride: number): void {
+  affine(offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number): void {
     const h = this.heap;
     const len = pairs * 8;
-    for (let j = 0; j < n; j++, x += xStride, out += outStride) {
-      for (let r = 0, ar = a; r < m; r++, ar += len) {
+    for (let j = 0; j < n; j++, out += outStride) {
+      const x = base + this.ints[offs + j]!;
+      for (let r = 0, ar = a; r < m; r++) {
         let s0 = 0;
         let s1 = 0;
-        for (let i = 0; i < len; i += 2) {
-          s0 += h[x + i]! * h[ar + i]!;
-          s1 += h[x + i + 1]! * h[ar + i + 1]!;
+        for (let g = 0, xs = x; g < segs; g++, xs += segStride, ar += len) {
+          for (let i = 0; i < len; i += 2) {
+            s0 += h[xs + i]! * h[ar + i]!;
+            s1 += h[xs + i + 1]! * h[ar + i + 1]!;
+          }
         }
         h[out + r] = s0 + s1 + h[bias + r]!;
       }

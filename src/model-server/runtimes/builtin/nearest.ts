@@ -125,15 +125,19 @@ export class NearestSearch {
     return out;
   }
 
-  /** Copies the queries into the heap and rotates them; returns where the rotated rows start. */
+  /** Copies the queries into the heap (after their offset list) and rotates them; returns where the rotated rows start. */
   private rotate(queries: Float32Array, nq: number): number {
     const { k, dim, stride, inStride, queriesAt } = this;
-    const rotatedAt = queriesAt + nq * inStride;
+    const inAt = queriesAt + Math.ceil(nq / 4) * 4;
+    const rotatedAt = inAt + nq * inStride;
     k.reserve(rotatedAt + nq * stride);
-    const heap = k.heap;
-    heap.fill(0, queriesAt, rotatedAt + nq * stride);
-    for (let qi = 0; qi < nq; qi++) heap.set(queries.subarray(qi * dim, (qi + 1) * dim), queriesAt + qi * inStride);
-    k.affine(queriesAt, nq, inStride, this.axesAt, dim, inStride / 8, this.biasAt, rotatedAt, stride);
+    const { heap, ints } = k;
+    heap.fill(0, inAt, rotatedAt + nq * stride);
+    for (let qi = 0; qi < nq; qi++) {
+      ints[queriesAt + qi] = qi * inStride;
+      heap.set(queries.subarray(qi * dim, (qi + 1) * dim), inAt + qi * inStride);
+    }
+    k.affine(queriesAt, nq, inAt, 1, 0, inStride / 8, this.axesAt, dim, this.biasAt, rotatedAt, stride);
     return rotatedAt;
   }
 

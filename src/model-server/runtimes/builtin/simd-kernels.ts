@@ -18,17 +18,19 @@ import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from
  *
  *   sqDists(q, rows, count, stride, nv, out)               out[i] = hsum(Σ_k (row_i[k] − q[k])²)
  *
- *   affine(x, n, xStride, a, m, pairs, bias, out, outStride)   n vectors x (rows of pairs × 2 vectors)
- *     for j < n: for r < m:                                    through the m×(8·pairs) matrix a:
- *       acc0 = Σ_k x[2k] · a_r[2k]; acc1 = Σ_k x[2k+1] · a_r[2k+1]     out[r] = a_r · x + bias[r]
- *       out[r] = hsum(acc0 + acc1) + bias[r]                   (two accumulators: independent chains)
- *       x += xStride; out += outStride
+ *   affine(offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride)
+ *     for j < n: x = base + 4·offs[j]                 n vectors x, each `segs` runs of `pairs` vector
+ *       for r < m:                                    pairs `segStride` apart (a window of an image,
+ *         acc0 = Σ x[2k] · a_r[2k]                    or one contiguous row), through the matrix a
+ *         acc1 = Σ x[2k+1] · a_r[2k+1]                of m rows of segs·pairs·8 floats:
+ *         out[r] = hsum(acc0 + acc1) + bias[r]        out[r] = a_r · x + bias[r]
+ *       out += outStride                              (two accumulators: independent chains)
  */
 export interface SimdExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly scan: (q: number, row: number, count: number, stride: number, nv: number, best: number) => number;
   readonly sqDists: (q: number, rows: number, count: number, stride: number, nv: number, out: number) => void;
-  readonly affine: (x: number, n: number, xStride: number, a: number, m: number, pairs: number, bias: number, out: number, outStride: number) => void;
+  readonly affine: (offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number) => void;
 }
 
 const get = (x: number): number[] => [...op.get, x];
@@ -90,22 +92,27 @@ function sqDists(): WasmFunction {
 }
 
 function affine(): WasmFunction {
-  const [x, n, xStride, a, m, pairs, bias, out, outStride, j, r, v, ap, xp, acc0, acc1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const [offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride, j, r, g, v, ap, x, sp, xp, acc0, acc1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
   const madd = (acc: number, offset: number): number[] => [...get(xp), ...v128LoadAt(offset), ...get(ap), ...v128LoadAt(offset), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc)];
   const body = whileBelow(j, n, [
+    ...get(base), ...slot(offs, j), ...op.i32Load, ...i32(2), ...op.i32Shl, ...op.i32Add, ...set(x),
     ...i32(0), ...set(r), ...get(a), ...set(ap),
     ...whileBelow(r, m, [
-      ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...get(x), ...set(xp), ...i32(0), ...set(v),
-      ...whileBelow(v, pairs, [...madd(acc0, 0), ...madd(acc1, 16), ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(v, i32(1))]),
+      ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...get(x), ...set(sp), ...i32(0), ...set(g),
+      ...whileBelow(g, segs, [
+        ...get(sp), ...set(xp), ...i32(0), ...set(v),
+        ...whileBelow(v, pairs, [...madd(acc0, 0), ...madd(acc1, 16), ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(v, i32(1))]),
+        ...addTo(sp, get(segStride)), ...addTo(g, i32(1)),
+      ]),
       ...slot(out, r),
       ...get(acc0), ...get(acc1), ...op.f32x4Add, ...set(acc0), ...hsum(acc0, acc1),
       ...slot(bias, r), ...op.f32Load, ...op.f32Add,
       ...op.f32Store,
       ...addTo(r, i32(1)),
     ]),
-    ...addTo(x, get(xStride)), ...addTo(out, get(outStride)), ...addTo(j, i32(1)),
+    ...addTo(out, get(outStride)), ...addTo(j, i32(1)),
   ]);
-  return { name: 'affine', params: [I32, I32, I32, I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, I32, V128, V128], body };
+  return { name: 'affine', params: new Array<number>(11).fill(I32), results: [], locals: [I32, I32, I32, I32, I32, I32, I32, I32, V128, V128], body };
 }
 
 interface WasmApi {
