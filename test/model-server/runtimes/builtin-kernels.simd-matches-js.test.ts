@@ -3,9 +3,9 @@ import { createKernels, HEAP_START, type Kernels } from '../../../src/model-serv
 import { mulberry } from '../../../src/train/coreset.js';
 
 /** Both kernel sets with the same random heap contents (rows zero-padded beyond `dim`). */
-function pair(floats: number, seed: number): [Kernels, Kernels] {
-  const simd = createKernels(floats, 'simd');
-  const js = createKernels(floats, 'js');
+function pair(floats: number, seed: number, vectors = 2): [Kernels, Kernels] {
+  const simd = createKernels(floats, { vectors, prefer: 'simd' });
+  const js = createKernels(floats, { vectors, prefer: 'js' });
   expect(simd.simd).toBe(true);
   const r = mulberry(seed);
   for (let i = HEAP_START; i < floats; i++) simd.heap[i] = js.heap[i] = r() * 4 - 2;
@@ -41,26 +41,26 @@ describe('built-in model kernels (SIMD against JavaScript)', () => {
     }
   });
 
-  it('squared distances to every row, and the early-exit scan that keeps the nearest', () => {
-    const [vectors, count] = [13, 60];
-    const stride = vectors * 4;
+  for (const vectors of [2, 3, 13]) it(`squared distances to every row, and the early-exit scan that keeps the nearest (rows of ${vectors} vectors)`, () => {
+    const count = 60;
+    const stride = vectors * 4 + 4; // rows need not be contiguous
     const [q, rows, out] = [HEAP_START, HEAP_START + stride, HEAP_START + (count + 1) * stride];
-    const [simd, js] = pair(out + count, 2);
-    simd.sqDists(q, rows, count, stride, vectors, out);
-    js.sqDists(q, rows, count, stride, vectors, out);
+    const [simd, js] = pair(out + count, vectors, vectors);
+    simd.sqDists(q, rows, count, stride, out);
+    js.sqDists(q, rows, count, stride, out);
     for (let i = 0; i < count; i++) close(simd.heap[out + i]!, js.heap[out + i]!);
     const all = Array.from(simd.heap.subarray(out, out + count));
     const nearest = all.indexOf(Math.min(...all));
     for (const k of [simd, js]) {
-      close(k.scan(q, rows, count, stride, vectors, Infinity), all[nearest]!);
+      close(k.scan(q, rows, count, stride, Infinity), all[nearest]!);
       expect(k.improved()).toBe(nearest);
-      expect(k.scan(q, rows, count, stride, vectors, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
+      expect(k.scan(q, rows, count, stride, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
       expect(k.improved()).toBe(-1);
     }
   });
 
   it('keep their contents when the heap grows', () => {
-    for (const k of [createKernels(8, 'simd'), createKernels(8, 'js')]) {
+    for (const k of [createKernels(8, { prefer: 'simd' }), createKernels(8, { prefer: 'js' })]) {
       k.heap[HEAP_START] = 3;
       k.reserve(1 << 20);
       expect(k.heap.length).toBeGreaterThanOrEqual(1 << 20);

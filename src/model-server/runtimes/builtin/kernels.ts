@@ -5,7 +5,8 @@ import { instantiateSimd, type SimdExports } from './simd-kernels.js';
  * (`simd-kernels.ts`) or, where that is unavailable, in JavaScript with the same semantics (sums in
  * double precision, so results agree to float rounding). Addresses, strides and lengths are in
  * floats; a vector is 4 floats and rows are zero-padded to whole vectors (pairs of vectors for
- * `affine`). Heap slot 0 is reserved (the index `scan` reports). One caller at a time.
+ * `affine`); `scan` and `sqDists` work on rows of the `vectors` a kernel set was created for. Heap
+ * slot 0 is reserved (the index `scan` reports). One caller at a time.
  */
 export interface Kernels {
   readonly simd: boolean;
@@ -15,14 +16,14 @@ export interface Kernels {
   /** Grows the heap to at least `floats` floats, contents kept. */
   reserve(floats: number): void;
   /**
-   * Squared distances from the query at `q` to `count` rows (`stride` apart) of `vectors` vectors,
-   * with early exit once past `best`; returns the smallest below `best`, or `best`.
+   * Squared distances from the query at `q` to `count` rows (`stride` apart), with early exit once
+   * past `best`; returns the smallest below `best`, or `best`.
    */
-  scan(q: number, row: number, count: number, stride: number, vectors: number, best: number): number;
+  scan(q: number, row: number, count: number, stride: number, best: number): number;
   /** The row (relative to `row`) of the last `scan` that lowered `best`, -1 if none did. */
   improved(): number;
   /** out[i] = squared distance from the query at `q` to row i, for `count` rows. */
-  sqDists(q: number, rows: number, count: number, stride: number, vectors: number, out: number): void;
+  sqDists(q: number, rows: number, count: number, stride: number, out: number): void;
   /**
    * For each of `n` vectors x: out[r] = a_r · x + bias[r] for the `m` rows of the matrix at `a`,
    * written at `out` (`outStride` apart). Vector j starts at base + ints[offs + j] and is `segs`
@@ -37,10 +38,14 @@ export const HEAP_START = 4;
 
 export type KernelChoice = 'simd' | 'js';
 
-/** The SIMD kernels, unless `prefer` is 'js' or WebAssembly SIMD is unavailable: then the JavaScript ones. */
-export function createKernels(floats: number, prefer: KernelChoice = 'simd'): Kernels {
-  const simd = prefer === 'simd' ? instantiateSimd() : undefined;
-  const kernels = simd ? new SimdKernels(simd) : new JsKernels();
+/**
+ * Kernels with a heap of `floats` floats for rows of `vectors` (≥ 2) vectors: the SIMD ones, unless
+ * `prefer` is 'js' or WebAssembly SIMD is unavailable, then the JavaScript ones.
+ */
+export function createKernels(floats: number, options: { vectors?: number; prefer?: KernelChoice } = {}): Kernels {
+  const vectors = Math.max(2, options.vectors ?? 2);
+  const simd = options.prefer === 'js' ? undefined : instantiateSimd(vectors);
+  const kernels = simd ? new SimdKernels(simd) : new JsKernels(vectors);
   kernels.reserve(floats);
   return kernels;
 }
@@ -63,16 +68,16 @@ class SimdKernels implements Kernels {
     this.ints = new Int32Array(this.e.memory.buffer);
   }
 
-  scan(q: number, row: number, count: number, stride: number, vectors: number, best: number): number {
-    return this.e.scan(q * 4, row * 4, count, stride * 4, vectors, best);
+  scan(q: number, row: number, count: number, stride: number, best: number): number {
+    return this.e.scan(q * 4, row * 4, count, stride * 4, best);
   }
 
   improved(): number {
     return this.ints[0]!;
   }
 
-  sqDists(q: number, rows: number, count: number, stride: number, vectors: number, out: number): void {
-    this.e.sqDists(q * 4, rows * 4, count, stride * 4, vectors, out * 4);
+  sqDists(q: number, rows: number, count: number, stride: number, out: number): void {
+    this.e.sqDists(q * 4, rows * 4, count, stride * 4, out * 4);
   }
 
   affine(offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number): void {
@@ -86,6 +91,8 @@ class JsKernels implements Kernels {
   ints = new Int32Array(0);
   private last = -1;
 
+  constructor(private readonly vectors: number) {}
+
   reserve(floats: number): void {
     if (floats <= this.heap.length) return;
     const grown = new Float32Array(floats);
@@ -94,9 +101,9 @@ class JsKernels implements Kernels {
     this.ints = new Int32Array(grown.buffer);
   }
 
-  scan(q: number, row: number, count: number, stride: number, vectors: number, best: number): number {
+  scan(q: number, row: number, count: number, stride: number, best: number): number {
     const h = this.heap;
-    const end = vectors * 4;
+    const end = this.vectors * 4;
     this.last = -1;
     for (let i = 0; i < count; i++, row += stride) {
       let s = 0;
@@ -121,9 +128,9 @@ class JsKernels implements Kernels {
     return this.last;
   }
 
-  sqDists(q: number, rows: number, count: number, stride: number, vectors: number, out: number): void {
+  sqDists(q: number, rows: number, count: number, stride: number, out: number): void {
     const h = this.heap;
-    const end = vectors * 4;
+    const end = this.vectors * 4;
     for (let i = 0; i < count; i++, rows += stride) {
       let s = 0;
       for (let d = 0; d < end; d++) {

@@ -75,7 +75,7 @@ export class NearestSearch {
     this.biasAt = this.axesAt + dim * this.inStride;
     this.centroidDistAt = this.biasAt + this.stride;
     this.queriesAt = this.centroidDistAt + Math.ceil(this.lists / 4) * 4;
-    this.k = createKernels(this.queriesAt, options.kernels);
+    this.k = createKernels(this.queriesAt, { vectors: this.vectors, prefer: options.kernels });
 
     const rotation = bankRotation(index.bank, dim);
     const heap = this.k.heap;
@@ -106,17 +106,17 @@ export class NearestSearch {
     const nq = queries.length / this.dim;
     const at = this.rotate(queries, nq);
     if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner);
-    const { k, stride, vectors, offsets, order, bankAt } = this;
+    const { k, stride, offsets, order, bankAt } = this;
     const out = new Float32Array(nq);
     const exhaustive = this.probes >= this.lists;
     let nearest = 0;
     for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
-      let best = k.scan(q, bankAt + nearest * stride, 1, stride, vectors, Infinity);
+      let best = k.scan(q, bankAt + nearest * stride, 1, stride, Infinity);
       const lists = exhaustive ? 1 : this.rankLists(q);
       for (let p = 0; p < lists; p++) {
         const from = exhaustive ? 0 : offsets[order[p]!]!;
         const to = exhaustive ? this.size : offsets[order[p]! + 1]!;
-        best = k.scan(q, bankAt + from * stride, to - from, stride, vectors, best);
+        best = k.scan(q, bankAt + from * stride, to - from, stride, best);
         const improved = k.improved();
         if (improved >= 0) nearest = from + improved;
       }
@@ -144,7 +144,7 @@ export class NearestSearch {
   /** Fills `order` with the `probes` lists whose centroids are nearest to the query at `q`, nearest first. */
   private rankLists(q: number): number {
     const { k, order, probes, centroidDistAt: at } = this;
-    k.sqDists(q, this.centroidsAt, this.lists, this.stride, this.vectors, at);
+    k.sqDists(q, this.centroidsAt, this.lists, this.stride, at);
     const cd = k.heap;
     let filled = 0;
     for (let c = 0; c < this.lists; c++) {
@@ -162,7 +162,7 @@ export class NearestSearch {
 
   /** Exhaustive search skipping the vectors of one owner (held-out scoring while training). */
   private excluding(at: number, nq: number, owners: Int32Array, exclude: number): Float32Array {
-    const { k, stride, vectors, bankAt } = this;
+    const { k, stride, bankAt } = this;
     const runs: number[] = [];
     for (let i = 0; i < this.size; i++) {
       if (owners[i] === exclude) continue;
@@ -173,7 +173,7 @@ export class NearestSearch {
     const out = new Float32Array(nq);
     for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
       let best = Infinity;
-      for (let r = 0; r < runs.length; r += 2) best = k.scan(q, bankAt + runs[r]! * stride, runs[r + 1]! - runs[r]!, stride, vectors, best);
+      for (let r = 0; r < runs.length; r += 2) best = k.scan(q, bankAt + runs[r]! * stride, runs[r + 1]! - runs[r]!, stride, best);
       out[qi] = best;
     }
     return out;

@@ -31,7 +31,7 @@ export function prepareBasis(spec: PatchPcaSpec, basis: PatchPcaBasis, kernels: 
   const basisAt = Array.from({ length: levels }, (_, l) => HEAP_START + l * k * rowLength);
   const biasAt = basisAt.map((_, l) => HEAP_START + levels * k * rowLength + l * biasStride);
   const scratchAt = HEAP_START + levels * (k * rowLength + biasStride);
-  const kern = createKernels(scratchAt, kernels);
+  const kern = createKernels(scratchAt, { prefer: kernels });
   const heap = kern.heap;
   for (let l = 0; l < levels; l++) {
     const b = basis.bases[l]!;

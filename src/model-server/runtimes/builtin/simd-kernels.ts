@@ -3,20 +3,21 @@ import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from
 /**
  * The built-in model's hot loops as WebAssembly 128-bit SIMD (4 float32 lanes), which V8 does not
  * vectorise from JavaScript. Addresses and strides are in bytes; vectors are 16-byte runs, rows
- * zero-padded to whole vectors. In WAT-like pseudocode (hsum(v) = (v0 + v2) + (v1 + v3)):
+ * zero-padded to whole vectors. The module is assembled for one row length of nv ≥ 2 vectors: scan
+ * and sqDists keep the query's vectors in locals and are unrolled over them. In WAT-like
+ * pseudocode (hsum(v) = (v0 + v2) + (v1 + v3)):
  *
- *   scan(q, row, count, stride, nv ≥ 2, best: f32) → f32  squared distances from q to `count` rows,
+ *   scan(q, row, count, stride, best: f32) → f32          squared distances from q to `count` rows,
  *     mem[0] = -1                                          with early exit; the nearest improving
  *     for i < count:                                       row (relative to `row`) is stored at
- *       acc = (row[0] − q[0])² + (row[1] − q[1])²          i32 address 0, -1 if none. q's first two
- *       for k = 2…: s = hsum(acc); if s > best: next row   vectors stay in registers; the first
- *         if k = nv: break                                 check comes after two vectors (few
- *         acc += (row[k] − q[k])²                          rows stop before 8 dimensions)
+ *       acc = (row[0] − q[0])² + (row[1] − q[1])²          i32 address 0, -1 if none. The first
+ *       for k = 2…nv: s = hsum(acc); if s > best: next row check comes after two vectors (few
+ *         if k < nv: acc += (row[k] − q[k])²               rows stop before 8 dimensions)
  *       if s < best: best = s; mem[0] = i
  *       row += stride
  *     return best
  *
- *   sqDists(q, rows, count, stride, nv, out)               out[i] = hsum(Σ_k (row_i[k] − q[k])²)
+ *   sqDists(q, rows, count, stride, out)                   out[i] = hsum(Σ_k (row_i[k] − q[k])²)
  *
  *   affine(offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride)
  *     for j < n: x = base + 4·offs[j]                 n vectors x, each `segs` runs of `pairs` vector
@@ -28,8 +29,8 @@ import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from
  */
 export interface SimdExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  readonly scan: (q: number, row: number, count: number, stride: number, nv: number, best: number) => number;
-  readonly sqDists: (q: number, rows: number, count: number, stride: number, nv: number, out: number) => void;
+  readonly scan: (q: number, row: number, count: number, stride: number, best: number) => number;
+  readonly sqDists: (q: number, rows: number, count: number, stride: number, out: number) => void;
   readonly affine: (offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number) => void;
 }
 
@@ -46,49 +47,41 @@ const hsum = (v: number, t: number): number[] => [
 ];
 /** Byte address base + 4·index (an f32 slot). */
 const slot = (base: number, index: number): number[] => [...get(base), ...get(index), ...i32(2), ...op.i32Shl, ...op.i32Add];
-/** acc += (load(p) − load(qp))², with d a v128 scratch local. */
-const addSquaredDiff = (acc: number, p: number, qp: number, d: number): number[] => [
-  ...get(p), ...op.v128Load, ...get(qp), ...op.v128Load, ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc),
+/** (row[k] − q_k)² on the stack, with q_k in local `qk` and d a v128 scratch local. */
+const squaredDiff = (row: number, k: number, qk: number, d: number): number[] => [
+  ...get(row), ...v128LoadAt(16 * k), ...get(qk), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul,
 ];
+/** Locals q_k = the k-th vector of the query at address `q`. */
+const loadQuery = (q: number, q0: number, nv: number): number[] => Array.from({ length: nv }, (_, k) => [...get(q), ...v128LoadAt(16 * k), ...set(q0 + k)]).flat();
 
-function scan(): WasmFunction {
-  const [q, row, count, stride, nv, best, i, k, p, qp, acc, d, q0, q1, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-  const firstTwo = [
-    ...get(row), ...op.v128Load, ...get(q0), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul,
-    ...get(row), ...v128LoadAt(16), ...get(q1), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul, ...op.f32x4Add, ...set(acc),
-  ];
-  const dims = [
-    ...op.block, ...op.block, ...op.loop,
-    ...hsum(acc, d), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 2,
-    ...get(k), ...get(nv), ...op.i32GeU, ...op.brIf, 1,
-    ...addSquaredDiff(acc, p, qp, d),
-    ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1)),
-    ...op.br, 0, ...op.end, ...op.end,
-    ...get(s), ...get(best), ...op.f32Lt, ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...op.i32Store, ...op.end,
-    ...op.end,
-  ];
+function scan(nv: number): WasmFunction {
+  const [q, row, count, stride, best, i, acc, d, s, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const check = [...hsum(acc, d), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 0];
+  const rest = Array.from({ length: nv - 2 }, (_, j) => [...squaredDiff(row, j + 2, q0 + j + 2, d), ...get(acc), ...op.f32x4Add, ...set(acc), ...check]).flat();
   const body = [
     ...i32(0), ...i32(-1), ...op.i32Store,
-    ...get(q), ...op.v128Load, ...set(q0), ...get(q), ...v128LoadAt(16), ...set(q1),
+    ...loadQuery(q, q0, nv),
     ...whileBelow(i, count, [
-      ...firstTwo, ...get(row), ...i32(32), ...op.i32Add, ...set(p), ...get(q), ...i32(32), ...op.i32Add, ...set(qp), ...i32(2), ...set(k),
-      ...dims,
+      ...op.block,
+      ...squaredDiff(row, 0, q0, d), ...squaredDiff(row, 1, q0 + 1, d), ...op.f32x4Add, ...set(acc), ...check,
+      ...rest,
+      ...get(s), ...get(best), ...op.f32Lt, ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...op.i32Store, ...op.end,
+      ...op.end,
       ...addTo(row, get(stride)), ...addTo(i, i32(1)),
     ]),
     ...get(best),
   ];
-  return { name: 'scan', params: [I32, I32, I32, I32, I32, F32], results: [F32], locals: [I32, I32, I32, I32, V128, V128, V128, V128, F32], body };
+  return { name: 'scan', params: [I32, I32, I32, I32, F32], results: [F32], locals: [I32, V128, V128, F32, ...new Array<number>(nv).fill(V128)], body };
 }
 
-function sqDists(): WasmFunction {
-  const [q, rows, count, stride, nv, out, i, k, p, qp, acc, d] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-  const body = whileBelow(i, count, [
-    ...op.v128Zero, ...set(acc), ...get(rows), ...set(p), ...get(q), ...set(qp), ...i32(0), ...set(k),
-    ...whileBelow(k, nv, [...addSquaredDiff(acc, p, qp, d), ...addTo(p, i32(16)), ...addTo(qp, i32(16)), ...addTo(k, i32(1))]),
-    ...slot(out, i), ...hsum(acc, d), ...op.f32Store,
-    ...addTo(rows, get(stride)), ...addTo(i, i32(1)),
-  ]);
-  return { name: 'sqDists', params: [I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, V128, V128], body };
+function sqDists(nv: number): WasmFunction {
+  const [q, rows, count, stride, out, i, acc, d, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const sum = [...squaredDiff(rows, 0, q0, d), ...Array.from({ length: nv - 1 }, (_, j) => [...squaredDiff(rows, j + 1, q0 + j + 1, d), ...op.f32x4Add]).flat(), ...set(acc)];
+  const body = [
+    ...loadQuery(q, q0, nv),
+    ...whileBelow(i, count, [...slot(out, i), ...sum, ...hsum(acc, d), ...op.f32Store, ...addTo(rows, get(stride)), ...addTo(i, i32(1))]),
+  ];
+  return { name: 'sqDists', params: [I32, I32, I32, I32, I32], results: [], locals: [I32, V128, V128, ...new Array<number>(nv).fill(V128)], body };
 }
 
 function affine(): WasmFunction {
@@ -123,15 +116,18 @@ interface WasmApi {
 /** The few WebAssembly API members used (the project's TypeScript libs do not declare them). */
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-let compiled: object | null | undefined;
+/** Compiled modules by the row length (in vectors) their scan and sqDists are unrolled for; null: no SIMD. */
+const compiled = new Map<number, object | null>();
 
-/** A fresh instance (own memory), or undefined where WebAssembly SIMD is unavailable. */
-export function instantiateSimd(): SimdExports | undefined {
-  if (compiled === undefined) {
-    const bytes = assemble([scan(), sqDists(), affine()]);
-    compiled = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
+/** A fresh instance (own memory) for rows of `vectors` ≥ 2 vectors, or undefined where WebAssembly SIMD is unavailable. */
+export function instantiateSimd(vectors: number): SimdExports | undefined {
+  let module = compiled.get(vectors);
+  if (module === undefined) {
+    const bytes = assemble([scan(vectors), sqDists(vectors), affine()]);
+    module = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
+    compiled.set(vectors, module);
   }
-  if (!compiled || !wasm) return undefined;
-  const e = new wasm.Instance(compiled, {}).exports;
+  if (!module || !wasm) return undefined;
+  const e = new wasm.Instance(module, {}).exports;
   return { memory: e['mem'] as SimdExports['memory'], scan: e['scan'] as SimdExports['scan'], sqDists: e['sqDists'] as SimdExports['sqDists'], affine: e['affine'] as SimdExports['affine'] };
 }
