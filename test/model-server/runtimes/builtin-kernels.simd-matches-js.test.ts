@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { writeRow } from '../../../src/model-server/runtimes/builtin/bank-blocks.js';
 import { createKernels, HEAP_START, type Kernels } from '../../../src/model-server/runtimes/builtin/kernels.js';
 import { mulberry } from '../../../src/train/coreset.js';
 
 /** Both kernel sets with the same random heap contents (rows zero-padded beyond `dim`). */
-function pair(floats: number, seed: number, vectors = 2): [Kernels, Kernels] {
-  const simd = createKernels(floats, { vectors, prefer: 'simd' });
-  const js = createKernels(floats, { vectors, prefer: 'js' });
+function pair(floats: number, seed: number, dim = 1): [Kernels, Kernels] {
+  const simd = createKernels(floats, { dim, prefer: 'simd' });
+  const js = createKernels(floats, { dim, prefer: 'js' });
   expect(simd.simd).toBe(true);
   const r = mulberry(seed);
   for (let i = HEAP_START; i < floats; i++) simd.heap[i] = js.heap[i] = r() * 4 - 2;
@@ -41,20 +42,30 @@ describe('built-in model kernels (SIMD against JavaScript)', () => {
     }
   });
 
-  for (const vectors of [2, 3, 13]) it(`squared distances to every row, and the early-exit scan that keeps the nearest (rows of ${vectors} vectors)`, () => {
+  for (const dim of [1, 6, 13, 50]) it(`squared distances to rows, and the early-exit scan over blocks of rows that keeps the nearest (dim ${dim})`, () => {
     const count = 60;
-    const stride = vectors * 4 + 4; // rows need not be contiguous
-    const [q, rows, out] = [HEAP_START, HEAP_START + stride, HEAP_START + (count + 1) * stride];
-    const [simd, js] = pair(out + count, vectors, vectors);
-    simd.sqDists(q, rows, count, stride, out);
-    js.sqDists(q, rows, count, stride, out);
+    const row = Math.ceil(dim / 4) * 4;
+    const stride = row + 4; // sqDists rows need not be contiguous
+    const [q, rows, out] = [HEAP_START, HEAP_START + row, HEAP_START + row + count * stride];
+    const blocks = out + count;
+    const [simd, js] = pair(blocks + count * dim, dim, dim);
+    for (const k of [simd, js]) {
+      for (let d = dim; d < row; d++) k.heap[q + d] = 0;
+      for (let i = 0; i < count; i++) {
+        for (let d = dim; d < row; d++) k.heap[rows + i * stride + d] = 0;
+        writeRow(k.heap, blocks, dim, i, k.heap, rows + i * stride);
+      }
+      k.sqDists(q, rows, count, stride, out);
+    }
     for (let i = 0; i < count; i++) close(simd.heap[out + i]!, js.heap[out + i]!);
     const all = Array.from(simd.heap.subarray(out, out + count));
     const nearest = all.indexOf(Math.min(...all));
     for (const k of [simd, js]) {
-      close(k.scan(q, rows, count, stride, Infinity), all[nearest]!);
+      close(k.scan(q, blocks, count / 4, Infinity), all[nearest]!);
       expect(k.improved()).toBe(nearest);
-      expect(k.scan(q, rows, count, stride, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
+      close(k.scan(q, blocks + 8 * dim, count / 4 - 2, Infinity), Math.min(...all.slice(8)));
+      expect(k.improved()).toBe(all.slice(8).indexOf(Math.min(...all.slice(8))));
+      expect(k.scan(q, blocks, count / 4, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
       expect(k.improved()).toBe(-1);
     }
   });

@@ -5,8 +5,10 @@ import { instantiateSimd, type SimdExports } from './simd-kernels.js';
  * (`simd-kernels.ts`) or, where that is unavailable, in JavaScript with the same semantics (sums in
  * double precision, so results agree to float rounding). Addresses, strides and lengths are in
  * floats; a vector is 4 floats and rows are zero-padded to whole vectors (pairs of vectors for
- * `affine`); `scan` and `sqDists` work on rows of the `vectors` a kernel set was created for. Heap
- * slot 0 is reserved (the index `scan` reports). One caller at a time.
+ * `affine`). `scan` and `sqDists` work on vectors of the `dim` a kernel set was created for:
+ * queries and `sqDists` rows as rows of ⌈dim/4⌉ vectors, `scan` on blocks of 4 rows stored
+ * dimension-major (`block[4·d + j]` is row j's dimension d; 4·dim floats a block). Heap slot 0 is
+ * reserved (the row `scan` reports). One caller at a time.
  */
 export interface Kernels {
   readonly simd: boolean;
@@ -16,11 +18,11 @@ export interface Kernels {
   /** Grows the heap to at least `floats` floats, contents kept. */
   reserve(floats: number): void;
   /**
-   * Squared distances from the query at `q` to `count` rows (`stride` apart), with early exit once
-   * past `best`; returns the smallest below `best`, or `best`.
+   * Squared distances from the query at `q` to the rows of `count` blocks from `block`, with early
+   * exit once past `best`; returns the smallest below `best`, or `best`.
    */
-  scan(q: number, row: number, count: number, stride: number, best: number): number;
-  /** The row (relative to `row`) of the last `scan` that lowered `best`, -1 if none did. */
+  scan(q: number, block: number, count: number, best: number): number;
+  /** The row (4·block + lane, from `block`) of the last `scan` that lowered `best`, -1 if none did. */
   improved(): number;
   /** out[i] = squared distance from the query at `q` to row i, for `count` rows. */
   sqDists(q: number, rows: number, count: number, stride: number, out: number): void;
@@ -39,13 +41,13 @@ export const HEAP_START = 4;
 export type KernelChoice = 'simd' | 'js';
 
 /**
- * Kernels with a heap of `floats` floats for rows of `vectors` (≥ 2) vectors: the SIMD ones, unless
+ * Kernels with a heap of `floats` floats for vectors of `dim` dimensions: the SIMD ones, unless
  * `prefer` is 'js' or WebAssembly SIMD is unavailable, then the JavaScript ones.
  */
-export function createKernels(floats: number, options: { vectors?: number; prefer?: KernelChoice } = {}): Kernels {
-  const vectors = Math.max(2, options.vectors ?? 2);
-  const simd = options.prefer === 'js' ? undefined : instantiateSimd(vectors);
-  const kernels = simd ? new SimdKernels(simd) : new JsKernels(vectors);
+export function createKernels(floats: number, options: { dim?: number; prefer?: KernelChoice } = {}): Kernels {
+  const dim = Math.max(1, options.dim ?? 1);
+  const simd = options.prefer === 'js' ? undefined : instantiateSimd(dim);
+  const kernels = simd ? new SimdKernels(simd) : new JsKernels(dim);
   kernels.reserve(floats);
   return kernels;
 }
@@ -68,8 +70,8 @@ class SimdKernels implements Kernels {
     this.ints = new Int32Array(this.e.memory.buffer);
   }
 
-  scan(q: number, row: number, count: number, stride: number, best: number): number {
-    return this.e.scan(q * 4, row * 4, count, stride * 4, best);
+  scan(q: number, block: number, count: number, best: number): number {
+    return this.e.scan(q * 4, block * 4, count, best);
   }
 
   improved(): number {
@@ -91,7 +93,7 @@ class JsKernels implements Kernels {
   ints = new Int32Array(0);
   private last = -1;
 
-  constructor(private readonly vectors: number) {}
+  constructor(private readonly dim: number) {}
 
   reserve(floats: number): void {
     if (floats <= this.heap.length) return;
@@ -101,24 +103,22 @@ class JsKernels implements Kernels {
     this.ints = new Int32Array(grown.buffer);
   }
 
-  scan(q: number, row: number, count: number, stride: number, best: number): number {
-    const h = this.heap;
-    const end = this.vectors * 4;
+  scan(q: number, block: number, count: number, best: number): number {
+    const { heap: h, dim } = this;
     this.last = -1;
-    for (let i = 0; i < count; i++, row += stride) {
-      let s = 0;
-      let d = 0;
-      for (; d < end; d += 4) {
-        const x0 = h[row + d]! - h[q + d]!;
-        const x1 = h[row + d + 1]! - h[q + d + 1]!;
-        const x2 = h[row + d + 2]! - h[q + d + 2]!;
-        const x3 = h[row + d + 3]! - h[q + d + 3]!;
-        s += x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3;
-        if (s > best) break;
-      }
-      if (d >= end && s < best) {
-        best = s;
-        this.last = i;
+    for (let i = 0; i < count; i++, block += 4 * dim) {
+      for (let j = 0; j < 4; j++) {
+        let s = 0;
+        let d = 0;
+        for (; d < dim; d++) {
+          const x = h[block + 4 * d + j]! - h[q + d]!;
+          s += x * x;
+          if ((d & 3) === 3 && s > best) break;
+        }
+        if (d === dim && s < best) {
+          best = s;
+          this.last = 4 * i + j;
+        }
       }
     }
     return best;
@@ -130,7 +130,7 @@ class JsKernels implements Kernels {
 
   sqDists(q: number, rows: number, count: number, stride: number, out: number): void {
     const h = this.heap;
-    const end = this.vectors * 4;
+    const end = Math.ceil(this.dim / 4) * 4;
     for (let i = 0; i < count; i++, rows += stride) {
       let s = 0;
       for (let d = 0; d < end; d++) {

@@ -1,4 +1,5 @@
 import { bankRotation, rotateAll } from './bank-rotation.js';
+import { type BankBlocks, blockLayout, writeRow } from './bank-blocks.js';
 import { createKernels, HEAP_START, type KernelChoice, type Kernels } from './kernels.js';
 
 /**
@@ -23,15 +24,16 @@ export interface MemoryIndex {
 /**
  * A search prepared for one index and reused frame after frame (one caller at a time). The bank
  * and centroids live in the kernels' heap (`kernels.ts`), expressed in the bank's principal axes
- * (`bank-rotation.ts`; distances unchanged) and zero-padded to whole vectors. A frame's queries
- * are rotated in one batch (an affine map in the kernels); then per query the distances to every
- * centroid rank the lists, and the `probes` nearest lists are scanned nearest first.
+ * (`bank-rotation.ts`; distances unchanged); the bank in blocks of 4 rows (`bank-blocks.ts`). A
+ * frame's queries are rotated in one batch (an affine map in the kernels); then per query the
+ * distances to every centroid rank the lists, and the `probes` nearest lists are scanned nearest
+ * first.
  *
  * Pruning, all exact for the lists probed:
- * - partial distances: a sum of squares only grows, so a candidate is dropped as soon as its sum
- *   passes the best distance so far (checked every 4 dimensions, largest-variance axes first);
- * - queries come in grid order and neighbouring cells look alike, so the previous query's nearest
- *   vector gives a tight first bound;
+ * - partial distances: a sum of squares only grows, so a block of rows is dropped as soon as all
+ *   its sums pass the best distance so far (checked every 4 dimensions, largest-variance axes first);
+ * - queries come in grid order and neighbouring cells look alike, so the block of the previous
+ *   query's nearest vector gives a tight first bound;
  * - lists are scanned nearest centroid first, so the bound tightens early.
  * The probed set is the one a full ranking picks (ties aside), so results do not depend on the
  * order of the queries.
@@ -39,14 +41,14 @@ export interface MemoryIndex {
 export class NearestSearch {
   private readonly k: Kernels;
   private readonly dim: number;
-  private readonly size: number;
   private readonly lists: number;
   private readonly probes: number;
-  private readonly offsets: Uint32Array;
+  private readonly blocks: BankBlocks;
   private readonly owners: Int32Array | undefined;
-  /** Floats per bank, centroid and rotated query row (dim padded to whole vectors), and vectors per row. */
+  /** Training only (with owners): the rotated bank rows, to restore the rows `excluding` hides. */
+  private readonly rotatedBank: Float32Array | undefined;
+  /** Floats per centroid and rotated query row (dim padded to whole vectors). */
   private readonly stride: number;
-  private readonly vectors: number;
   /** Floats per query row fed to the rotation (dim padded to whole vector pairs). */
   private readonly inStride: number;
   private readonly bankAt: number;
@@ -60,29 +62,29 @@ export class NearestSearch {
   constructor(index: MemoryIndex, options: { kernels?: KernelChoice } = {}) {
     const dim = index.dim;
     this.dim = dim;
-    this.size = index.bank.length / dim;
-    this.offsets = index.offsets;
     this.lists = index.offsets.length - 1;
     this.probes = Math.max(1, Math.min(index.probes, this.lists));
+    this.blocks = blockLayout(index.offsets);
     this.owners = index.owners;
     this.order = new Int32Array(this.probes);
-    this.stride = Math.max(8, Math.ceil(dim / 4) * 4); // the scan kernel reads at least two vectors
-    this.vectors = this.stride / 4;
+    this.stride = Math.ceil(dim / 4) * 4;
     this.inStride = Math.ceil(dim / 8) * 8;
     this.bankAt = HEAP_START;
-    this.centroidsAt = this.bankAt + this.size * this.stride;
+    this.centroidsAt = this.bankAt + this.blocks.source.length * dim;
     this.axesAt = this.centroidsAt + this.lists * this.stride;
     this.biasAt = this.axesAt + dim * this.inStride;
     this.centroidDistAt = this.biasAt + this.stride;
     this.queriesAt = this.centroidDistAt + Math.ceil(this.lists / 4) * 4;
-    this.k = createKernels(this.queriesAt, { vectors: this.vectors, prefer: options.kernels });
+    this.k = createKernels(this.queriesAt, { dim, prefer: options.kernels });
 
     const rotation = bankRotation(index.bank, dim);
     const heap = this.k.heap;
     const putRows = (rows: Float64Array, at: number, stride: number): void => {
       for (let i = 0; i < rows.length / dim; i++) for (let d = 0; d < dim; d++) heap[at + i * stride + d] = rows[i * dim + d]!;
     };
-    putRows(rotateAll(rotation, index.bank), this.bankAt, this.stride);
+    const bank = rotateAll(rotation, index.bank);
+    this.blocks.source.forEach((row, p) => writeRow(heap, this.bankAt, dim, p, bank, row * dim));
+    this.rotatedBank = index.owners ? Float32Array.from(bank) : undefined;
     putRows(rotateAll(rotation, index.centroids), this.centroidsAt, this.stride);
     // rotated_r = axes_r · (x − mean) = axes_r · x + bias_r with bias_r = −axes_r · mean.
     putRows(rotation.axes, this.axesAt, this.inStride);
@@ -106,19 +108,21 @@ export class NearestSearch {
     const nq = queries.length / this.dim;
     const at = this.rotate(queries, nq);
     if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner);
-    const { k, stride, offsets, order, bankAt } = this;
+    const { k, stride, order, bankAt } = this;
+    const { listStart } = this.blocks;
+    const blockFloats = 4 * this.dim;
     const out = new Float32Array(nq);
     const exhaustive = this.probes >= this.lists;
     let nearest = 0;
     for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
-      let best = k.scan(q, bankAt + nearest * stride, 1, stride, Infinity);
+      let best = k.scan(q, bankAt + (nearest >> 2) * blockFloats, 1, Infinity);
       const lists = exhaustive ? 1 : this.rankLists(q);
       for (let p = 0; p < lists; p++) {
-        const from = exhaustive ? 0 : offsets[order[p]!]!;
-        const to = exhaustive ? this.size : offsets[order[p]! + 1]!;
-        best = k.scan(q, bankAt + from * stride, to - from, stride, best);
+        const from = exhaustive ? 0 : listStart[order[p]!]!;
+        const to = exhaustive ? listStart[this.lists]! : listStart[order[p]! + 1]!;
+        best = k.scan(q, bankAt + from * blockFloats, to - from, best);
         const improved = k.improved();
-        if (improved >= 0) nearest = from + improved;
+        if (improved >= 0) nearest = from * 4 + improved;
       }
       out[qi] = best;
     }
@@ -160,21 +164,22 @@ export class NearestSearch {
     return probes;
   }
 
-  /** Exhaustive search skipping the vectors of one owner (held-out scoring while training). */
+  /**
+   * Exhaustive search skipping the vectors of one owner (held-out scoring while training): its rows
+   * are moved far away (no distance to them can be the nearest) for the call, then put back.
+   */
   private excluding(at: number, nq: number, owners: Int32Array, exclude: number): Float32Array {
-    const { k, stride, bankAt } = this;
-    const runs: number[] = [];
-    for (let i = 0; i < this.size; i++) {
-      if (owners[i] === exclude) continue;
-      const from = i;
-      while (i < this.size && owners[i] !== exclude) i++;
-      runs.push(from, i);
-    }
+    const { k, dim, stride, bankAt, rotatedBank } = this;
+    const { source, listStart } = this.blocks;
+    const hidden: number[] = [];
+    for (let p = 0; p < source.length; p++) if (owners[source[p]!] === exclude) hidden.push(p);
+    const far = new Float32Array(dim).fill(1e18);
     const out = new Float32Array(nq);
-    for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
-      let best = Infinity;
-      for (let r = 0; r < runs.length; r += 2) best = k.scan(q, bankAt + runs[r]! * stride, runs[r + 1]! - runs[r]!, stride, best);
-      out[qi] = best;
+    try {
+      for (const p of hidden) writeRow(k.heap, bankAt, dim, p, far, 0);
+      for (let qi = 0, q = at; qi < nq; qi++, q += stride) out[qi] = k.scan(q, bankAt, listStart[this.lists]!, Infinity);
+    } finally {
+      for (const p of hidden) writeRow(k.heap, bankAt, dim, p, rotatedBank!, source[p]! * dim);
     }
     return out;
   }

@@ -1,20 +1,22 @@
-import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from './wasm-assembler.js';
+import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type WasmFunction } from './wasm-assembler.js';
 
 /**
  * The built-in model's hot loops as WebAssembly 128-bit SIMD (4 float32 lanes), which V8 does not
  * vectorise from JavaScript. Addresses and strides are in bytes; vectors are 16-byte runs, rows
- * zero-padded to whole vectors. The module is assembled for one row length of nv ≥ 2 vectors: scan
- * and sqDists keep the query's vectors in locals and are unrolled over them. In WAT-like
- * pseudocode (hsum(v) = (v0 + v2) + (v1 + v3)):
+ * zero-padded to whole vectors. A module is assembled for one dimension `dim`: scan and sqDists
+ * are unrolled over it (sqDists keeps the query's vectors in locals). In WAT-like pseudocode
+ * (hsum(v) = (v0 + v2) + (v1 + v3)):
  *
- *   scan(q, row, count, stride, best: f32) → f32          squared distances from q to `count` rows,
- *     mem[0] = -1                                          with early exit; the nearest improving
- *     for i < count:                                       row (relative to `row`) is stored at
- *       acc = (row[0] − q[0])² + (row[1] − q[1])²          i32 address 0, -1 if none. The first
- *       for k = 2…nv: s = hsum(acc); if s > best: next row check comes after two vectors (few
- *         if k < nv: acc += (row[k] − q[k])²               rows stop before 8 dimensions)
- *       if s < best: best = s; mem[0] = i
- *       row += stride
+ *   scan(q, block, count, best: f32) → f32    squared distances from the query row q to the rows of
+ *     mem[0] = -1                              `count` blocks of 4 rows stored dimension-major
+ *     for i < count:                           (block[4·d + j] = row j's dimension d; no horizontal
+ *       acc0 = acc1 = 0 (lanes: the 4 rows)    sums); a block is dropped as soon as all four partial
+ *       for d < dim:                           sums pass best (checked every 4 dimensions), else the
+ *         acc(d % 2) += (block[d] − splat(q[d]))²       lanes below best improve it in lane order;
+ *         every 4th d and the last:            the improving row (4·i + lane) is stored at i32
+ *           if all lanes of acc0 + acc1 > best: next    address 0, -1 if none
+ *       for lane j: if (acc0 + acc1)[j] < best: best = it; mem[0] = 4·i + j
+ *       block += 16·dim
  *     return best
  *
  *   sqDists(q, rows, count, stride, out)                   out[i] = hsum(Σ_k (row_i[k] − q[k])²)
@@ -29,7 +31,7 @@ import { assemble, F32, I32, leb, op, V128, v128LoadAt, type WasmFunction } from
  */
 export interface SimdExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
-  readonly scan: (q: number, row: number, count: number, stride: number, best: number) => number;
+  readonly scan: (q: number, block: number, count: number, best: number) => number;
   readonly sqDists: (q: number, rows: number, count: number, stride: number, out: number) => void;
   readonly affine: (offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number) => void;
 }
@@ -51,34 +53,40 @@ const slot = (base: number, index: number): number[] => [...get(base), ...get(in
 const squaredDiff = (row: number, k: number, qk: number, d: number): number[] => [
   ...get(row), ...v128LoadAt(16 * k), ...get(qk), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul,
 ];
-/** Locals q_k = the k-th vector of the query at address `q`. */
-const loadQuery = (q: number, q0: number, nv: number): number[] => Array.from({ length: nv }, (_, k) => [...get(q), ...v128LoadAt(16 * k), ...set(q0 + k)]).flat();
 
-function scan(nv: number): WasmFunction {
-  const [q, row, count, stride, best, i, acc, d, s, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const check = [...hsum(acc, d), ...op.tee, s, ...get(best), ...op.f32Gt, ...op.brIf, 0];
-  const rest = Array.from({ length: nv - 2 }, (_, j) => [...squaredDiff(row, j + 2, q0 + j + 2, d), ...get(acc), ...op.f32x4Add, ...set(acc), ...check]).flat();
+function scan(dim: number): WasmFunction {
+  const [q, block, count, best, i, acc0, acc1, d, t, bv, s] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // (block[dd] − splat(q[dd]))², into acc0 for even dimensions and acc1 for odd ones.
+  const accumulate = (dd: number): number[] => [
+    ...get(block), ...v128LoadAt(16 * dd), ...get(q), ...v128Load32SplatAt(4 * dd), ...op.f32x4Sub, ...op.tee, d, ...get(d), ...op.f32x4Mul,
+    ...(dd < 2 ? [] : [...get(dd % 2 === 0 ? acc0 : acc1), ...op.f32x4Add]), ...set(dd % 2 === 0 ? acc0 : acc1),
+  ];
+  const sum = [...get(acc0), ...get(acc1), ...op.f32x4Add, ...op.tee, t];
+  const allPast = [...sum, ...get(bv), ...op.f32x4Gt, ...op.i32x4AllTrue, ...op.brIf, 0];
+  const dims = Array.from({ length: dim }, (_, dd) => [...accumulate(dd), ...((dd % 4 === 3 && dd < dim - 1) || dd === dim - 1 ? allPast : [])]).flat();
+  const lanes = Array.from({ length: 4 }, (_, j) => [
+    ...get(t), ...op.lane, j, ...op.tee, s, ...get(best), ...op.f32Lt,
+    ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...i32(2), ...op.i32Shl, ...i32(j), ...op.i32Add, ...op.i32Store, ...op.end,
+  ]).flat();
   const body = [
     ...i32(0), ...i32(-1), ...op.i32Store,
-    ...loadQuery(q, q0, nv),
+    ...get(best), ...op.f32x4Splat, ...set(bv),
+    ...(dim < 2 ? [...op.v128Zero, ...set(acc1)] : []),
     ...whileBelow(i, count, [
-      ...op.block,
-      ...squaredDiff(row, 0, q0, d), ...squaredDiff(row, 1, q0 + 1, d), ...op.f32x4Add, ...set(acc), ...check,
-      ...rest,
-      ...get(s), ...get(best), ...op.f32Lt, ...op.if, ...get(s), ...set(best), ...i32(0), ...get(i), ...op.i32Store, ...op.end,
-      ...op.end,
-      ...addTo(row, get(stride)), ...addTo(i, i32(1)),
+      ...op.block, ...dims, ...lanes, ...get(best), ...op.f32x4Splat, ...set(bv), ...op.end,
+      ...addTo(block, i32(16 * dim)), ...addTo(i, i32(1)),
     ]),
     ...get(best),
   ];
-  return { name: 'scan', params: [I32, I32, I32, I32, F32], results: [F32], locals: [I32, V128, V128, F32, ...new Array<number>(nv).fill(V128)], body };
+  return { name: 'scan', params: [I32, I32, I32, F32], results: [F32], locals: [I32, V128, V128, V128, V128, V128, F32], body };
 }
 
 function sqDists(nv: number): WasmFunction {
   const [q, rows, count, stride, out, i, acc, d, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const loadQuery = Array.from({ length: nv }, (_, k) => [...get(q), ...v128LoadAt(16 * k), ...set(q0 + k)]).flat();
   const sum = [...squaredDiff(rows, 0, q0, d), ...Array.from({ length: nv - 1 }, (_, j) => [...squaredDiff(rows, j + 1, q0 + j + 1, d), ...op.f32x4Add]).flat(), ...set(acc)];
   const body = [
-    ...loadQuery(q, q0, nv),
+    ...loadQuery,
     ...whileBelow(i, count, [...slot(out, i), ...sum, ...hsum(acc, d), ...op.f32Store, ...addTo(rows, get(stride)), ...addTo(i, i32(1))]),
   ];
   return { name: 'sqDists', params: [I32, I32, I32, I32, I32], results: [], locals: [I32, V128, V128, ...new Array<number>(nv).fill(V128)], body };
@@ -116,16 +124,16 @@ interface WasmApi {
 /** The few WebAssembly API members used (the project's TypeScript libs do not declare them). */
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** Compiled modules by the row length (in vectors) their scan and sqDists are unrolled for; null: no SIMD. */
+/** Compiled modules by the dimension their scan and sqDists are unrolled for; null: no SIMD. */
 const compiled = new Map<number, object | null>();
 
-/** A fresh instance (own memory) for rows of `vectors` ≥ 2 vectors, or undefined where WebAssembly SIMD is unavailable. */
-export function instantiateSimd(vectors: number): SimdExports | undefined {
-  let module = compiled.get(vectors);
+/** A fresh instance (own memory) for vectors of `dim` dimensions, or undefined where WebAssembly SIMD is unavailable. */
+export function instantiateSimd(dim: number): SimdExports | undefined {
+  let module = compiled.get(dim);
   if (module === undefined) {
-    const bytes = assemble([scan(vectors), sqDists(vectors), affine()]);
+    const bytes = assemble([scan(dim), sqDists(Math.ceil(dim / 4)), affine()]);
     module = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
-    compiled.set(vectors, module);
+    compiled.set(dim, module);
   }
   if (!module || !wasm) return undefined;
   const e = new wasm.Instance(module, {}).exports;

@@ -15,11 +15,14 @@ export const op = {
   i32GeU: [0x4f], i32Add: [0x6a], i32Shl: [0x74],
   f32Lt: [0x5d], f32Gt: [0x5e], f32Add: [0x92],
   v128Load: [0xfd, 0x00, 0x04, 0x00], v128Zero: [0xfd, 0x0c, ...new Array<number>(16).fill(0)],
+  f32x4Splat: [0xfd, 0x13], f32x4Gt: [0xfd, 0x44], i32x4AllTrue: [0xfd, 0xa3, 0x01],
   i8x16Shuffle: [0xfd, 0x0d], f32x4Add: [0xfd, 0xe4, 0x01], f32x4Sub: [0xfd, 0xe5, 0x01], f32x4Mul: [0xfd, 0xe6, 0x01], lane: [0xfd, 0x1f],
 } as const;
 
 /** v128.load of the address on the stack plus a constant byte offset. */
 export const v128LoadAt = (offset: number): number[] => [0xfd, 0x00, 0x04, ...uleb(offset)];
+/** v128.load32_splat: the f32 at the address on the stack plus `offset`, in all four lanes. */
+export const v128Load32SplatAt = (offset: number): number[] => [0xfd, 0x09, 0x02, ...uleb(offset)];
 
 /** Signed LEB128 (i32.const immediates). */
 export function leb(n: number): number[] {
