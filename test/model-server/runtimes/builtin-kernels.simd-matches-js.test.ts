@@ -17,8 +17,8 @@ const close = (got: number, want: number): void => expect(Math.abs(got - want)).
 
 /** The WebAssembly SIMD kernels and their JavaScript fallback agree to float rounding. */
 describe('built-in model kernels (SIMD against JavaScript)', () => {
-  it('affine maps: windows of an image (listed by offset) through a matrix plus bias', () => {
-    const [segs, pairs, m, n, span] = [3, 2, 10, 37, 100];
+  for (const m of [10, 7]) it(`affine maps: windows of an image (listed by offset) through a matrix of ${m} rows plus bias`, () => {
+    const [segs, pairs, n, span] = [3, 2, 37, 100];
     const len = segs * pairs * 8;
     const [image, a, bias, offs] = [HEAP_START, HEAP_START + 40 * span, HEAP_START + 40 * span + m * len, HEAP_START + 40 * span + (m + 1) * len];
     const out = offs + n;

@@ -27,7 +27,8 @@ import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type 
  *         acc0 = Σ x[2k] · a_r[2k]                    or one contiguous row), through the matrix a
  *         acc1 = Σ x[2k+1] · a_r[2k+1]                of m rows of segs·pairs·8 floats:
  *         out[r] = hsum(acc0 + acc1) + bias[r]        out[r] = a_r · x + bias[r]
- *       out += outStride                              (two accumulators: independent chains)
+ *       out += outStride                              (two accumulators a row, rows in pairs
+ *                                                     sharing the loads of x: independent chains)
  */
 export interface SimdExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
@@ -93,27 +94,43 @@ function sqDists(nv: number): WasmFunction {
 }
 
 function affine(): WasmFunction {
-  const [offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride, j, r, g, v, ap, x, sp, xp, acc0, acc1] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
-  const madd = (acc: number, offset: number): number[] => [...get(xp), ...v128LoadAt(offset), ...get(ap), ...v128LoadAt(offset), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc)];
-  const body = whileBelow(j, n, [
-    ...get(base), ...slot(offs, j), ...op.i32Load, ...i32(2), ...op.i32Shl, ...op.i32Add, ...set(x),
-    ...i32(0), ...set(r), ...get(a), ...set(ap),
-    ...whileBelow(r, m, [
-      ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...get(x), ...set(sp), ...i32(0), ...set(g),
-      ...whileBelow(g, segs, [
-        ...get(sp), ...set(xp), ...i32(0), ...set(v),
-        ...whileBelow(v, pairs, [...madd(acc0, 0), ...madd(acc1, 16), ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(v, i32(1))]),
-        ...addTo(sp, get(segStride)), ...addTo(g, i32(1)),
+  const [offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [j, r, g, v, ap, ap2, rowBytes, x, sp, xp, x0, x1, acc0, acc1, acc2, acc3] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const madd = (acc: number, xv: number, row: number, offset: number): number[] => [...get(xv), ...get(row), ...v128LoadAt(offset), ...op.f32x4Mul, ...get(acc), ...op.f32x4Add, ...set(acc)];
+  const store = (index: number[], lo: number, hi: number): number[] => [
+    ...get(out), ...index, ...i32(2), ...op.i32Shl, ...op.i32Add,
+    ...get(lo), ...get(hi), ...op.f32x4Add, ...set(lo), ...hsum(lo, hi),
+    ...get(bias), ...index, ...i32(2), ...op.i32Shl, ...op.i32Add, ...op.f32Load, ...op.f32Add,
+    ...op.f32Store,
+  ];
+  const next = [...get(r), ...i32(1), ...op.i32Add];
+  const body = [
+    ...get(segs), ...get(pairs), ...op.i32Mul, ...i32(5), ...op.i32Shl, ...set(rowBytes),
+    ...whileBelow(j, n, [
+      ...get(base), ...slot(offs, j), ...op.i32Load, ...i32(2), ...op.i32Shl, ...op.i32Add, ...set(x),
+      ...i32(0), ...set(r), ...get(a), ...set(ap),
+      ...whileBelow(r, m, [
+        // Rows r and r + 1 share each load of x (4 independent chains); an odd last row pairs with itself.
+        ...get(ap), ...get(rowBytes), ...op.i32Add, ...get(ap), ...next, ...get(m), ...op.i32LtU, ...op.select, ...set(ap2),
+        ...op.v128Zero, ...set(acc0), ...op.v128Zero, ...set(acc1), ...op.v128Zero, ...set(acc2), ...op.v128Zero, ...set(acc3),
+        ...get(x), ...set(sp), ...i32(0), ...set(g),
+        ...whileBelow(g, segs, [
+          ...get(sp), ...set(xp), ...i32(0), ...set(v),
+          ...whileBelow(v, pairs, [
+            ...get(xp), ...op.v128Load, ...set(x0), ...get(xp), ...v128LoadAt(16), ...set(x1),
+            ...madd(acc0, x0, ap, 0), ...madd(acc1, x1, ap, 16), ...madd(acc2, x0, ap2, 0), ...madd(acc3, x1, ap2, 16),
+            ...addTo(xp, i32(32)), ...addTo(ap, i32(32)), ...addTo(ap2, i32(32)), ...addTo(v, i32(1)),
+          ]),
+          ...addTo(sp, get(segStride)), ...addTo(g, i32(1)),
+        ]),
+        ...store(get(r), acc0, acc1),
+        ...next, ...get(m), ...op.i32LtU, ...op.if, ...store(next, acc2, acc3), ...op.end,
+        ...get(ap2), ...set(ap), ...addTo(r, i32(2)),
       ]),
-      ...slot(out, r),
-      ...get(acc0), ...get(acc1), ...op.f32x4Add, ...set(acc0), ...hsum(acc0, acc1),
-      ...slot(bias, r), ...op.f32Load, ...op.f32Add,
-      ...op.f32Store,
-      ...addTo(r, i32(1)),
+      ...addTo(out, get(outStride)), ...addTo(j, i32(1)),
     ]),
-    ...addTo(out, get(outStride)), ...addTo(j, i32(1)),
-  ]);
-  return { name: 'affine', params: new Array<number>(11).fill(I32), results: [], locals: [I32, I32, I32, I32, I32, I32, I32, I32, V128, V128], body };
+  ];
+  return { name: 'affine', params: new Array<number>(11).fill(I32), results: [], locals: [...new Array<number>(10).fill(I32), ...new Array<number>(6).fill(V128)], body };
 }
 
 interface WasmApi {
