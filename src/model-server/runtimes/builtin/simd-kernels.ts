@@ -7,17 +7,19 @@ import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type 
  * are unrolled over it (sqDists keeps the query's vectors in locals). In WAT-like pseudocode
  * (hsum(v) = (v0 + v2) + (v1 + v3)):
  *
- *   scan(q, block, count, best: f32) → f32    squared distances from the query row q to the rows of
- *     mem[0] = -1                              `count` blocks of 4 rows stored dimension-major
- *     for i < count:                           (block[4·d + j] = row j's dimension d; no horizontal
- *       acc0 = acc1 = 0 (lanes: the 4 rows)    sums); a block is dropped as soon as all four partial
- *       for d < dim:                           sums pass best (checked every 4 dimensions), else the
- *         acc(d % 2) += (block[d] − splat(q[d]))²       lanes below best improve it in lane order;
- *         every 4th d from 12, and the last:   the improving row (4·i + lane) is stored at i32
- *           if all lanes of acc0 + acc1 > best: next    address 0, -1 if none
- *       for lane j: if (acc0 + acc1)[j] < best: best = it; mem[0] = 4·i + j
- *       block += 16·dim
- *     return best
+ *   scan(q, block, count, best: f32) → f32
+ *     Squared distances from the query row q to the rows of `count` blocks of 4 rows stored
+ *     dimension-major (block[4·d + j] = row j's dimension d: one lane per row, no horizontal sums).
+ *     A block is dropped as soon as all four partial sums pass best (checked every 4 dimensions
+ *     from the 12th, and after the last); else its lanes below best improve it in lane order.
+ *     The improving row (4·i + lane) is stored at i32 address 0, -1 if none.
+ *       mem[0] = -1
+ *       for i < count:
+ *         for d < dim: acc(d % 2) += (block[d] − splat(q[d]))²
+ *           (d = 11, 15, 19, …, dim − 1): if every lane of acc0 + acc1 > best: next block
+ *         for lane j: if (acc0 + acc1)[j] < best: best = it; mem[0] = 4·i + j
+ *         block += 16·dim
+ *       return best
  *
  *   sqDists(q, rows, count, stride, out)                   out[i] = hsum(Σ_k (row_i[k] − q[k])²)
  *
