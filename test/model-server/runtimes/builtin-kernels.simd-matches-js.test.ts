@@ -42,30 +42,33 @@ describe('built-in model kernels (SIMD against JavaScript)', () => {
     }
   });
 
-  for (const dim of [1, 6, 13, 50]) it(`squared distances to rows, and the early-exit scan over blocks of rows that keeps the nearest (dim ${dim})`, () => {
-    const count = 60;
+  for (const dim of [1, 6, 13, 50]) it(`the nearest rows ranked, and the early-exit scan over blocks of rows that keeps the nearest (dim ${dim})`, () => {
+    const [count, top] = [60, 5];
     const row = Math.ceil(dim / 4) * 4;
-    const stride = row + 4; // sqDists rows need not be contiguous
+    const stride = row + 4; // ranked rows need not be contiguous
     const [q, rows, out] = [HEAP_START, HEAP_START + row, HEAP_START + row + count * stride];
-    const blocks = out + count;
+    const blocks = out + 2 * top;
     const [simd, js] = pair(blocks + count * dim, dim, dim);
+    const h = simd.heap;
     for (const k of [simd, js]) {
       for (let d = dim; d < row; d++) k.heap[q + d] = 0;
       for (let i = 0; i < count; i++) {
         for (let d = dim; d < row; d++) k.heap[rows + i * stride + d] = 0;
         writeRow(k.heap, blocks, dim, i, k.heap, rows + i * stride);
       }
-      k.sqDists(q, rows, count, stride, out);
     }
-    for (let i = 0; i < count; i++) close(simd.heap[out + i]!, js.heap[out + i]!);
-    const all = Array.from(simd.heap.subarray(out, out + count));
-    const nearest = all.indexOf(Math.min(...all));
+    const all = Array.from({ length: count }, (_, i) => Array.from({ length: dim }, (_, d) => (h[rows + i * stride + d]! - h[q + d]!) ** 2).reduce((a, b) => a + b, 0));
+    const ranked = all.map((_, i) => i).sort((a, b) => all[a]! - all[b]!);
+    const nearest = ranked[0]!;
     for (const k of [simd, js]) {
+      k.rank(q, rows, count, stride, top, out);
+      expect(Array.from(k.ints.subarray(out + top, out + 2 * top))).toEqual(ranked.slice(0, top));
+      for (let p = 0; p < top; p++) close(k.heap[out + p]!, all[ranked[p]!]!);
       close(k.scan(q, blocks, count / 4, Infinity), all[nearest]!);
       expect(k.improved()).toBe(nearest);
       close(k.scan(q, blocks + 8 * dim, count / 4 - 2, Infinity), Math.min(...all.slice(8)));
       expect(k.improved()).toBe(all.slice(8).indexOf(Math.min(...all.slice(8))));
-      expect(k.scan(q, blocks, count / 4, all[nearest]! * 0.5)).toBe(all[nearest]! * 0.5);
+      expect(k.scan(q, blocks, count / 4, Math.fround(all[nearest]! * 0.5))).toBe(Math.fround(all[nearest]! * 0.5));
       expect(k.improved()).toBe(-1);
     }
   });

@@ -5,8 +5,8 @@ import { instantiateSimd, type SimdExports } from './simd-kernels.js';
  * (`simd-kernels.ts`) or, where that is unavailable, in JavaScript with the same semantics (sums in
  * double precision, so results agree to float rounding). Addresses, strides and lengths are in
  * floats; a vector is 4 floats and rows are zero-padded to whole vectors (pairs of vectors for
- * `affine`). `scan` and `sqDists` work on vectors of the `dim` a kernel set was created for:
- * queries and `sqDists` rows as rows of ⌈dim/4⌉ vectors, `scan` on blocks of 4 rows stored
+ * `affine`). `scan` and `rank` work on vectors of the `dim` a kernel set was created for:
+ * queries and `rank` rows as rows of ⌈dim/4⌉ vectors, `scan` on blocks of 4 rows stored
  * dimension-major (`block[4·d + j]` is row j's dimension d; 4·dim floats a block). Heap slot 0 is
  * reserved (the row `scan` reports). One caller at a time.
  */
@@ -24,8 +24,11 @@ export interface Kernels {
   scan(q: number, block: number, count: number, best: number): number;
   /** The row (4·block + lane, from `block`) of the last `scan` that lowered `best`, -1 if none did. */
   improved(): number;
-  /** out[i] = squared distance from the query at `q` to row i, for `count` rows. */
-  sqDists(q: number, rows: number, count: number, stride: number, out: number): void;
+  /**
+   * The `k` of `count` rows (`stride` apart) nearest to the query at `q`, nearest first (ties: the
+   * earlier row): their squared distances at heap[out…out+k), their indices at ints[out+k…out+2k).
+   */
+  rank(q: number, rows: number, count: number, stride: number, k: number, out: number): void;
   /**
    * For each of `n` vectors x: out[r] = a_r · x + bias[r] for the `m` rows of the matrix at `a`,
    * written at `out` (`outStride` apart). Vector j starts at base + ints[offs + j] and is `segs`
@@ -78,8 +81,8 @@ class SimdKernels implements Kernels {
     return this.ints[0]!;
   }
 
-  sqDists(q: number, rows: number, count: number, stride: number, out: number): void {
-    this.e.sqDists(q * 4, rows * 4, count, stride * 4, out * 4);
+  rank(q: number, rows: number, count: number, stride: number, k: number, out: number): void {
+    this.e.rank(q * 4, rows * 4, count, stride * 4, k, out * 4);
   }
 
   affine(offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number): void {
@@ -128,16 +131,24 @@ class JsKernels implements Kernels {
     return this.last;
   }
 
-  sqDists(q: number, rows: number, count: number, stride: number, out: number): void {
-    const h = this.heap;
+  rank(q: number, rows: number, count: number, stride: number, k: number, out: number): void {
+    const { heap: h, ints } = this;
     const end = Math.ceil(this.dim / 4) * 4;
-    for (let i = 0; i < count; i++, rows += stride) {
+    let filled = 0;
+    for (let c = 0; c < count; c++, rows += stride) {
       let s = 0;
       for (let d = 0; d < end; d++) {
         const x = h[rows + d]! - h[q + d]!;
         s += x * x;
       }
-      h[out + i] = s;
+      if (filled === k && !(s < h[out + k - 1]!)) continue;
+      let j = filled < k ? filled++ : k - 1;
+      for (; j > 0 && h[out + j - 1]! > s; j--) {
+        h[out + j] = h[out + j - 1]!;
+        ints[out + k + j] = ints[out + k + j - 1]!;
+      }
+      h[out + j] = s;
+      ints[out + k + j] = c;
     }
   }
 

@@ -26,7 +26,7 @@ export interface MemoryIndex {
  * and centroids live in the kernels' heap (`kernels.ts`), expressed in the bank's principal axes
  * (`bank-rotation.ts`; distances unchanged); the bank in blocks of 4 rows (`bank-blocks.ts`). A
  * frame's queries are rotated in one batch (an affine map in the kernels); then per query the
- * distances to every centroid rank the lists, and the `probes` nearest lists are scanned nearest
+ * kernels rank the lists by centroid distance, and the `probes` nearest lists are scanned nearest
  * first.
  *
  * Pruning, all exact for the lists probed:
@@ -56,9 +56,9 @@ export class NearestSearch {
   private readonly centroidsAt: number;
   private readonly axesAt: number;
   private readonly biasAt: number;
-  private readonly centroidDistAt: number;
+  /** Where `rank` writes the probed lists: distances, then list indices. */
+  private readonly probedAt: number;
   private readonly queriesAt: number;
-  private readonly order: Int32Array;
 
   constructor(index: MemoryIndex, options: { kernels?: KernelChoice } = {}) {
     const dim = index.dim;
@@ -67,15 +67,14 @@ export class NearestSearch {
     this.probes = Math.max(1, Math.min(index.probes, this.lists));
     this.blocks = blockLayout(index.offsets);
     this.owners = index.owners;
-    this.order = new Int32Array(this.probes);
     this.stride = Math.ceil(dim / 4) * 4;
     this.inStride = Math.ceil(dim / 8) * 8;
     this.bankAt = HEAP_START;
     this.centroidsAt = this.bankAt + this.blocks.source.length * dim;
     this.axesAt = this.centroidsAt + this.lists * this.stride;
     this.biasAt = this.axesAt + dim * this.inStride;
-    this.centroidDistAt = this.biasAt + this.stride;
-    this.queriesAt = this.centroidDistAt + Math.ceil(this.lists / 4) * 4;
+    this.probedAt = this.biasAt + this.stride;
+    this.queriesAt = this.probedAt + Math.ceil((2 * this.probes) / 4) * 4;
     this.k = createKernels(this.queriesAt, { dim, prefer: options.kernels });
 
     const rotation = bankRotation(index.bank, dim);
@@ -109,18 +108,20 @@ export class NearestSearch {
     const nq = queries.length / this.dim;
     const at = this.rotate(queries, nq);
     if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner);
-    const { k, stride, order, bankAt } = this;
+    const { k, stride, bankAt, probes, probedAt } = this;
     const { listStart } = this.blocks;
     const blockFloats = 4 * this.dim;
     const out = new Float32Array(nq);
-    const exhaustive = this.probes >= this.lists;
+    const exhaustive = probes >= this.lists;
+    const lists = exhaustive ? 1 : probes;
     let nearest = 0;
     for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
       let best = k.scan(q, bankAt + (nearest >> 2) * blockFloats, 1, Infinity);
-      const lists = exhaustive ? 1 : this.rankLists(q);
+      if (!exhaustive) k.rank(q, this.centroidsAt, this.lists, stride, probes, probedAt);
       for (let p = 0; p < lists; p++) {
-        const from = exhaustive ? 0 : listStart[order[p]!]!;
-        const to = exhaustive ? listStart[this.lists]! : listStart[order[p]! + 1]!;
+        const list = k.ints[probedAt + probes + p]!;
+        const from = exhaustive ? 0 : listStart[list]!;
+        const to = exhaustive ? listStart[this.lists]! : listStart[list + 1]!;
         best = k.scan(q, bankAt + from * blockFloats, to - from, best);
         const improved = k.improved();
         if (improved >= 0) nearest = from * 4 + improved;
@@ -144,25 +145,6 @@ export class NearestSearch {
     }
     k.affine(queriesAt, nq, inAt, 1, 0, inStride / 8, this.axesAt, dim, this.biasAt, rotatedAt, stride);
     return rotatedAt;
-  }
-
-  /** Fills `order` with the `probes` lists whose centroids are nearest to the query at `q`, nearest first. */
-  private rankLists(q: number): number {
-    const { k, order, probes, centroidDistAt: at } = this;
-    k.sqDists(q, this.centroidsAt, this.lists, this.stride, at);
-    const cd = k.heap;
-    let filled = 0;
-    for (let c = 0; c < this.lists; c++) {
-      const v = cd[at + c]!;
-      if (filled === probes && !(v < cd[at + order[probes - 1]!]!)) continue;
-      let j = filled < probes ? filled++ : probes - 1;
-      while (j > 0 && cd[at + order[j - 1]!]! > v) {
-        order[j] = order[j - 1]!;
-        j--;
-      }
-      order[j] = c;
-    }
-    return probes;
   }
 
   /**

@@ -3,8 +3,8 @@ import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type 
 /**
  * The built-in model's hot loops as WebAssembly 128-bit SIMD (4 float32 lanes), which V8 does not
  * vectorise from JavaScript. Addresses and strides are in bytes; vectors are 16-byte runs, rows
- * zero-padded to whole vectors. A module is assembled for one dimension `dim`: scan and sqDists
- * are unrolled over it (sqDists keeps the query's vectors in locals). In WAT-like pseudocode
+ * zero-padded to whole vectors. A module is assembled for one dimension `dim`: scan and rank are
+ * unrolled over it (rank keeps the query's vectors in locals). In WAT-like pseudocode
  * (hsum(v) = (v0 + v2) + (v1 + v3)):
  *
  *   scan(q, block, count, best: f32) → f32
@@ -21,7 +21,10 @@ import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type 
  *         block += 16·dim
  *       return best
  *
- *   sqDists(q, rows, count, stride, out)                   out[i] = hsum(Σ_k (row_i[k] − q[k])²)
+ *   rank(q, rows, count, stride, k, out)
+ *     The k rows nearest to q, nearest first (ties: the earlier row): their squared distances
+ *     hsum(Σ_v (row[v] − q[v])²) at f32 out[0…k), their indices at i32 out[k…2k); an insertion
+ *     into the sorted top k for each row nearer than the k-th so far.
  *
  *   affine(offs, n, base, segs, segStride, pairs, a, m, bias, out, outStride)
  *     for j < n: x = base + 4·offs[j]                 n vectors x, each `segs` runs of `pairs` vector
@@ -35,7 +38,7 @@ import { assemble, F32, I32, leb, op, V128, v128Load32SplatAt, v128LoadAt, type 
 export interface SimdExports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   readonly scan: (q: number, block: number, count: number, best: number) => number;
-  readonly sqDists: (q: number, rows: number, count: number, stride: number, out: number) => void;
+  readonly rank: (q: number, rows: number, count: number, stride: number, k: number, out: number) => void;
   readonly affine: (offs: number, n: number, base: number, segs: number, segStride: number, pairs: number, a: number, m: number, bias: number, out: number, outStride: number) => void;
 }
 
@@ -86,15 +89,35 @@ function scan(dim: number): WasmFunction {
   return { name: 'scan', params: [I32, I32, I32, F32], results: [F32], locals: [I32, V128, V128, V128, V128, V128, F32], body };
 }
 
-function sqDists(nv: number): WasmFunction {
-  const [q, rows, count, stride, out, i, acc, d, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const loadQuery = Array.from({ length: nv }, (_, k) => [...get(q), ...v128LoadAt(16 * k), ...set(q0 + k)]).flat();
-  const sum = [...squaredDiff(rows, 0, q0, d), ...Array.from({ length: nv - 1 }, (_, j) => [...squaredDiff(rows, j + 1, q0 + j + 1, d), ...op.f32x4Add]).flat(), ...set(acc)];
-  const body = [
-    ...loadQuery,
-    ...whileBelow(i, count, [...slot(out, i), ...sum, ...hsum(acc, d), ...op.f32Store, ...addTo(rows, get(stride)), ...addTo(i, i32(1))]),
+function rank(nv: number): WasmFunction {
+  const [q, rows, count, stride, k, out, c, filled, j, ids, dist, acc, d, q0] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const at = (base: number, index: number[]): number[] => [...get(base), ...index, ...i32(2), ...op.i32Shl, ...op.i32Add];
+  const minus1 = (x: number): number[] => [...get(x), ...i32(1), ...op.i32Sub];
+  const loadQuery = Array.from({ length: nv }, (_, v) => [...get(q), ...v128LoadAt(16 * v), ...set(q0 + v)]).flat();
+  const sum = [...squaredDiff(rows, 0, q0, d), ...Array.from({ length: nv - 1 }, (_, v) => [...squaredDiff(rows, v + 1, q0 + v + 1, d), ...op.f32x4Add]).flat(), ...set(acc)];
+  const insert = [
+    ...op.block,
+    // Full and not nearer than the k-th: skip.
+    ...get(filled), ...get(k), ...op.i32GeU, ...get(dist), ...at(out, minus1(k)), ...op.f32Load, ...op.f32Lt, ...op.i32Eqz, ...op.i32And, ...op.brIf, 0,
+    ...get(filled), ...minus1(k), ...get(filled), ...get(k), ...op.i32LtU, ...op.select, ...set(j),
+    ...get(filled), ...get(filled), ...get(k), ...op.i32LtU, ...op.i32Add, ...set(filled),
+    ...op.block, ...op.loop,
+    ...get(j), ...op.i32Eqz, ...op.brIf, 1,
+    ...at(out, minus1(j)), ...op.f32Load, ...get(dist), ...op.f32Gt, ...op.i32Eqz, ...op.brIf, 1,
+    ...at(out, get(j)), ...at(out, minus1(j)), ...op.f32Load, ...op.f32Store,
+    ...at(ids, get(j)), ...at(ids, minus1(j)), ...op.i32Load, ...op.i32Store,
+    ...minus1(j), ...set(j),
+    ...op.br, 0, ...op.end, ...op.end,
+    ...at(out, get(j)), ...get(dist), ...op.f32Store,
+    ...at(ids, get(j)), ...get(c), ...op.i32Store,
+    ...op.end,
   ];
-  return { name: 'sqDists', params: [I32, I32, I32, I32, I32], results: [], locals: [I32, V128, V128, ...new Array<number>(nv).fill(V128)], body };
+  const body = [
+    ...at(out, get(k)), ...set(ids),
+    ...loadQuery,
+    ...whileBelow(c, count, [...sum, ...hsum(acc, d), ...set(dist), ...insert, ...addTo(rows, get(stride)), ...addTo(c, i32(1))]),
+  ];
+  return { name: 'rank', params: [I32, I32, I32, I32, I32, I32], results: [], locals: [I32, I32, I32, I32, F32, V128, V128, ...new Array<number>(nv).fill(V128)], body };
 }
 
 function affine(): WasmFunction {
@@ -145,18 +168,18 @@ interface WasmApi {
 /** The few WebAssembly API members used (the project's TypeScript libs do not declare them). */
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** Compiled modules by the dimension their scan and sqDists are unrolled for; null: no SIMD. */
+/** Compiled modules by the dimension their scan and rank are unrolled for; null: no SIMD. */
 const compiled = new Map<number, object | null>();
 
 /** A fresh instance (own memory) for vectors of `dim` dimensions, or undefined where WebAssembly SIMD is unavailable. */
 export function instantiateSimd(dim: number): SimdExports | undefined {
   let module = compiled.get(dim);
   if (module === undefined) {
-    const bytes = assemble([scan(dim), sqDists(Math.ceil(dim / 4)), affine()]);
+    const bytes = assemble([scan(dim), rank(Math.ceil(dim / 4)), affine()]);
     module = wasm?.validate(bytes) ? new wasm.Module(bytes) : null;
     compiled.set(dim, module);
   }
   if (!module || !wasm) return undefined;
   const e = new wasm.Instance(module, {}).exports;
-  return { memory: e['mem'] as SimdExports['memory'], scan: e['scan'] as SimdExports['scan'], sqDists: e['sqDists'] as SimdExports['sqDists'], affine: e['affine'] as SimdExports['affine'] };
+  return { memory: e['mem'] as SimdExports['memory'], scan: e['scan'] as SimdExports['scan'], rank: e['rank'] as SimdExports['rank'], affine: e['affine'] as SimdExports['affine'] };
 }
