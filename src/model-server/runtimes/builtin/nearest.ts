@@ -31,13 +31,13 @@ export interface MemoryIndex {
  *
  * Pruning, all exact for the lists probed:
  * - partial distances: a sum of squares only grows, so a block of rows is dropped as soon as all
- *   its sums pass the best distance so far (checked every 4 dimensions from the 12th, largest-variance
- *   axes first);
+ *   its sums pass the best distance so far (checked every 4 dimensions from the 12th,
+ *   largest-variance axes first);
  * - queries come in grid order and neighbouring cells look alike, so the block of the previous
  *   query's nearest vector gives a tight first bound;
  * - lists are scanned nearest centroid first, so the bound tightens early.
- * The probed set is the one a full ranking picks (ties aside), so results do not depend on the
- * order of the queries.
+ * The probed set is the one a full ranking picks (ties aside). The seed block may hold rows of
+ * other lists: it can only lower a distance, towards the exact nearest one.
  */
 export class NearestSearch {
   private readonly k: Kernels;
