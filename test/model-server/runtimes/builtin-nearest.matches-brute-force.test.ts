@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildIndex } from '../../../src/model-server/runtimes/builtin/build-index.js';
 import { NearestSearch } from '../../../src/model-server/runtimes/builtin/nearest.js';
-import { createSimdScan } from '../../../src/model-server/runtimes/builtin/simd-scan.js';
 import { mulberry } from '../../../src/train/coreset.js';
 
 const random = mulberry;
@@ -38,16 +37,18 @@ function bruteForce(bank: Float32Array, queries: Float32Array, dim: number): Flo
 
 /** The built-in model's search (rotated bank, SIMD scan, seeded bounds) against plain brute force. */
 describe('built-in nearest-neighbour search', () => {
-  it('has WebAssembly SIMD on this Node (else the slower JavaScript scan runs)', () => {
-    expect(createSimdScan()).toBeDefined();
+  it('has WebAssembly SIMD on this Node (else the slower JavaScript kernels run)', () => {
+    expect(new NearestSearch(buildIndex(vectors(10, 4, 1), 4)).simd).toBe(true);
   });
+});
 
+for (const kernels of ['simd', 'js'] as const) describe(`built-in nearest-neighbour search (${kernels} kernels)`, () => {
   for (const dim of [50, 13]) {
     it(`finds the exact nearest distance when every list is probed (dim ${dim})`, () => {
       const bank = vectors(600, dim, dim);
       const queries = vectors(200, dim, dim + 1);
       const index = buildIndex(bank, dim, { lists: 24, probes: 24 });
-      const got = new NearestSearch(index).distances(queries);
+      const got = new NearestSearch(index, { kernels }).distances(queries);
       const want = bruteForce(bank, queries, dim);
       for (let q = 0; q < want.length; q++) expect(Math.abs(got[q]! - want[q]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, want[q]!));
     });
@@ -57,7 +58,7 @@ describe('built-in nearest-neighbour search', () => {
     const dim = 50;
     const bank = vectors(800, dim, 3);
     const queries = vectors(300, dim, 4);
-    const got = new NearestSearch(buildIndex(bank, dim, { lists: 28, probes: 4 })).distances(queries);
+    const got = new NearestSearch(buildIndex(bank, dim, { lists: 28, probes: 4 }), { kernels }).distances(queries);
     const want = bruteForce(bank, queries, dim);
     let exact = 0;
     for (let q = 0; q < want.length; q++) {
@@ -73,7 +74,7 @@ describe('built-in nearest-neighbour search', () => {
     const owners = Int32Array.from({ length: 100 }, (_, i) => i % 4);
     const index = buildIndex(bank, dim, { lists: 5, owners });
     const query = bank.slice(0, dim); // vector 0, owner 0: distance 0 unless owner 0 is skipped
-    const search = new NearestSearch(index);
+    const search = new NearestSearch(index, { kernels });
     expect(search.distances(query)[0]).toBeLessThan(1e-6);
     const others = bank.filter((_, k) => owners[Math.floor(k / dim)] !== 0);
     expect(search.distances(query, 0)[0]).toBeCloseTo(bruteForce(others, query, dim)[0]!, 3);

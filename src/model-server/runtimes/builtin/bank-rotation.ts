@@ -34,7 +34,7 @@ export function bankRotation(bank: Float32Array, dim: number): BankRotation {
 }
 
 /** out[oo + r] = axes_r · (v[vo..vo+dim) − mean) for every axis r. */
-export function rotate(rot: BankRotation, v: Float32Array | Float64Array, vo: number, out: Float64Array, oo: number, scratch: Float64Array): void {
+function rotate(rot: BankRotation, v: Float32Array | Float64Array, vo: number, out: Float64Array, oo: number, scratch: Float64Array): void {
   const { dim, mean, axes } = rot;
   for (let d = 0; d < dim; d++) scratch[d] = v[vo + d]! - mean[d]!;
   for (let r = 0; r < dim; r++) {

@@ -1,4 +1,4 @@
-import { type MemoryIndex, sqDist } from './nearest.js';
+import type { MemoryIndex } from './nearest.js';
 
 /**
  * Builds the inverted-file index over a memory bank: a few Lloyd iterations of k-means from a
@@ -50,4 +50,23 @@ export function buildIndex(bank: Float32Array, dim: number, options: { lists?: n
     if (owners) owners[at] = options.owners![i]!;
   }
   return { dim, bank: sorted, centroids, offsets, probes, ...(owners ? { owners } : {}) };
+}
+
+/** Squared Euclidean distance with early exit once it passes `bound`. */
+function sqDist(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number, bound: number): number {
+  let s = 0;
+  let d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    const x0 = a[ao + d]! - b[bo + d]!;
+    const x1 = a[ao + d + 1]! - b[bo + d + 1]!;
+    const x2 = a[ao + d + 2]! - b[bo + d + 2]!;
+    const x3 = a[ao + d + 3]! - b[bo + d + 3]!;
+    s += x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3;
+    if (s > bound) return s;
+  }
+  for (; d < dim; d++) {
+    const x = a[ao + d]! - b[bo + d]!;
+    s += x * x;
+  }
+  return s;
 }

@@ -1,5 +1,6 @@
-import { type BankRotation, bankRotation, rotate, rotateAll } from './bank-rotation.js';
-import { createSimdScan, type SimdScan } from './simd-scan.js';
+import { bankRotation, rotateAll } from './bank-rotation.js';
+import { type BankBlocks, blockLayout, writeRow } from './bank-blocks.js';
+import { createKernels, HEAP_START, type KernelChoice, type Kernels } from './kernels.js';
 
 /**
  * Nearest-neighbour search over the memory bank of normal patch features.
@@ -20,60 +21,83 @@ export interface MemoryIndex {
   readonly owners?: Int32Array;
 }
 
-export function listCount(index: MemoryIndex): number {
-  return index.offsets.length - 1;
-}
-
 /**
- * A search prepared for one index and reused frame after frame (one caller at a time): the bank
- * and centroids expressed in the bank's principal axes (`bank-rotation.ts`; distances unchanged),
- * and scratch buffers, so a frame allocates only its result. Each query is rotated once
- * (dim² multiply-adds), which pays for itself in earlier exits.
+ * A search prepared for one index and reused frame after frame (one caller at a time). The bank
+ * and centroids live in the kernels' heap (`kernels.ts`), expressed in the bank's principal axes
+ * (`bank-rotation.ts`; distances unchanged); the bank in blocks of 4 rows (`bank-blocks.ts`). A
+ * frame's queries are rotated in one batch (an affine map in the kernels); then per query the
+ * kernels rank the lists by centroid distance, and the `probes` nearest lists are scanned nearest
+ * first.
  *
  * Pruning, all exact for the lists probed:
- * - partial distances: a sum of squares only grows, so a candidate is dropped as soon as its sum
- *   passes the best distance so far (checked every 4 dimensions, largest-variance axes first);
- * - queries come in grid order and neighbouring cells look alike, so the previous query's nearest
- *   vector gives a tight first bound, and its probed lists are ranked first, which makes the k-th
- *   best centroid distance (the bound for ranking the other centroids) tight from the start;
+ * - partial distances: a sum of squares only grows, so a block of rows is dropped as soon as all
+ *   its sums pass the best distance so far (checked every 4 dimensions from the 12th,
+ *   largest-variance axes first);
+ * - queries come in grid order and neighbouring cells look alike, so the block of the previous
+ *   query's nearest vector gives a tight first bound;
  * - lists are scanned nearest centroid first, so the bound tightens early.
- * The probed set is the one a full ranking picks (ties aside), so results do not depend on the
- * order of the queries.
+ * The probed set is the one a full ranking picks (ties aside). The seed block may hold rows of
+ * other lists: it can only lower a distance, towards the exact nearest one.
  */
 export class NearestSearch {
+  private readonly k: Kernels;
   private readonly dim: number;
-  private readonly bank: Float32Array;
-  private readonly centroids: Float32Array;
-  private readonly offsets: Uint32Array;
   private readonly lists: number;
   private readonly probes: number;
+  private readonly blocks: BankBlocks;
   private readonly owners: Int32Array | undefined;
-  private readonly rotation: BankRotation;
-  private readonly scratch: Float64Array;
-  private readonly q: Float64Array;
-  private readonly cd: Float64Array;
-  private readonly seen: Int32Array;
-  private readonly order: Int32Array;
-  private readonly prevOrder: Int32Array;
-  /** The bank scan in WebAssembly SIMD (undefined: the JavaScript loop is used). */
-  private readonly simd: SimdBank | undefined;
+  /** Training only (with owners): the rotated bank rows, to restore the rows `excluding` hides. */
+  private readonly rotatedBank: Float32Array | undefined;
+  /** Floats per centroid and rotated query row (dim padded to whole vectors). */
+  private readonly stride: number;
+  /** Floats per query row fed to the rotation (dim padded to whole vector pairs). */
+  private readonly inStride: number;
+  private readonly bankAt: number;
+  private readonly centroidsAt: number;
+  private readonly axesAt: number;
+  private readonly biasAt: number;
+  /** Where `rank` writes the probed lists: distances, then list indices. */
+  private readonly probedAt: number;
+  private readonly queriesAt: number;
 
-  constructor(index: MemoryIndex) {
-    this.dim = index.dim;
-    this.rotation = bankRotation(index.bank, index.dim);
-    this.bank = Float32Array.from(rotateAll(this.rotation, index.bank));
-    this.centroids = Float32Array.from(rotateAll(this.rotation, index.centroids));
-    this.scratch = new Float64Array(this.dim);
-    this.offsets = index.offsets;
+  constructor(index: MemoryIndex, options: { kernels?: KernelChoice } = {}) {
+    const dim = index.dim;
+    this.dim = dim;
     this.lists = index.offsets.length - 1;
     this.probes = Math.max(1, Math.min(index.probes, this.lists));
+    this.blocks = blockLayout(index.offsets);
     this.owners = index.owners;
-    this.q = new Float64Array(this.dim);
-    this.cd = new Float64Array(this.lists);
-    this.seen = new Int32Array(this.lists).fill(-1);
-    this.order = new Int32Array(this.probes);
-    this.prevOrder = new Int32Array(this.probes);
-    this.simd = simdBank(this.bank, this.dim);
+    this.stride = Math.ceil(dim / 4) * 4;
+    this.inStride = Math.ceil(dim / 8) * 8;
+    this.bankAt = HEAP_START;
+    this.centroidsAt = this.bankAt + this.blocks.source.length * dim;
+    this.axesAt = this.centroidsAt + this.lists * this.stride;
+    this.biasAt = this.axesAt + dim * this.inStride;
+    this.probedAt = this.biasAt + this.stride;
+    this.queriesAt = this.probedAt + Math.ceil((2 * this.probes) / 4) * 4;
+    this.k = createKernels(this.queriesAt, { dim, prefer: options.kernels });
+
+    const rotation = bankRotation(index.bank, dim);
+    const heap = this.k.heap;
+    const putRows = (rows: Float64Array, at: number, stride: number): void => {
+      for (let i = 0; i < rows.length / dim; i++) for (let d = 0; d < dim; d++) heap[at + i * stride + d] = rows[i * dim + d]!;
+    };
+    const bank = rotateAll(rotation, index.bank);
+    this.blocks.source.forEach((row, p) => writeRow(heap, this.bankAt, dim, p, bank, row * dim));
+    this.rotatedBank = index.owners ? Float32Array.from(bank) : undefined;
+    putRows(rotateAll(rotation, index.centroids), this.centroidsAt, this.stride);
+    // rotated_r = axes_r · (x − mean) = axes_r · x + bias_r with bias_r = −axes_r · mean.
+    putRows(rotation.axes, this.axesAt, this.inStride);
+    for (let r = 0; r < dim; r++) {
+      let b = 0;
+      for (let d = 0; d < dim; d++) b -= rotation.axes[r * dim + d]! * rotation.mean[d]!;
+      heap[this.biasAt + r] = b;
+    }
+  }
+
+  /** Whether the WebAssembly SIMD kernels run (else the JavaScript ones). */
+  get simd(): boolean {
+    return this.k.simd;
   }
 
   /**
@@ -81,164 +105,65 @@ export class NearestSearch {
    * `excludeOwner` (training) skips one image's vectors and searches exhaustively.
    */
   distances(queries: Float32Array, excludeOwner?: number): Float32Array {
-    if (excludeOwner !== undefined && this.owners) return this.excluding(queries, this.owners, excludeOwner);
-    const { dim, bank, offsets, q, order, simd } = this;
-    const nq = queries.length / dim;
+    const nq = queries.length / this.dim;
+    const at = this.rotate(queries, nq);
+    if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner);
+    const { k, stride, bankAt, probes, probedAt } = this;
+    const { listStart } = this.blocks;
+    const blockFloats = 4 * this.dim;
     const out = new Float32Array(nq);
-    const exhaustive = this.probes >= this.lists;
+    const exhaustive = probes >= this.lists;
+    const lists = exhaustive ? 1 : probes;
     let nearest = 0;
-    for (let qi = 0; qi < nq; qi++) {
-      rotate(this.rotation, queries, qi * dim, q, 0, this.scratch);
-      if (simd) simd.query.set(q);
-      let best = sqDistQ(bank, nearest * dim, q, dim, Infinity);
-      const lists = exhaustive ? 1 : this.rankLists(qi);
+    for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
+      let best = k.scan(q, bankAt + (nearest >> 2) * blockFloats, 1, Infinity);
+      if (!exhaustive) k.rank(q, this.centroidsAt, this.lists, stride, probes, probedAt);
       for (let p = 0; p < lists; p++) {
-        const from = exhaustive ? 0 : offsets[order[p]!]!;
-        const to = exhaustive ? offsets[this.lists]! : offsets[order[p]! + 1]!;
-        if (simd) {
-          best = simd.scan.scan(QUERY_AT, simd.bankAt + from * simd.rowBytes, to - from, simd.rowBytes, simd.vectors, best);
-          const improved = simd.result[0]!;
-          if (improved >= 0) nearest = from + improved;
-          continue;
-        }
-        for (let i = from; i < to; i++) {
-          const dist = sqDistQ(bank, i * dim, q, dim, best);
-          if (dist < best) {
-            best = dist;
-            nearest = i;
-          }
-        }
+        const list = k.ints[probedAt + probes + p]!;
+        const from = exhaustive ? 0 : listStart[list]!;
+        const to = exhaustive ? listStart[this.lists]! : listStart[list + 1]!;
+        best = k.scan(q, bankAt + from * blockFloats, to - from, best);
+        const improved = k.improved();
+        if (improved >= 0) nearest = from * 4 + improved;
       }
       out[qi] = best;
     }
     return out;
   }
 
-  /** Fills `order` with the `probes` lists nearest to `q`, nearest first; returns how many. */
-  private rankLists(stamp: number): number {
-    const { dim, centroids, cd, seen, order, prevOrder, probes, q } = this;
-    let filled = 0;
-    if (stamp > 0) {
-      for (let p = 0; p < probes; p++) {
-        const c = prevOrder[p]!;
-        cd[c] = sqDistQ(centroids, c * dim, q, dim, Infinity);
-        seen[c] = stamp;
-        filled = insert(cd, order, c, filled);
-      }
-    }
-    for (let c = 0; c < this.lists; c++) {
-      if (seen[c] === stamp) continue;
-      seen[c] = stamp;
-      const bound = filled < probes ? Infinity : cd[order[probes - 1]!]!;
-      cd[c] = sqDistQ(centroids, c * dim, q, dim, bound);
-      if (filled < probes || cd[c]! < bound) filled = insert(cd, order, c, filled);
-    }
-    prevOrder.set(order);
-    return probes;
-  }
-
-  /** Exhaustive search skipping the vectors of one owner (held-out scoring while training). */
-  private excluding(queries: Float32Array, owners: Int32Array, exclude: number): Float32Array {
-    const { dim, bank, q } = this;
-    const n = bank.length / dim;
-    const nq = queries.length / dim;
-    const out = new Float32Array(nq);
+  /** Copies the queries into the heap (after their offset list) and rotates them; returns where the rotated rows start. */
+  private rotate(queries: Float32Array, nq: number): number {
+    const { k, dim, stride, inStride, queriesAt } = this;
+    const inAt = queriesAt + Math.ceil(nq / 4) * 4;
+    const rotatedAt = inAt + nq * inStride;
+    k.reserve(rotatedAt + nq * stride);
+    const { heap, ints } = k;
+    heap.fill(0, inAt, rotatedAt + nq * stride);
     for (let qi = 0; qi < nq; qi++) {
-      rotate(this.rotation, queries, qi * dim, q, 0, this.scratch);
-      let best = Infinity;
-      for (let i = 0; i < n; i++) {
-        if (owners[i] === exclude) continue;
-        const dist = sqDistQ(bank, i * dim, q, dim, best);
-        if (dist < best) best = dist;
-      }
-      out[qi] = best;
+      ints[queriesAt + qi] = qi * inStride;
+      heap.set(queries.subarray(qi * dim, (qi + 1) * dim), inAt + qi * inStride);
+    }
+    k.affine(queriesAt, nq, inAt, 1, 0, inStride / 8, this.axesAt, dim, this.biasAt, rotatedAt, stride);
+    return rotatedAt;
+  }
+
+  /**
+   * Exhaustive search skipping the vectors of one owner (held-out scoring while training): its rows
+   * are moved far away (no distance to them can be the nearest) for the call, then put back.
+   */
+  private excluding(at: number, nq: number, owners: Int32Array, exclude: number): Float32Array {
+    const { k, dim, stride, bankAt, rotatedBank } = this;
+    const { source, listStart } = this.blocks;
+    const hidden: number[] = [];
+    for (let p = 0; p < source.length; p++) if (owners[source[p]!] === exclude) hidden.push(p);
+    const far = new Float32Array(dim).fill(1e18);
+    const out = new Float32Array(nq);
+    try {
+      for (const p of hidden) writeRow(k.heap, bankAt, dim, p, far, 0);
+      for (let qi = 0, q = at; qi < nq; qi++, q += stride) out[qi] = k.scan(q, bankAt, listStart[this.lists]!, Infinity);
+    } finally {
+      for (const p of hidden) writeRow(k.heap, bankAt, dim, p, rotatedBank!, source[p]! * dim);
     }
     return out;
   }
-}
-
-/** Byte address of the query in the WebAssembly memory (the first 16 bytes hold the result index). */
-const QUERY_AT = 16;
-
-interface SimdBank {
-  readonly scan: SimdScan;
-  readonly bankAt: number;
-  readonly rowBytes: number;
-  readonly vectors: number;
-  readonly query: Float32Array;
-  readonly result: Int32Array;
-}
-
-/** Copies the (rotated) bank into a SIMD scanner's memory, rows zero-padded to whole 4-float vectors. */
-function simdBank(bank: Float32Array, dim: number): SimdBank | undefined {
-  const scan = createSimdScan();
-  if (!scan) return undefined;
-  const padded = Math.ceil(dim / 4) * 4;
-  const rowBytes = padded * 4;
-  const n = bank.length / dim;
-  const bankAt = QUERY_AT + rowBytes;
-  const bytes = bankAt + n * rowBytes;
-  scan.memory.grow(Math.max(0, Math.ceil(bytes / 65536) - scan.memory.buffer.byteLength / 65536));
-  const f = new Float32Array(scan.memory.buffer);
-  for (let i = 0; i < n; i++) f.set(bank.subarray(i * dim, (i + 1) * dim), (bankAt + i * rowBytes) / 4);
-  return { scan, bankAt, rowBytes, vectors: padded / 4, query: new Float32Array(scan.memory.buffer, QUERY_AT, dim), result: new Int32Array(scan.memory.buffer, 0, 1) };
-}
-
-/** One-off search (builds a `NearestSearch`; keep one per index for repeated use). */
-export function nearestDistances(index: MemoryIndex, queries: Float32Array, excludeOwner?: number): Float32Array {
-  return new NearestSearch(index).distances(queries, excludeOwner);
-}
-
-/** Inserts list c into the sorted top-k `order` by cd; returns the new fill count. */
-function insert(cd: Float64Array, order: Int32Array, c: number, filled: number): number {
-  const k = order.length;
-  const v = cd[c]!;
-  let j = filled < k ? filled : k - 1;
-  while (j > 0 && cd[order[j - 1]!]! > v) {
-    order[j] = order[j - 1]!;
-    j--;
-  }
-  order[j] = c;
-  return filled < k ? filled + 1 : filled;
-}
-
-/**
- * Squared distance from a[ao..ao+dim) to the query q with early exit once it passes `bound`
- * (one signature, Float32 bank × Float64 query, keeps the hot loop monomorphic).
- */
-function sqDistQ(a: Float32Array, ao: number, q: Float64Array, dim: number, bound: number): number {
-  let s = 0;
-  let d = 0;
-  for (; d + 4 <= dim; d += 4) {
-    const x0 = a[ao + d]! - q[d]!;
-    const x1 = a[ao + d + 1]! - q[d + 1]!;
-    const x2 = a[ao + d + 2]! - q[d + 2]!;
-    const x3 = a[ao + d + 3]! - q[d + 3]!;
-    s += x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3;
-    if (s > bound) return s;
-  }
-  for (; d < dim; d++) {
-    const x = a[ao + d]! - q[d]!;
-    s += x * x;
-  }
-  return s;
-}
-
-/** Squared Euclidean distance with early exit once it passes `bound`. */
-export function sqDist(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number, bound: number): number {
-  let s = 0;
-  let d = 0;
-  for (; d + 4 <= dim; d += 4) {
-    const x0 = a[ao + d]! - b[bo + d]!;
-    const x1 = a[ao + d + 1]! - b[bo + d + 1]!;
-    const x2 = a[ao + d + 2]! - b[bo + d + 2]!;
-    const x3 = a[ao + d + 3]! - b[bo + d + 3]!;
-    s += x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3;
-    if (s > bound) return s;
-  }
-  for (; d < dim; d++) {
-    const x = a[ao + d]! - b[bo + d]!;
-    s += x * x;
-  }
-  return s;
 }

@@ -48,10 +48,10 @@ function halve(img: RgbImage): RgbImage {
   const row = sw * 3;
   let o = 0;
   for (let y = 0; y < h; y++) {
-    let a = 2 * y * row;
-    for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++, a++) out[o++] = (src[a]! + src[a + 3]! + src[a + row]! + src[a + row + 3]! + 2) >> 2;
-      a += 3;
+    for (let x = 0, a = 2 * y * row; x < w; x++, a += 6, o += 3) {
+      out[o] = (src[a]! + src[a + 3]! + src[a + row]! + src[a + row + 3]! + 2) >> 2;
+      out[o + 1] = (src[a + 1]! + src[a + 4]! + src[a + row + 1]! + src[a + row + 4]! + 2) >> 2;
+      out[o + 2] = (src[a + 2]! + src[a + 5]! + src[a + row + 2]! + src[a + row + 5]! + 2) >> 2;
     }
   }
   return { width: w, height: h, pixels: out };
