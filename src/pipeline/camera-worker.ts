@@ -54,6 +54,13 @@ interface Job {
 }
 
 const PREVIEW_INTERVAL_MS = 500;
+/**
+ * Frames prepared ahead of the one at the model (the one being preprocessed included). Queued jobs
+ * (triggers, folder drops) go two ahead, so a slow inference or fsync does not leave the preprocessor
+ * idle; a free-running camera's newest frame goes one ahead, so what reaches the model stays fresh.
+ */
+const QUEUED_AHEAD = 2;
+const NEWEST_AHEAD = 1;
 
 /** Stage durations to the microsecond. */
 const ms = (value: number) => Math.round(value * 1000) / 1000;
@@ -73,6 +80,9 @@ export class CameraWorker {
   private wake: (() => void) | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Prepared (or being prepared) frames, oldest first; one is being preprocessed at most. */
+  private readonly ahead: Array<Promise<Prepared>> = [];
+  private preparing = false;
   private lastPreviewAt = 0;
   private previewBusy = false;
   paused = false;
@@ -169,6 +179,7 @@ export class CameraWorker {
         this.newest.settle(undefined);
       }
       this.newest = job;
+      this.pump();
       this.wake?.();
     });
   }
@@ -182,6 +193,7 @@ export class CameraWorker {
       return;
     }
     if (this.queue.alarm) this.deps.log.warn({ depth: this.queue.depth, capacity: this.queue.capacity }, 'inspection queue alarm');
+    this.pump();
     this.wake?.();
   }
 
@@ -194,29 +206,41 @@ export class CameraWorker {
   }
 
   /**
-   * Two stages per camera, one frame in each: while a frame is inferred, decided and delivered, the
-   * next one is already captured and preprocessed (sharp decodes on libuv's threads). Still one
-   * inference in flight per camera; a frame prepared ahead is finished even when the worker stops.
+   * Starts preparing the next job when the preprocessor is free and fewer than the allowed frames are
+   * ahead: one sharp job per camera at a time, each started the moment the previous one is done.
+   */
+  private pump(): void {
+    if (!this.running || this.preparing) return;
+    if (this.ahead.length >= (this.queue.depth > 0 ? QUEUED_AHEAD : NEWEST_AHEAD)) return;
+    const job = this.next();
+    if (!job) return;
+    this.preparing = true;
+    this.ahead.push(
+      this.prepare(job).finally(() => {
+        this.preparing = false;
+        this.pump();
+      }),
+    );
+  }
+
+  /**
+   * Two stages per camera: while a frame is inferred, decided and delivered, the next ones are
+   * captured and preprocessed (sharp decodes on libuv's threads; see pump()). Still one inference in
+   * flight per camera; frames prepared ahead are finished even when the worker stops.
    */
   private async run(): Promise<void> {
-    let ahead: Promise<Prepared> | undefined;
-    while (this.running || ahead) {
-      let current = ahead;
-      ahead = undefined;
+    while (this.running || this.ahead.length > 0) {
+      this.pump();
+      const current = this.ahead.shift();
       if (!current) {
-        const job = this.next();
-        if (!job) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-          });
-          this.wake = undefined;
-          continue;
-        }
-        current = this.prepare(job);
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
       }
       const prepared = await current;
-      const following = this.running ? this.next() : undefined;
-      if (following) ahead = this.prepare(following);
+      this.pump();
       try {
         prepared.job.settle(await this.finish(prepared));
       } catch (err) {
