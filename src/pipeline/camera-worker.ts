@@ -84,7 +84,9 @@ export class CameraWorker {
   private readonly ahead: Array<Promise<Prepared>> = [];
   private preparing = false;
   private lastPreviewAt = 0;
-  private previewBusy = false;
+  /** The frame of the latest preview, and its JPEG once someone asked for it. */
+  private previewFrame: { image: PreprocessedFrame; mask: DetectResult['mask']; verdictId: string } | undefined;
+  private previewJpeg: Promise<{ jpeg: Buffer; verdictId: string } | undefined> | undefined;
   paused = false;
   thresholdOverride: number | undefined;
   /** The inspector-wide rules (live configuration may replace them); a camera's own `decide` wins. */
@@ -92,7 +94,6 @@ export class CameraWorker {
   framesSkipped = 0;
   readonly counts = { pass: 0, reject: 0, hold: 0, errors: 0 };
   lastVerdict: Verdict | undefined;
-  latestPreview: { jpeg: Buffer; verdictId: string } | undefined;
 
   constructor(private readonly deps: CameraWorkerDeps) {
     const { camera } = deps;
@@ -366,22 +367,37 @@ export class CameraWorker {
     return verdict;
   }
 
-  /** Renders the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects), off the hot path. */
+  /**
+   * Takes the frame as the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects) and
+   * says so; the JPEG is rendered only when someone asks for it (latestPreview), so a dashboard nobody
+   * looks at costs no sharp work.
+   */
   private preview(image: PreprocessedFrame, verdict: Verdict, mask: DetectResult['mask']): void {
     const due = this.now() - this.lastPreviewAt >= PREVIEW_INTERVAL_MS || verdict.outcome !== 'pass';
-    if (!due || this.previewBusy) return;
-    this.previewBusy = true;
+    if (!due) return;
     this.lastPreviewAt = this.now();
-    this.deps.previews
-      .render(image, verdict.isAnomalous ? mask : undefined)
-      .then((jpeg) => {
-        this.latestPreview = { jpeg, verdictId: verdict.id };
-        this.deps.events.emit('preview', this.id, jpeg, verdict.id);
-      })
-      .catch((err: unknown) => this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered'))
-      .finally(() => {
-        this.previewBusy = false;
-      });
+    this.previewFrame = { image, mask: verdict.isAnomalous ? mask : undefined, verdictId: verdict.id };
+    this.previewJpeg = undefined;
+    this.deps.events.emit('preview', this.id, verdict.id);
+  }
+
+  /** The latest preview as a JPEG, rendered once per preview frame on first request. */
+  latestPreview(): Promise<{ jpeg: Buffer; verdictId: string } | undefined> {
+    const frame = this.previewFrame;
+    if (!frame) return Promise.resolve(undefined);
+    if (!this.previewJpeg) {
+      const rendering: Promise<{ jpeg: Buffer; verdictId: string } | undefined> = this.deps.previews.render(frame.image, frame.mask).then(
+        (jpeg) => ({ jpeg, verdictId: frame.verdictId }),
+        (err: unknown) => {
+          // Not kept: the next request tries again.
+          if (this.previewJpeg === rendering) this.previewJpeg = undefined;
+          this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered');
+          return undefined;
+        },
+      );
+      this.previewJpeg = rendering;
+    }
+    return this.previewJpeg;
   }
 
   private now(): number {
