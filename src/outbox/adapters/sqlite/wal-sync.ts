@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LookoutError } from '../../../core/errors.js';
 
@@ -8,7 +8,8 @@ import { LookoutError } from '../../../core/errors.js';
  *
  * SQLite documents FULL in WAL mode as NORMAL plus one sync of the WAL file after each commit. A
  * commit under NORMAL has written its frames to the WAL file (the OS page cache) when it returns;
- * fdatasync of that file then makes them durable, exactly as FULL would, before anyone is told.
+ * fsync of that file then makes them durable, exactly as FULL would (this build of SQLite syncs with
+ * fsync too), before anyone is told.
  * Checkpoints keep SQLite's own syncs either way. The WAL's directory entry is synced once at open,
  * as SQLite does on the first sync of a new WAL file.
  *
@@ -57,7 +58,7 @@ export class WalSync {
 
   private start(): Promise<void> {
     if (this.closed) return Promise.reject(new LookoutError('OUTBOX_UNAVAILABLE', 'outbox closed before its commit was synced'));
-    const run = new Promise<void>((resolve, reject) => fdatasync(this.fd, (err) => (err ? reject(err) : resolve()))).finally(() => {
+    const run = new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve()))).finally(() => {
       if (this.running === run) this.running = undefined;
     });
     this.running = run;
