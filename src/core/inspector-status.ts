@@ -58,8 +58,8 @@ export interface InspectorStatus {
 /** What the pipeline emits as it works; the dashboard streams these live. */
 export interface InspectorEvents {
   verdict: [verdict: Verdict];
-  /** A small JPEG of the latest inspected frame of a camera, with its mask overlaid when there is one. */
-  preview: [cameraId: string, jpeg: Buffer, verdictId: string];
+  /** A new preview of a camera is available from latestPreview() (rendered when someone asks for it). */
+  preview: [cameraId: string, verdictId: string];
 }
 
 /** Remote control of a running inspector (MQTT commands, HTTP triggers). Every method validates its input. */
@@ -71,5 +71,6 @@ export interface InspectorControl {
   inspectNow(cameraId: string, partId?: string): Promise<Verdict>;
   reloadModel(): Promise<{ component: string; status: string }>;
   status(): InspectorStatus;
-  latestPreview(cameraId: string): { jpeg: Buffer; verdictId: string } | undefined;
+  /** A small JPEG of the camera's latest previewed frame, its mask overlaid when there is one. */
+  latestPreview(cameraId: string): Promise<{ jpeg: Buffer; verdictId: string } | undefined>;
 }

@@ -54,6 +54,13 @@ interface Job {
 }
 
 const PREVIEW_INTERVAL_MS = 500;
+/**
+ * Frames prepared ahead of the one at the model (the one being preprocessed included). Queued jobs
+ * (triggers, folder drops) go two ahead, so a slow inference or fsync does not leave the preprocessor
+ * idle; a free-running camera's newest frame goes one ahead, so what reaches the model stays fresh.
+ */
+const QUEUED_AHEAD = 2;
+const NEWEST_AHEAD = 1;
 
 /** Stage durations to the microsecond. */
 const ms = (value: number) => Math.round(value * 1000) / 1000;
@@ -73,8 +80,13 @@ export class CameraWorker {
   private wake: (() => void) | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Prepared (or being prepared) frames, oldest first; one is being preprocessed at most. */
+  private readonly ahead: Array<Promise<Prepared>> = [];
+  private preparing = false;
   private lastPreviewAt = 0;
-  private previewBusy = false;
+  /** The frame of the latest preview, and its JPEG once someone asked for it. */
+  private previewFrame: { image: PreprocessedFrame; mask: DetectResult['mask']; verdictId: string } | undefined;
+  private previewJpeg: Promise<{ jpeg: Buffer; verdictId: string } | undefined> | undefined;
   paused = false;
   thresholdOverride: number | undefined;
   /** The inspector-wide rules (live configuration may replace them); a camera's own `decide` wins. */
@@ -82,7 +94,6 @@ export class CameraWorker {
   framesSkipped = 0;
   readonly counts = { pass: 0, reject: 0, hold: 0, errors: 0 };
   lastVerdict: Verdict | undefined;
-  latestPreview: { jpeg: Buffer; verdictId: string } | undefined;
 
   constructor(private readonly deps: CameraWorkerDeps) {
     const { camera } = deps;
@@ -169,6 +180,7 @@ export class CameraWorker {
         this.newest.settle(undefined);
       }
       this.newest = job;
+      this.pump();
       this.wake?.();
     });
   }
@@ -182,6 +194,7 @@ export class CameraWorker {
       return;
     }
     if (this.queue.alarm) this.deps.log.warn({ depth: this.queue.depth, capacity: this.queue.capacity }, 'inspection queue alarm');
+    this.pump();
     this.wake?.();
   }
 
@@ -194,29 +207,41 @@ export class CameraWorker {
   }
 
   /**
-   * Two stages per camera, one frame in each: while a frame is inferred, decided and delivered, the
-   * next one is already captured and preprocessed (sharp decodes on libuv's threads). Still one
-   * inference in flight per camera; a frame prepared ahead is finished even when the worker stops.
+   * Starts preparing the next job when the preprocessor is free and fewer than the allowed frames are
+   * ahead: one sharp job per camera at a time, each started the moment the previous one is done.
+   */
+  private pump(): void {
+    if (!this.running || this.preparing) return;
+    if (this.ahead.length >= (this.queue.depth > 0 ? QUEUED_AHEAD : NEWEST_AHEAD)) return;
+    const job = this.next();
+    if (!job) return;
+    this.preparing = true;
+    this.ahead.push(
+      this.prepare(job).finally(() => {
+        this.preparing = false;
+        this.pump();
+      }),
+    );
+  }
+
+  /**
+   * Two stages per camera: while a frame is inferred, decided and delivered, the next ones are
+   * captured and preprocessed (sharp decodes on libuv's threads; see pump()). Still one inference in
+   * flight per camera; frames prepared ahead are finished even when the worker stops.
    */
   private async run(): Promise<void> {
-    let ahead: Promise<Prepared> | undefined;
-    while (this.running || ahead) {
-      let current = ahead;
-      ahead = undefined;
+    while (this.running || this.ahead.length > 0) {
+      this.pump();
+      const current = this.ahead.shift();
       if (!current) {
-        const job = this.next();
-        if (!job) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-          });
-          this.wake = undefined;
-          continue;
-        }
-        current = this.prepare(job);
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
       }
       const prepared = await current;
-      const following = this.running ? this.next() : undefined;
-      if (following) ahead = this.prepare(following);
+      this.pump();
       try {
         prepared.job.settle(await this.finish(prepared));
       } catch (err) {
@@ -342,22 +367,37 @@ export class CameraWorker {
     return verdict;
   }
 
-  /** Renders the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects), off the hot path. */
+  /**
+   * Takes the frame as the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects) and
+   * says so; the JPEG is rendered only when someone asks for it (latestPreview), so a dashboard nobody
+   * looks at costs no sharp work.
+   */
   private preview(image: PreprocessedFrame, verdict: Verdict, mask: DetectResult['mask']): void {
     const due = this.now() - this.lastPreviewAt >= PREVIEW_INTERVAL_MS || verdict.outcome !== 'pass';
-    if (!due || this.previewBusy) return;
-    this.previewBusy = true;
+    if (!due) return;
     this.lastPreviewAt = this.now();
-    this.deps.previews
-      .render(image, verdict.isAnomalous ? mask : undefined)
-      .then((jpeg) => {
-        this.latestPreview = { jpeg, verdictId: verdict.id };
-        this.deps.events.emit('preview', this.id, jpeg, verdict.id);
-      })
-      .catch((err: unknown) => this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered'))
-      .finally(() => {
-        this.previewBusy = false;
-      });
+    this.previewFrame = { image, mask: verdict.isAnomalous ? mask : undefined, verdictId: verdict.id };
+    this.previewJpeg = undefined;
+    this.deps.events.emit('preview', this.id, verdict.id);
+  }
+
+  /** The latest preview as a JPEG, rendered once per preview frame on first request. */
+  latestPreview(): Promise<{ jpeg: Buffer; verdictId: string } | undefined> {
+    const frame = this.previewFrame;
+    if (!frame) return Promise.resolve(undefined);
+    if (!this.previewJpeg) {
+      const rendering: Promise<{ jpeg: Buffer; verdictId: string } | undefined> = this.deps.previews.render(frame.image, frame.mask).then(
+        (jpeg) => ({ jpeg, verdictId: frame.verdictId }),
+        (err: unknown) => {
+          // Not kept: the next request tries again.
+          if (this.previewJpeg === rendering) this.previewJpeg = undefined;
+          this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered');
+          return undefined;
+        },
+      );
+      this.previewJpeg = rendering;
+    }
+    return this.previewJpeg;
   }
 
   private now(): number {

@@ -118,8 +118,8 @@ export class Inspector implements InspectorControl {
     return this.deps.model.switchTo(component);
   }
 
-  latestPreview(cameraId: string): { jpeg: Buffer; verdictId: string } | undefined {
-    return this.workers.get(cameraId)?.latestPreview;
+  latestPreview(cameraId: string): Promise<{ jpeg: Buffer; verdictId: string } | undefined> {
+    return this.workers.get(cameraId)?.latestPreview() ?? Promise.resolve(undefined);
   }
 
   status(): InspectorStatus {

@@ -120,9 +120,9 @@ export function buildRoutes(deps: RouteDeps): Route[] {
     {
       method: 'GET',
       pattern: /^\/api\/cameras\/([^/]+)\/latest\.jpg$/,
-      handle({ req, res, params }) {
+      async handle({ req, res, params }) {
         const camera = requireCamera(control.status(), params[0]);
-        const preview = control.latestPreview(camera);
+        const preview = await control.latestPreview(camera);
         if (!preview) throw httpError('NOT_FOUND', `camera ${camera} has no inspected frame yet`);
         const etag = `"${preview.verdictId.replace(/[^A-Za-z0-9._:-]/g, '')}"`;
         if (req.headers['if-none-match'] === etag) {

@@ -77,7 +77,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       log.error({ err: toLookoutError(err).toJSON() }, 'verdict listener failed');
     }
   };
-  const onPreview = (cameraId: string, _jpeg: Buffer, verdictId: string): void => {
+  const onPreview = (cameraId: string, verdictId: string): void => {
     try {
       stream.broadcast('preview', { camera: cameraId, verdictId });
     } catch (err) {

@@ -106,7 +106,7 @@ export class FakeInspector implements InspectorControl {
     cam.lastVerdict = verdict;
     this.previews.set(cameraId, { jpeg, verdictId: verdict.id });
     this.events.emit('verdict', verdict);
-    this.events.emit('preview', cameraId, jpeg, verdict.id);
+    this.events.emit('preview', cameraId, verdict.id);
     return verdict;
   }
 
@@ -157,7 +157,7 @@ export class FakeInspector implements InspectorControl {
     });
   }
 
-  latestPreview(cameraId: string): { jpeg: Buffer; verdictId: string } | undefined {
+  async latestPreview(cameraId: string): Promise<{ jpeg: Buffer; verdictId: string } | undefined> {
     return this.previews.get(cameraId);
   }
 }

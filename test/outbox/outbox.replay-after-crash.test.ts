@@ -27,8 +27,10 @@ interface Agent {
   exited: Promise<void>;
 }
 
-function spawnAgent(path: string, from: number, to: number): Agent {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, path, String(broker.port), String(from), String(to)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+type WriteMode = 'enqueueMany' | 'write';
+
+function spawnAgent(path: string, from: number, to: number, mode: WriteMode = 'enqueueMany'): Agent {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, path, String(broker.port), String(from), String(to), mode], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   proc.stdout?.on('data', (d: Buffer) => {
@@ -40,7 +42,7 @@ function spawnAgent(path: string, from: number, to: number): Agent {
   return { proc, lines, exited: new Promise((resolve) => proc.once('exit', () => resolve())) };
 }
 
-/** Ids whose enqueue had returned when the process printed `durable a b`. */
+/** Ids whose enqueue had returned (or write had resolved) when the process printed `durable a b`. */
 function durableIds(lines: readonly string[]): string[] {
   return lines.flatMap((line) => {
     const m = /^durable (\d+) (\d+)$/.exec(line);
@@ -52,14 +54,14 @@ function durableIds(lines: readonly string[]): string[] {
 }
 
 describe('kill -9 of the agent mid-flight', () => {
-  it('loses nothing: after a restart every message whose enqueue returned reaches the subscriber', async () => {
-    const subscriber = await mqtt.connectAsync(broker.url, { clientId: 'crash-sub' });
+  it.each<WriteMode>(['enqueueMany', 'write'])('loses nothing (%s): after a restart every message acknowledged as durable reaches the subscriber', async (mode) => {
+    const subscriber = await mqtt.connectAsync(broker.url, { clientId: `crash-sub-${mode}` });
     await subscriber.subscribeAsync('lookout/crash/#', { qos: 1 });
     const seen = new Set<string>();
     subscriber.on('message', (_t, payload) => seen.add((JSON.parse(payload.toString()) as { id: string }).id));
 
-    const path = join(dir, 'outbox.sqlite');
-    const first = spawnAgent(path, 0, 3_000);
+    const path = join(dir, `outbox-${mode}.sqlite`);
+    const first = spawnAgent(path, 0, 3_000, mode);
     // Kill while writes and deliveries are both under way.
     await waitFor(() => durableIds(first.lines).length >= 600 && seen.size > 0, 20_000, () => `the first agent to get going: ${first.lines.slice(-3).join(' | ')}`);
     first.proc.kill('SIGKILL');

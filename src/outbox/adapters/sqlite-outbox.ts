@@ -15,6 +15,7 @@ import { openDatabase } from './sqlite/open-database.js';
 import { readBatch } from './sqlite/read-batch.js';
 import { readOldestCreatedAt, readTotals } from './sqlite/read-totals.js';
 import { translateSqliteError } from './sqlite/translate-sqlite-error.js';
+import { WalSync } from './sqlite/wal-sync.js';
 
 export type SqliteOutboxConfig = Pick<OutboxConfig, 'path' | 'maxBytes' | 'maxRows' | 'maxAgeMs' | 'synchronous' | 'expireIntervalMs'>;
 
@@ -33,12 +34,15 @@ interface Waiter {
 
 /**
  * The durable outbox on better-sqlite3 (WAL). Every write is one transaction; write() group-commits
- * the messages of one event-loop tick. When the disk refuses writes the outbox reports
+ * the messages of one event-loop tick and, under `synchronous = FULL`, syncs the WAL off the event
+ * loop (WalSync) before it resolves; enqueue()/enqueueMany() sync inside the commit. When the disk refuses writes the outbox reports
  * `writable: false` and OUTBOX_UNAVAILABLE in stats().lastError, throws that code to callers, and
  * tries to reopen the database on the next call (at most every `reopenIntervalMs`).
  */
 export class SqliteOutbox implements OutboxQueue {
   private db: Database | undefined;
+  /** Present when the WAL can be synced off the event loop (FULL, on disk). */
+  private wal: WalSync | undefined;
   private rows = 0;
   private bytes = 0;
   private counters: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
@@ -73,8 +77,8 @@ export class SqliteOutbox implements OutboxQueue {
   }
 
   async stop(reason = 'stop'): Promise<void> {
-    // Writes already accepted in this tick still commit.
-    this.flushPending();
+    // Writes already accepted in this tick still commit, and are synced before the file closes.
+    await this.flushPending();
     this.stopped = true;
     if (this.expireTimer) clearInterval(this.expireTimer);
     this.expireTimer = undefined;
@@ -88,7 +92,8 @@ export class SqliteOutbox implements OutboxQueue {
 
   enqueueMany(messages: readonly NewOutboxMessage[]): void {
     const full = messages.map((m) => this.normalize(m));
-    this.commit(full);
+    this.commit(full, 'in-commit');
+    this.notify();
   }
 
   write(messages: readonly NewOutboxMessage[]): Promise<void> {
@@ -101,7 +106,7 @@ export class SqliteOutbox implements OutboxQueue {
     return new Promise<void>((resolve, reject) => {
       if (!this.pending) {
         this.pending = { messages: [], waiters: [] };
-        setImmediate(() => this.flushPending());
+        setImmediate(() => void this.flushPending());
       }
       this.pending.messages.push(...full);
       this.pending.waiters.push({ resolve, reject });
@@ -195,26 +200,45 @@ export class SqliteOutbox implements OutboxQueue {
     return { id: m.id, topic: m.topic, payload: m.payload, priority: m.priority === 'reject' ? 'reject' : 'normal', retain: m.retain === true, createdAt: m.createdAt ?? this.now() };
   }
 
-  private flushPending(): void {
+  /** Commits the batch of this tick; resolves (never rejects) once its waiters are settled. */
+  private async flushPending(): Promise<void> {
     const batch = this.pending;
     this.pending = undefined;
     if (!batch) return;
     try {
-      this.commit(batch.messages);
+      const wal = this.wal;
+      this.commit(batch.messages, wal ? 'after-commit' : 'in-commit');
+      if (wal) await this.synced(wal);
       for (const w of batch.waiters) w.resolve();
+      this.notify();
     } catch (err) {
       for (const w of batch.waiters) w.reject(err);
     }
   }
 
-  /** One transaction: make room (evicting and counting), then insert. */
-  private commit(messages: readonly OutboxMessage[]): void {
+  /** The WAL on disk; a failed sync degrades the outbox like a failed write. */
+  private async synced(wal: WalSync): Promise<void> {
+    try {
+      await wal.sync();
+    } catch (err) {
+      const e = translateSqliteError(err, 'sync');
+      this.degrade(e);
+      if (this.wal === wal) this.closeDb();
+      throw e;
+    }
+  }
+
+  /**
+   * One transaction: make room (evicting and counting), then insert. `after-commit`: the commit skips
+   * its fsync and the caller syncs the WAL before telling anyone (see WalSync).
+   */
+  private commit(messages: readonly OutboxMessage[], fsync: 'in-commit' | 'after-commit'): void {
     if (messages.length === 0) return;
     if (this.stopped) throw new LookoutError('OUTBOX_UNAVAILABLE', 'the outbox is stopped');
     const { maxRows, maxBytes } = this.deps.config;
     const incomingBytes = messages.reduce((n, m) => n + m.payload.length, 0);
-    const result = this.withDb('enqueue', (db) =>
-      db.transaction(() => {
+    const result = this.withDb('enqueue', (db) => {
+      const makeRoomAndInsert = () => {
         const needRows = this.rows + messages.length - maxRows;
         const needBytes = this.bytes + incomingBytes - maxBytes;
         let evicted = { rows: 0, bytes: 0 };
@@ -229,8 +253,9 @@ export class SqliteOutbox implements OutboxQueue {
         }
         const added = insertMessages(db, messages);
         return { evicted, added };
-      })(),
-    );
+      };
+      return fsync === 'after-commit' ? this.relaxed(db, makeRoomAndInsert) : db.transaction(makeRoomAndInsert)();
+    });
     this.applyRemoved(result.evicted);
     this.counters.evictions += result.evicted.rows;
     this.rows += result.added.rows;
@@ -238,6 +263,10 @@ export class SqliteOutbox implements OutboxQueue {
     if (result.evicted.rows > 0) {
       this.deps.log.warn({ evicted: result.evicted.rows, total: this.counters.evictions }, 'outbox full: evicted oldest messages');
     }
+  }
+
+  /** Durable messages are waiting: the relay wakes up. */
+  private notify(): void {
     for (const listener of this.listeners) listener();
   }
 
@@ -245,7 +274,7 @@ export class SqliteOutbox implements OutboxQueue {
    * Bookkeeping after delivery (ack, attempt counts, dead letters, expiry) commits without its own
    * fsync: if a power cut rolls it back, the message is simply sent again (at-least-once; consumers
    * drop duplicates by id). The next FULL commit (an enqueue) syncs these WAL frames too. Only
-   * enqueues need the fsync, because losing one loses a verdict.
+   * enqueues need the fsync, because losing one loses a verdict; a group commit gets it from WalSync.
    */
   private relaxed<T>(db: Database, fn: () => T): T {
     if (this.deps.config.synchronous !== 'FULL') return db.transaction(fn)();
@@ -274,6 +303,12 @@ export class SqliteOutbox implements OutboxQueue {
       this.rows = totals.rows;
       this.bytes = totals.bytes;
       this.counters = readCounters(db);
+      try {
+        this.wal = this.deps.config.synchronous === 'FULL' ? WalSync.open(this.deps.config.path) : undefined;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
       this.db = db;
       this.writable = true;
       this.deps.log.info({ path: this.deps.config.path, depth: this.rows, synchronous: this.deps.config.synchronous }, 'outbox open');
@@ -319,6 +354,8 @@ export class SqliteOutbox implements OutboxQueue {
   private closeDb(): void {
     const db = this.db;
     this.db = undefined;
+    void this.wal?.close().catch(() => undefined);
+    this.wal = undefined;
     this.lastOpenAttempt = this.now();
     try {
       db?.close();

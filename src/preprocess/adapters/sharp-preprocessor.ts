@@ -48,6 +48,24 @@ export class SharpPreprocessor implements Preprocessor {
     // 'truncated', not 'warning': many IP cameras emit JPEGs with harmless warnings (extraneous
     // bytes before a marker) that must still decode; a cut-off file must not.
     const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'truncated' as const };
+    const source = this.sourceSize(bytes, options);
+    const { roi, width, height } = this.config;
+    if (roi || width === undefined || height === undefined) {
+      // The geometry depends on the frame's size: read the header first.
+      const size = await source;
+      return this.finish(sharp(bytes, options).rotate(), size.width, size.height);
+    }
+    // The output size is fixed: read the header while the frame decodes (one trip through libuv's
+    // thread pool instead of two in a row). A bad header still decides the error, as before. finish()
+    // looks at the source size only for an ROI or a single side, so the output size stands in for it.
+    const [size, out] = await Promise.allSettled([source, this.finish(sharp(bytes, options).rotate(), width, height)]);
+    if (size.status === 'rejected') throw size.reason;
+    if (out.status === 'rejected') throw out.reason;
+    return { ...out.value, sourceWidth: size.value.width, sourceHeight: size.value.height };
+  }
+
+  /** The frame's size after EXIF orientation, from its header; FRAME_CORRUPT or FRAME_TOO_LARGE. */
+  private async sourceSize(bytes: Buffer, options: sharp.SharpOptions): Promise<{ width: number; height: number }> {
     let meta: sharp.Metadata;
     try {
       meta = await sharp(bytes, options).metadata();
@@ -60,8 +78,7 @@ export class SharpPreprocessor implements Preprocessor {
         details: { width: meta.width, height: meta.height },
       });
     }
-    const source = orientedSize(meta.width, meta.height, meta.orientation);
-    return this.finish(sharp(bytes, options).rotate(), source.width, source.height);
+    return orientedSize(meta.width, meta.height, meta.orientation);
   }
 
   private async runRaw(data: RawFrameData): Promise<PreprocessedFrame> {
