@@ -12,6 +12,7 @@ import type { PreprocessedFrame, Preprocessor } from '../preprocess/preprocessor
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { ModelSupervisor } from './model-supervisor.js';
+import { LatestPreview, type PreviewJpeg } from './latest-preview.js';
 import type { EvidenceSink, MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
 import type { StageStats } from './stage-stats.js';
 
@@ -53,7 +54,6 @@ interface Job {
   settle(result: Verdict | undefined, error?: unknown): void;
 }
 
-const PREVIEW_INTERVAL_MS = 500;
 /**
  * Frames prepared ahead of the one at the model (the one being preprocessed included). Queued jobs
  * (triggers, folder drops) go two ahead, so a slow inference or fsync does not leave the preprocessor
@@ -83,10 +83,7 @@ export class CameraWorker {
   /** Prepared (or being prepared) frames, oldest first; one is being preprocessed at most. */
   private readonly ahead: Array<Promise<Prepared>> = [];
   private preparing = false;
-  private lastPreviewAt = 0;
-  /** The frame of the latest preview, and its JPEG once someone asked for it. */
-  private previewFrame: { image: PreprocessedFrame; mask: DetectResult['mask']; verdictId: string } | undefined;
-  private previewJpeg: Promise<{ jpeg: Buffer; verdictId: string } | undefined> | undefined;
+  private readonly preview: LatestPreview;
   paused = false;
   thresholdOverride: number | undefined;
   /** The inspector-wide rules (live configuration may replace them); a camera's own `decide` wins. */
@@ -99,6 +96,7 @@ export class CameraWorker {
     const { camera } = deps;
     this.id = camera.id;
     this.decideRules = deps.decideRules;
+    this.preview = new LatestPreview({ renderer: deps.previews, log: deps.log, now: () => this.now() });
     const triggered = camera.trigger?.enabled === true;
     this.lossless = camera.source.type === 'folder' && !camera.source.replay;
     this.queue = new BoundedQueue(camera.trigger?.queueSize ?? 64, camera.trigger?.alarmAt ?? 0.8);
@@ -363,41 +361,13 @@ export class CameraWorker {
     else flog.debug({ outcome: verdict.outcome, score: verdict.anomalyScore, totalMs: timings.totalMs }, 'verdict');
     this.deps.events.emit('verdict', verdict);
     this.deps.evidence?.record({ verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}) });
-    if (image) this.preview(image, verdict, result?.mask);
+    if (image && this.preview.offer(image, verdict, result?.mask)) this.deps.events.emit('preview', this.id, verdict.id);
     return verdict;
   }
 
-  /**
-   * Takes the frame as the dashboard preview at most every PREVIEW_INTERVAL_MS (always for rejects) and
-   * says so; the JPEG is rendered only when someone asks for it (latestPreview), so a dashboard nobody
-   * looks at costs no sharp work.
-   */
-  private preview(image: PreprocessedFrame, verdict: Verdict, mask: DetectResult['mask']): void {
-    const due = this.now() - this.lastPreviewAt >= PREVIEW_INTERVAL_MS || verdict.outcome !== 'pass';
-    if (!due) return;
-    this.lastPreviewAt = this.now();
-    this.previewFrame = { image, mask: verdict.isAnomalous ? mask : undefined, verdictId: verdict.id };
-    this.previewJpeg = undefined;
-    this.deps.events.emit('preview', this.id, verdict.id);
-  }
-
-  /** The latest preview as a JPEG, rendered once per preview frame on first request. */
-  latestPreview(): Promise<{ jpeg: Buffer; verdictId: string } | undefined> {
-    const frame = this.previewFrame;
-    if (!frame) return Promise.resolve(undefined);
-    if (!this.previewJpeg) {
-      const rendering: Promise<{ jpeg: Buffer; verdictId: string } | undefined> = this.deps.previews.render(frame.image, frame.mask).then(
-        (jpeg) => ({ jpeg, verdictId: frame.verdictId }),
-        (err: unknown) => {
-          // Not kept: the next request tries again.
-          if (this.previewJpeg === rendering) this.previewJpeg = undefined;
-          this.deps.log.debug({ err: toLookoutError(err).toJSON() }, 'preview not rendered');
-          return undefined;
-        },
-      );
-      this.previewJpeg = rendering;
-    }
-    return this.previewJpeg;
+  /** The latest dashboard preview as a JPEG, rendered on first request. */
+  latestPreview(): Promise<PreviewJpeg | undefined> {
+    return this.preview.get();
   }
 
   private now(): number {
