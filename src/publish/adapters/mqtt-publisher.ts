@@ -74,6 +74,8 @@ export class MqttPublisher implements Publisher, Subscriber {
     if (!client) return;
     this.client = undefined;
     clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.attempts = 0;
     // A normal DISCONNECT: the broker does not send the will (we publish `stopped` ourselves before).
     await withDeadline(client.endAsync(), 2_000, `${this.name} disconnect`, 'PUBLISH_FAILED').catch(() => client.end(true));
     this.deps.log.info({ publisher: this.name, reason }, 'mqtt publisher stopped');
