@@ -25,8 +25,9 @@ export interface NucleusIpc {
   updateState(state: 'RUNNING' | 'ERRORED'): Promise<void>;
   /**
    * SubscribeToIoTCore (`iot-core`, QoS 1, MQTT wildcards allowed) or SubscribeToTopic (`local` pub/sub,
-   * binary or JSON messages, the latter handed over as JSON bytes). Opened now when connected (rejecting
-   * with SUBSCRIBE_FAILED, e.g. when accessControl lacks the topic) and again on every new connection.
+   * binary or JSON messages, the latter handed over as JSON bytes). Opened now when connected and again
+   * on every new connection. Rejects with SUBSCRIBE_FAILED only when the nucleus refuses it for good
+   * (accessControl lacks the topic); one cut by a dropped connection opens on the next connection.
    * Resolves with an unsubscribe function.
    */
   subscribe(target: 'iot-core' | 'local', topic: string, listener: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;

@@ -111,8 +111,13 @@ export class GreengrassIpc implements NucleusIpc {
       try {
         await this.openTopicStream(this.client, subscription);
       } catch (err) {
-        this.topicSubscriptions.delete(subscription);
-        throw err;
+        const problem = translateIpcError(err, 'SUBSCRIBE_FAILED', `subscription to ${topic}`);
+        // refused (not authorized, bad topic): the caller hears of it; a dropped connection: opened on the next one
+        if (!problem.retryable) {
+          this.topicSubscriptions.delete(subscription);
+          throw problem;
+        }
+        this.deps.log.warn({ err: problem.toJSON() }, 'subscription not open yet; opened on the next connection');
       }
     }
     return async () => {
