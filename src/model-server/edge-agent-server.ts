@@ -52,7 +52,7 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, log, readBuffers: config.concurrency + 1 }));
+    const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, inferTimeoutMs: config.inferTimeoutMs, log, readBuffers: config.concurrency + 1 }));
     if (this.deps.tcpAddress) {
       const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log });
       const port = await grpcServer.start();

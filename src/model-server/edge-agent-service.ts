@@ -1,4 +1,5 @@
-import { LookoutError, toLookoutError } from '../core/errors.js';
+import { withDeadline } from '../core/deadline.js';
+import { isLookoutError, LookoutError, toLookoutError } from '../core/errors.js';
 import { rgbByteLength } from '../core/image.js';
 import type { Logger } from '../core/log.js';
 import type { ModelInfo } from '../core/model.js';
@@ -38,6 +39,8 @@ export interface EdgeAgentServiceDeps {
   readonly slots: ReadonlyMap<string, ModelSlot>;
   readonly executor: BoundedExecutor;
   readonly shmDir: string;
+  /** Time limit of one runtime call (modelServer.inferTimeoutMs). */
+  readonly inferTimeoutMs: number;
   readonly log: Logger;
   /** Shared-memory read buffers kept for reuse (one per concurrent inference is enough). */
   readonly readBuffers?: number;
@@ -90,6 +93,7 @@ export class EdgeAgentService implements EdgeAgentHandlers {
       const lease = slot.acquire(); // the model may have been stopped while we waited
       let maskFile: OpenSegment | undefined;
       let readBuffer: Buffer | undefined;
+      let hung = false;
       try {
         const { width, height, source, maskHandle } = checked;
         if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size);
@@ -97,9 +101,16 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         if (maskHandle) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
         const wantMask = maskHandle !== undefined || ctx.wantMask;
         let result;
+        const inference = lease.model.infer({ width, height, pixels }, { wantMask });
         try {
-          result = await lease.model.infer({ width, height, pixels }, { wantMask });
+          result = await withDeadline(inference, this.deps.inferTimeoutMs, `inference on ${slot.component}`, 'INFERENCE_TIMEOUT');
         } catch (err) {
+          if (isLookoutError(err, 'INFERENCE_TIMEOUT')) {
+            // The runtime still holds the model and the pixels: both stay with it until it returns.
+            hung = true;
+            slot.markHung(`no answer within ${this.deps.inferTimeoutMs} ms`);
+            void inference.catch(() => undefined).finally(() => lease.release());
+          }
           throw toLookoutError(err, 'RUNTIME_INFER_FAILED');
         }
         let mask: WireBitmap | undefined;
@@ -117,9 +128,11 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         }
         return { detect_anomaly_result: toWireResult(result, lease.model.manifest.threshold, mask) };
       } finally {
-        lease.release();
-        // Runtimes do not keep image.pixels past infer(): the buffer serves the next call.
-        if (readBuffer) this.buffers.give(readBuffer);
+        if (!hung) {
+          lease.release();
+          // Runtimes do not keep image.pixels past infer(): the buffer serves the next call.
+          if (readBuffer) this.buffers.give(readBuffer);
+        }
         maskFile?.close();
       }
     });

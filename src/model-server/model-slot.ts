@@ -19,6 +19,7 @@ export interface ModelSlotDeps {
  *
  *   STOPPED/FAILED --start()--> STARTING --load ok--> RUNNING --stop()--> STOPPING --> STOPPED
  *                                        --load fails--> FAILED
+ *                                                        RUNNING --an inference hangs--> FAILED
  *
  * start() is asynchronous (answers STARTING, loads in the background); stop() is synchronous: it waits
  * for inferences already running on the model, then unloads it. Wrong states are MODEL_NOT_RUNNING
@@ -115,6 +116,18 @@ export class ModelSlot {
         if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       },
     };
+  }
+
+  /**
+   * An inference on the loaded model passed its time limit: the runtime is taken for hung. RUNNING →
+   * FAILED, and the model is dropped without unloading (the hung call still uses it); StartModel loads
+   * a fresh one.
+   */
+  markHung(reason: string): void {
+    if (this.status !== ModelStatus.RUNNING) return;
+    this.loaded = undefined;
+    this.setStatus(ModelStatus.FAILED, `inference hung: ${reason}`);
+    this.deps.log.error({ component: this.component, reason }, 'model marked FAILED: an inference passed its time limit');
   }
 
   /** Server shutdown: let a load finish, then stop if running. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { componentName, positiveInt } from './common.js';
+import { componentName, durationMs, positiveInt } from './common.js';
 
 export const modelEntrySchema = z.strictObject({
   component: componentName,
@@ -23,6 +23,11 @@ export const modelServerSchema = z
     models: z.array(modelEntrySchema).default([]),
     queueSize: positiveInt.max(10_000).default(32),
     concurrency: positiveInt.max(64).default(1),
+    /**
+     * An inference running longer fails with INFERENCE_TIMEOUT (gRPC DEADLINE_EXCEEDED) and marks its model
+     * FAILED, freeing the slot a hung runtime would hold; StartModel loads it again.
+     */
+    inferTimeoutMs: durationMs.min(100).default(30_000),
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).default(['cpu']),
   })
   .prefault({});
