@@ -55,6 +55,8 @@ describe('inspector under Greengrass: state and live configuration', () => {
     await service.start();
     cleanup.push(() => service.stop('test'));
     await waitFor(() => service.inspectorApp?.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+    // the configuration stream is opened in the background: under load it may still be on its way
+    await waitFor(() => peer.requests.some((r) => r.operation === 'SubscribeToConfigurationUpdate'), 10_000, 'the configuration subscription');
     return { peer, service, base, camera };
   }
 
