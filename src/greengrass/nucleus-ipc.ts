@@ -19,7 +19,8 @@ export interface NucleusIpc {
   getConfiguration(keyPath: readonly string[]): Promise<unknown>;
   /**
    * SubscribeToConfigurationUpdate on this component: the listener gets the key path that changed
-   * (read it again with getConfiguration). Kept across reconnections. Returns an unsubscribe function.
+   * (read it again with getConfiguration), and `[]` (the root) each time the stream opens, for updates
+   * it may have missed before. Kept across reconnections. Returns an unsubscribe function.
    */
   subscribeToConfigurationUpdate(listener: (keyPath: string[]) => void): () => void;
   updateState(state: 'RUNNING' | 'ERRORED'): Promise<void>;

@@ -62,12 +62,15 @@ describe('readGreengrassLayer over IPC', () => {
     const ipc = new GreengrassIpc({ log: createLogger('silent'), env: peer.env(), callTimeoutMs: 1_000 });
     await ipc.start();
     const changes: { layer: ConfigLayer; keyPath: readonly string[] }[] = [];
+    peer.setConfiguration({ accessControl: {}, decide: { threshold: 0.5 } });
     const off = watchGreengrassConfiguration(ipc, (layer, keyPath) => changes.push({ layer, keyPath }));
-    await waitFor(() => peer.requests.some((r) => r.operation === 'SubscribeToConfigurationUpdate'), 2_000, 'the subscription');
+    // once the stream is open, the whole configuration is read again (an update may have come before it)
+    await waitFor(() => changes.length === 1, 2_000, 'the read after subscribing');
+    expect(changes[0]).toEqual({ layer: { source: 'greengrass', values: { decide: { threshold: 0.5 } } }, keyPath: [] });
     peer.setConfiguration({ accessControl: {}, decide: { threshold: 0.7 } });
     peer.pushConfigurationUpdate(['decide', 'threshold']);
-    await waitFor(() => changes.length === 1, 2_000, 'the change');
-    expect(changes[0]).toEqual({ layer: { source: 'greengrass', values: { decide: { threshold: 0.7 } } }, keyPath: ['decide', 'threshold'] });
+    await waitFor(() => changes.length === 2, 2_000, 'the change');
+    expect(changes[1]).toEqual({ layer: { source: 'greengrass', values: { decide: { threshold: 0.7 } } }, keyPath: ['decide', 'threshold'] });
     off();
     await ipc.stop();
   });

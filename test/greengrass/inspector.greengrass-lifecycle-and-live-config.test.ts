@@ -95,4 +95,13 @@ describe('inspector under Greengrass: state and live configuration', () => {
     expect((await app().inspector.inspectNow('cam1')).modelComponent).toBe('model-v2');
     expect(app()).toBe(before);
   });
+
+  it('applies an update made while the nucleus was away once it is back (the stream does not replay it)', async () => {
+    const { peer, service, base } = await setUp();
+    const app = () => service.inspectorApp!;
+    expect((await app().inspector.inspectNow('cam1')).outcome).toBe('pass'); // score 0.3 < 0.5
+    peer.disconnectAll();
+    peer.setConfiguration({ ...base, decide: { scoreThreshold: 0.2 } }); // no update event: nobody is connected
+    await waitFor(async () => (await app().inspector.inspectNow('cam1')).outcome === 'reject', 10_000, 'the missed update applied after reconnection');
+  });
 });

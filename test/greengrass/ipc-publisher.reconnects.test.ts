@@ -113,15 +113,19 @@ describe('Greengrass IPC publisher through the real SDK client', () => {
     peer.setConfiguration({ decide: { threshold: 0.5 } });
     const changes: string[][] = [];
     const off = ipc.subscribeToConfigurationUpdate((keyPath) => changes.push(keyPath));
-    await waitFor(() => peer.requests.some((r) => r.operation === 'SubscribeToConfigurationUpdate'), 2_000, 'the subscription');
+    // the stream says "the root may have changed" once it is open: updates made before it are not replayed
+    await waitFor(() => changes.length === 1, 2_000, 'the resync once the stream is open');
+    expect(changes[0]).toEqual([]);
     expect(peer.pushConfigurationUpdate(['decide', 'threshold'])).toBe(1);
-    await waitFor(() => changes.length === 1, 2_000, 'the first update');
-    expect(changes[0]).toEqual(['decide', 'threshold']);
+    await waitFor(() => changes.length === 2, 2_000, 'the first update');
+    expect(changes[1]).toEqual(['decide', 'threshold']);
     expect(await ipc.getConfiguration(['decide'])).toEqual({ threshold: 0.5 });
 
     const before = ipc.generation;
     peer.disconnectAll();
     await waitFor(() => ipc.generation > before && ipc.isConnected(), 5_000, 'a new client');
+    await waitFor(() => changes.length === 3, 2_000, 'the resync on the new client');
+    expect(changes[2]).toEqual([]);
     await waitFor(() => peer.pushConfigurationUpdate(['status']) === 1, 2_000, 'the subscription on the new client');
     await waitFor(() => changes.some((c) => c[0] === 'status'), 2_000, 'the update after reconnection');
     off();

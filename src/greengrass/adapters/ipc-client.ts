@@ -243,7 +243,11 @@ export class GreengrassIpc implements NucleusIpc {
     } catch (err) {
       this.configStream = undefined;
       this.deps.log.warn({ err: (err as LookoutError).toJSON() }, 'cannot subscribe to configuration updates');
+      return;
     }
+    // The nucleus does not replay updates made before the stream was open (at start-up, or while it
+    // was away): listeners hear "the root may have changed" once and read the configuration again.
+    if (this.configStream === operation) for (const listener of this.configListeners) listener([]);
   }
 
   /** One SubscribeToIoTCore / SubscribeToTopic stream; the subscription keeps it until the next disconnection. */
