@@ -26,6 +26,7 @@ import { RejectSignaller } from '../src/publish/reject-signaller.js';
 import { Topics } from '../src/publish/topics.js';
 import { type MosquittoPeer, startMosquitto } from '../test/peers/mosquitto.js';
 import type { BenchResult } from './types.js';
+import { waitConnected } from '../src/publish/publisher.js';
 
 const log = createLogger('silent');
 const PAYLOAD = Buffer.from(JSON.stringify({ v: 1, kind: 'verdict', DetectAnomalyResult: { IsAnomalous: false, Confidence: 0.98 }, pad: 'x'.repeat(400) }));
@@ -87,7 +88,7 @@ async function replay(dir: string, broker: MosquittoPeer): Promise<{ outboxRate:
   const BATCH = 200;
   const publisher = publisherFor(broker, 'bench-replay');
   await publisher.start();
-  await publisher.waitUntilConnected(5_000);
+  await waitConnected(publisher, 5_000);
 
   // Baseline: the same client, the same window of in-flight publishes, no outbox.
   let t0 = performance.now();
@@ -154,7 +155,7 @@ async function rejectLatency(dir: string, local: MosquittoPeer, cloud: Mosquitto
 
   const localPublisher = publisherFor(local, 'bench-local');
   await localPublisher.start();
-  await localPublisher.waitUntilConnected(5_000);
+  await waitConnected(localPublisher, 5_000);
 
   // Baseline: a bare publish → arrival on the same broker and subscriber.
   for (let i = 0; i < N; i++) {

@@ -10,7 +10,7 @@ import { AgentStatus, offlineWill } from './agent-status.js';
 import { Delivery } from './delivery.js';
 import { GreengrassPublisher } from './greengrass-publisher.js';
 import type { PayloadContext } from './payloads.js';
-import type { Publisher } from './publisher.js';
+import { type Publisher, waitConnected } from './publisher.js';
 import { canSubscribe, type Subscriber } from './subscriber.js';
 import { RejectSignaller, type RejectSignallerStats } from './reject-signaller.js';
 import { Topics } from './topics.js';
@@ -145,21 +145,4 @@ export class DeliveryStack {
     if (publisher) this.publishers.push({ publisher, hasLastWill });
     return publisher;
   }
-}
-
-/** Resolves true once the publisher is connected, false after `ms`. */
-function waitConnected(publisher: Publisher, ms: number): Promise<boolean> {
-  if (publisher.isConnected() || !publisher.onConnectionChange) return Promise.resolve(publisher.isConnected());
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(false);
-    }, ms);
-    const off = publisher.onConnectionChange?.((up) => {
-      if (!up) return;
-      clearTimeout(timer);
-      off?.();
-      resolve(true);
-    }) ?? (() => undefined);
-  });
 }

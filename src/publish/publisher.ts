@@ -16,3 +16,20 @@ export interface Publisher {
   /** Tells when the transport comes up or goes down (the relay retries at once on reconnection). */
   onConnectionChange?(listener: (connected: boolean) => void): () => void;
 }
+
+/** Resolves true once the publisher is connected, false after `ms`. */
+export function waitConnected(publisher: Publisher, ms: number): Promise<boolean> {
+  if (publisher.isConnected() || !publisher.onConnectionChange) return Promise.resolve(publisher.isConnected());
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      off();
+      resolve(false);
+    }, ms);
+    const off = publisher.onConnectionChange?.((up) => {
+      if (!up) return;
+      clearTimeout(timer);
+      off?.();
+      resolve(true);
+    }) ?? (() => undefined);
+  });
+}

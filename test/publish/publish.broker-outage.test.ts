@@ -9,6 +9,7 @@ import { OutboxRelay } from '../../src/outbox/relay.js';
 import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { waitConnected } from '../../src/publish/publisher.js';
 
 const log = createLogger('silent');
 let broker: MosquittoPeer;
@@ -53,7 +54,7 @@ describe('broker outage while verdicts flow', () => {
     await outbox.start();
     await publisher.start();
     await relay.start();
-    expect(await publisher.waitUntilConnected(5_000)).toBe(true);
+    expect(await waitConnected(publisher, 5_000)).toBe(true);
 
     const ids: string[] = [];
     const send = async (from: number, to: number): Promise<void> => {

@@ -8,6 +8,7 @@ import { createLogger } from '../../src/core/log.js';
 import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { freePort, type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { waitConnected } from '../../src/publish/publisher.js';
 
 /**
  * The mTLS path (what IoT Core uses)
@@ -57,7 +58,7 @@ describe('MQTT 5 over mTLS', () => {
       log: createLogger('silent'),
     });
     await publisher.start();
-    expect(await publisher.waitUntilConnected(10_000)).toBe(true);
+    expect(await waitConnected(publisher, 10_000)).toBe(true);
     await publisher.publish('lookout/line1/cam1/verdict', Buffer.from('{"v":1}'), { qos: 1 });
     await waitFor(() => got.includes('{"v":1}'), 5_000, 'the message over mTLS');
     await publisher.stop();
@@ -73,7 +74,7 @@ describe('MQTT 5 over mTLS', () => {
       log: createLogger('silent'),
     });
     await publisher.start();
-    expect(await publisher.waitUntilConnected(1_500)).toBe(false);
+    expect(await waitConnected(publisher, 1_500)).toBe(false);
     const err = await publisher.publish('lookout/line1/x', Buffer.from('x'), { qos: 1 }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PUBLISH_FAILED' });
     await publisher.stop();

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/core/log.js';
 import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
+import { waitConnected } from '../../src/publish/publisher.js';
 
 /** Subscriptions of the MQTT publisher, both protocol versions, against mosquitto (and aedes for a refusal). */
 let broker: MosquittoPeer;
@@ -32,7 +33,7 @@ describe.each([5, 4] as const)('MQTT publisher subscriptions (protocol %i)', (ve
   it('delivers each message once to each matching handler, isolates a throwing handler, and unsubscribes', async () => {
     const agent = publisher(`sub-agent-${version}`, version);
     await agent.start();
-    expect(await agent.waitUntilConnected(5_000)).toBe(true);
+    expect(await waitConnected(agent, 5_000)).toBe(true);
     const got: string[] = [];
     const offWild = await agent.subscribe(`lookout/gw${version}/+/trigger`, (topic, payload) => got.push(`${topic}=${payload.toString()}`));
     await agent.subscribe(`lookout/gw${version}/#`, () => {
@@ -76,7 +77,7 @@ describe('MQTT publisher: a refused subscription', () => {
     });
     await agent.start();
     try {
-      expect(await agent.waitUntilConnected(5_000)).toBe(true);
+      expect(await waitConnected(agent, 5_000)).toBe(true);
       await expect(agent.subscribe('forbidden/topic', () => undefined)).rejects.toMatchObject({ code: 'SUBSCRIBE_FAILED' });
       // aedes also hangs up on the client: the publisher reconnects by itself and subscribes again
       const got: string[] = [];

@@ -14,6 +14,7 @@ import { Topics } from '../../src/publish/topics.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { verdict } from './fixtures.js';
+import { waitConnected } from '../../src/publish/publisher.js';
 
 const log = createLogger('silent');
 const topics = new Topics('lookout', 'line1');
@@ -50,7 +51,7 @@ describe('reject signals and the delivery facade', () => {
     const localPublisher = new MqttPublisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-local', publishTimeoutMs: 1_000, log });
     const cloudPublisher = new MqttPublisher({ name: 'cloud-mqtt', broker: broker(cloud), clientId: 'agent-cloud', publishTimeoutMs: 1_000, reconnect: { minMs: 50, maxMs: 200 }, will: offlineWill(topics, ctx), log });
     await Promise.all([localPublisher.start(), cloudPublisher.start()]);
-    expect(await localPublisher.waitUntilConnected(5_000)).toBe(true);
+    expect(await waitConnected(localPublisher, 5_000)).toBe(true);
     const relay = new OutboxRelay({ outbox, publisher: cloudPublisher, log, publishTimeoutMs: 1_000, config: { batchSize: 50, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } } });
     await relay.start();
     const rejects = new RejectSignaller({ publisher: localPublisher, topics, payload: ctx, log });
@@ -113,7 +114,7 @@ describe('reject signals and the delivery facade', () => {
     await outbox.start();
     const publisher = new MqttPublisher({ name: 'local-mqtt', broker: broker(local), clientId: 'agent-state', publishTimeoutMs: 1_000, will: offlineWill(topics, ctx), log });
     await publisher.start();
-    await publisher.waitUntilConnected(5_000);
+    await waitConnected(publisher, 5_000);
     const delivery = new Delivery({ outbox, topics, payload: ctx, log });
     const status = new AgentStatus({ publishers: [{ publisher, hasLastWill: true }], delivery, topics, payload: ctx, healthIntervalMs: 0, log, details: () => ({ cameras: 1 }) });
     await status.start();

@@ -90,23 +90,6 @@ export class MqttPublisher implements Publisher, Subscriber {
     return () => this.listeners.delete(listener);
   }
 
-  /** Waits for a connection (tests, start-up checks); false on timeout. */
-  async waitUntilConnected(timeoutMs: number): Promise<boolean> {
-    if (this.isConnected()) return true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        off();
-        resolve(false);
-      }, timeoutMs);
-      const off = this.onConnectionChange((up) => {
-        if (!up) return;
-        clearTimeout(timer);
-        off();
-        resolve(true);
-      });
-    });
-  }
-
   async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     assertPublishable(topic, payload);
     const client = this.client;
