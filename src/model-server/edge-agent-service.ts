@@ -106,10 +106,11 @@ export class EdgeAgentService implements EdgeAgentHandlers {
           result = await withDeadline(inference, this.deps.inferTimeoutMs, `inference on ${slot.component}`, 'INFERENCE_TIMEOUT');
         } catch (err) {
           if (isLookoutError(err, 'INFERENCE_TIMEOUT')) {
-            // The runtime still holds the model and the pixels: both stay with it until it returns.
+            // The slot drops the model (never unloaded) and the runtime keeps the pixels: the read
+            // buffer is not reused. The lease is released, so stopping a reloaded model does not wait on it.
             hung = true;
             slot.markHung(`no answer within ${this.deps.inferTimeoutMs} ms`);
-            void inference.catch(() => undefined).finally(() => lease.release());
+            void inference.catch(() => undefined);
           }
           throw toLookoutError(err, 'RUNTIME_INFER_FAILED');
         }
@@ -128,11 +129,9 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         }
         return { detect_anomaly_result: toWireResult(result, lease.model.manifest.threshold, mask) };
       } finally {
-        if (!hung) {
-          lease.release();
-          // Runtimes do not keep image.pixels past infer(): the buffer serves the next call.
-          if (readBuffer) this.buffers.give(readBuffer);
-        }
+        lease.release();
+        // Runtimes do not keep image.pixels past infer(): the buffer serves the next call (not a hung one's).
+        if (readBuffer && !hung) this.buffers.give(readBuffer);
         maskFile?.close();
       }
     });

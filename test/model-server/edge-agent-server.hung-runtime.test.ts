@@ -41,4 +41,15 @@ describe('a hung runtime', () => {
     await waitFor(async () => (await describeModel('stuck')).status === STATUS.RUNNING);
     await expect(detect('stuck')).resolves.toMatchObject({ detect_anomaly_result: expect.anything() });
   });
+
+  it('StopModel of the reloaded model does not wait for the call that hung on the old one', async () => {
+    stuck.inferDelayMs = 10_000;
+    expect(await statusOf(detect('stuck'))).toBe(grpc.status.DEADLINE_EXCEEDED);
+    stuck.inferDelayMs = 0;
+    await c.call('StartModel', { model_component: 'stuck' });
+    await waitFor(async () => (await describeModel('stuck')).status === STATUS.RUNNING);
+    const started = Date.now();
+    await c.call('StopModel', { model_component: 'stuck' }, 5_000);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });
