@@ -41,6 +41,7 @@ export class GrpcEdgeAgentServer {
     const server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.enable_channelz': 0,
     });
     const h = this.deps.handlers;
     server.addService(edgeAgentServiceDefinition(), {

@@ -5,6 +5,7 @@ import type { Frame, RawFrameData } from '../../core/frame.js';
 import type { PreprocessConfig } from '../../config/slices/preprocess.js';
 import { checkOutputSize, checkRoi, orientedSize, parseHexColor } from '../geometry.js';
 import type { PreprocessedFrame, Preprocessor } from '../preprocessor.js';
+import { jpegHeader } from './jpeg-header.js';
 
 export interface SharpSettings {
   /** libvips threads per image; default: the machine's cores. */
@@ -48,24 +49,25 @@ export class SharpPreprocessor implements Preprocessor {
     // 'truncated', not 'warning': many IP cameras emit JPEGs with harmless warnings (extraneous
     // bytes before a marker) that must still decode; a cut-off file must not.
     const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'truncated' as const };
-    const source = this.sourceSize(bytes, options);
-    const { roi, width, height } = this.config;
-    if (roi || width === undefined || height === undefined) {
-      // The geometry depends on the frame's size: read the header first.
-      const size = await source;
-      return this.finish(sharp(bytes, options).rotate(), size.width, size.height);
-    }
-    // The output size is fixed: read the header while the frame decodes (one trip through libuv's
-    // thread pool instead of two in a row). A bad header still decides the error, as before. finish()
-    // looks at the source size only for an ROI or a single side, so the output size stands in for it.
-    const [size, out] = await Promise.allSettled([source, this.finish(sharp(bytes, options).rotate(), width, height)]);
-    if (size.status === 'rejected') throw size.reason;
-    if (out.status === 'rejected') throw out.reason;
-    return { ...out.value, sourceWidth: size.value.width, sourceHeight: size.value.height };
+    const size = await this.sourceSize(bytes, options);
+    return this.finish(sharp(bytes, options).rotate(), size.width, size.height);
   }
 
-  /** The frame's size after EXIF orientation, from its header; FRAME_CORRUPT or FRAME_TOO_LARGE. */
+  /**
+   * The frame's size after EXIF orientation, from its header (JPEG: read in JS; other formats or an
+   * unusual JPEG: sharp's metadata); FRAME_CORRUPT or FRAME_TOO_LARGE.
+   */
   private async sourceSize(bytes: Buffer, options: sharp.SharpOptions): Promise<{ width: number; height: number }> {
+    const header = jpegHeader(bytes) ?? (await this.sharpHeader(bytes, options));
+    if (header.width * header.height > this.config.maxInputPixels) {
+      throw new LookoutError('FRAME_TOO_LARGE', `frame is ${header.width}x${header.height}, more than ${this.config.maxInputPixels} pixels`, {
+        details: { width: header.width, height: header.height },
+      });
+    }
+    return orientedSize(header.width, header.height, header.orientation);
+  }
+
+  private async sharpHeader(bytes: Buffer, options: sharp.SharpOptions): Promise<{ width: number; height: number; orientation?: number }> {
     let meta: sharp.Metadata;
     try {
       meta = await sharp(bytes, options).metadata();
@@ -73,12 +75,7 @@ export class SharpPreprocessor implements Preprocessor {
       throw translate(err);
     }
     if (meta.width === undefined || meta.height === undefined) throw new LookoutError('FRAME_CORRUPT', 'frame has no dimensions');
-    if (meta.width * meta.height > this.config.maxInputPixels) {
-      throw new LookoutError('FRAME_TOO_LARGE', `frame is ${meta.width}x${meta.height}, more than ${this.config.maxInputPixels} pixels`, {
-        details: { width: meta.width, height: meta.height },
-      });
-    }
-    return orientedSize(meta.width, meta.height, meta.orientation);
+    return { width: meta.width, height: meta.height, ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}) };
   }
 
   private async runRaw(data: RawFrameData): Promise<PreprocessedFrame> {
