@@ -5,12 +5,18 @@
  * percentiles. Parts arrive as a burst of triggers; each camera has one frame at the model at a time
  * (the next one is prepared meanwhile); one and two cameras.
  *
+ * The model server is our `serve-model` command in its own process, as deployed (the ModelServer
+ * component, or AWS's Edge Agent, next to the inspector): its half of every gRPC call runs there, on
+ * the same cores, and is idle while sharp alone runs.
+ *
  * The machine is shared, so load comes and goes within seconds: baseline and pipeline run in
  * alternating short rounds (ROUNDS pairs, the order flipped every round), each round's ratio is taken
  * against the round of the other kind next to it, and the medians are reported. Both get the same work
  * per round, the same concurrency (one sharp job per camera at a time) and a warm-up.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -19,8 +25,6 @@ import { createLogger } from '../src/core/log.js';
 import type { Frame } from '../src/core/frame.js';
 import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
 import { MaskStore } from '../src/masks/mask-store.js';
-import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
-import { noopRuntime } from '../src/model-server/runtimes/noop.js';
 import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
 import { createSharpPreviewRenderer } from '../src/pipeline/adapters/sharp-preview.js';
 import { Inspector } from '../src/pipeline/inspector.js';
@@ -60,6 +64,39 @@ function memoryCamera(cameraId: string, jpeg: Buffer): FrameSource {
   };
 }
 
+/** `lookout-edge serve-model` in a child process, serving the noop model on `dir`/agent.sock. */
+async function startModelServer(dir: string): Promise<{ pid: number | undefined; stop(): Promise<void> }> {
+  const modelDir = join(dir, 'models', 'noop-model');
+  await mkdir(modelDir, { recursive: true });
+  const manifest = { formatVersion: 1, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
+  await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest));
+  const cli = new URL('../src/cli/bin.ts', import.meta.url).pathname;
+  const args = ['--import', 'tsx', cli, 'serve-model', '--log-level', 'warn', '--set', `modelServer.socket=${join(dir, 'agent.sock')}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** CPU milliseconds so far of this process and of the model server (Linux /proc; 0 elsewhere). */
+function cpuMs(serverPid: number | undefined): { self: number; server: number } {
+  const { user, system } = process.cpuUsage();
+  let server = 0;
+  try {
+    const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    server = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    // not Linux, or the server is gone
+  }
+  return { self: (user + system) / 1000, server };
+}
+
 async function sharpFloor(jpeg: Buffer, frames: number, parallel: number): Promise<number> {
   const one = () => sharp(jpeg).rotate().resize(MODEL.width, MODEL.height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
   const t = performance.now();
@@ -93,9 +130,7 @@ export async function run(): Promise<BenchResult[]> {
       },
     },
   ]);
-  const manifest = { formatVersion: 1 as const, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
-  const server = new EdgeAgentServer({ config: config.modelServer, entries: [{ component: 'noop-model', dir, manifest, runtime: noopRuntime }], log });
-  await server.start();
+  const server = await startModelServer(dir);
   const outbox = new SqliteOutbox({ config: config.outbox, log });
   await outbox.start();
   const masks = new MaskStore({ config: config.masks, log });
@@ -136,11 +171,29 @@ export async function run(): Promise<BenchResult[]> {
       await sharpFloor(jpeg, 4 * parallel, parallel);
       const floors: number[] = [];
       const rates: number[] = [];
+      const cpu = { floor: 0, self: 0, server: 0 };
+      const timed = async <T>(fn: () => Promise<T>, add: (self: number, server: number) => void): Promise<T> => {
+        const before = cpuMs(server.pid);
+        const out = await fn();
+        const after = cpuMs(server.pid);
+        add(after.self - before.self, after.server - before.server);
+        return out;
+      };
+      const floorRound = () => timed(() => sharpFloor(jpeg, FRAMES, parallel), (self) => (cpu.floor += self));
+      const pipelineRound = () =>
+        timed(
+          () => pipeline(FRAMES),
+          (self, srv) => {
+            cpu.self += self;
+            cpu.server += srv;
+          },
+        );
       for (let r = 0; r < ROUNDS; r++) {
-        if (r % 2 === 0) floors.push(await sharpFloor(jpeg, FRAMES, parallel));
-        rates.push(await pipeline(FRAMES));
-        if (r % 2 === 1) floors.push(await sharpFloor(jpeg, FRAMES, parallel));
+        if (r % 2 === 0) floors.push(await floorRound());
+        rates.push(await pipelineRound());
+        if (r % 2 === 1) floors.push(await floorRound());
       }
+      const frames = FRAMES * ROUNDS;
       results.push({
         name: `pipeline 1080p JPEG → ${MODEL.width}x${MODEL.height}, ${parallel} camera(s)`,
         value: median(rates),
@@ -149,6 +202,14 @@ export async function run(): Promise<BenchResult[]> {
         ratio: median(rates.map((fps, i) => fps / (floors[i] ?? fps))),
         target: '≥ 0.90',
       });
+      // Where the frames/s go once the cores are busy: CPU per frame, all threads, both processes.
+      results.push({
+        name: `CPU per frame, ${parallel} camera(s): inspector ${(cpu.self / frames).toFixed(1)} ms + model server ${(cpu.server / frames).toFixed(1)} ms`,
+        value: (cpu.self + cpu.server) / frames,
+        unit: 'ms',
+        baseline: { name: 'sharp decode+resize alone', value: cpu.floor / frames },
+        ratio: cpu.floor / (cpu.self + cpu.server),
+      });
     }
     for (const [stage, s] of Object.entries(inspector.stats.summary())) {
       results.push({ name: `stage ${stage} p50 / p99`, value: s.p50, unit: `ms (p99 ${s.p99.toFixed(2)} ms)` });
@@ -156,7 +217,7 @@ export async function run(): Promise<BenchResult[]> {
   } finally {
     await inspector.stop();
     await client.stop();
-    await server.stop('bench');
+    await server.stop();
     await masks.stop();
     await outbox.stop();
     await rm(dir, { recursive: true, force: true });

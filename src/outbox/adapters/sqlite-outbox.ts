@@ -35,14 +35,17 @@ interface Waiter {
 /**
  * The durable outbox on better-sqlite3 (WAL). Every write is one transaction; write() group-commits
  * the messages of one event-loop tick and, under `synchronous = FULL`, syncs the WAL off the event
- * loop (WalSync) before it resolves; enqueue()/enqueueMany() sync inside the commit. When the disk refuses writes the outbox reports
- * `writable: false` and OUTBOX_UNAVAILABLE in stats().lastError, throws that code to callers, and
- * tries to reopen the database on the next call (at most every `reopenIntervalMs`).
+ * loop (WalSync) before it resolves; enqueue()/enqueueMany() sync on the calling thread before they
+ * return. When the disk refuses writes the outbox reports `writable: false` and OUTBOX_UNAVAILABLE in
+ * stats().lastError, throws that code to callers, and tries to reopen the database on the next call
+ * (at most every `reopenIntervalMs`).
  */
 export class SqliteOutbox implements OutboxQueue {
   private db: Database | undefined;
   /** Present when the WAL can be synced off the event loop (FULL, on disk). */
   private wal: WalSync | undefined;
+  /** One transaction wrapper per connection (better-sqlite3 builds a new one per transaction() call). */
+  private tx: ((fn: () => unknown) => unknown) | undefined;
   private rows = 0;
   private bytes = 0;
   private counters: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
@@ -254,7 +257,11 @@ export class SqliteOutbox implements OutboxQueue {
         const added = insertMessages(db, messages);
         return { evicted, added };
       };
-      return fsync === 'after-commit' ? this.relaxed(db, makeRoomAndInsert) : db.transaction(makeRoomAndInsert)();
+      if (fsync === 'after-commit') return this.relaxed(db, makeRoomAndInsert);
+      if (!this.wal) return db.transaction(makeRoomAndInsert)();
+      const out = this.relaxed(db, makeRoomAndInsert);
+      this.wal.syncNow();
+      return out;
     });
     this.applyRemoved(result.evicted);
     this.counters.evictions += result.evicted.rows;
@@ -277,7 +284,8 @@ export class SqliteOutbox implements OutboxQueue {
    * enqueues need the fsync, because losing one loses a verdict; a group commit gets it from WalSync.
    */
   private relaxed<T>(db: Database, fn: () => T): T {
-    if (this.deps.config.synchronous !== 'FULL') return db.transaction(fn)();
+    // With a WalSync the connection already runs at NORMAL (see tryOpen).
+    if (this.tx && (this.wal || this.deps.config.synchronous !== 'FULL')) return this.tx(fn) as T;
     db.pragma('synchronous = NORMAL');
     try {
       return db.transaction(fn)();
@@ -305,11 +313,14 @@ export class SqliteOutbox implements OutboxQueue {
       this.counters = readCounters(db);
       try {
         this.wal = this.deps.config.synchronous === 'FULL' ? WalSync.open(this.deps.config.path) : undefined;
+        // FULL's fsync is WalSync's from here on (after the commits that need it), so commits skip it
+        if (this.wal) db.pragma('synchronous = NORMAL');
       } catch (err) {
         db.close();
         throw err;
       }
       this.db = db;
+      this.tx = db.transaction((fn: () => unknown) => fn());
       this.writable = true;
       this.deps.log.info({ path: this.deps.config.path, depth: this.rows, synchronous: this.deps.config.synchronous }, 'outbox open');
       return db;
@@ -354,6 +365,7 @@ export class SqliteOutbox implements OutboxQueue {
   private closeDb(): void {
     const db = this.db;
     this.db = undefined;
+    this.tx = undefined;
     void this.wal?.close().catch(() => undefined);
     this.wal = undefined;
     this.lastOpenAttempt = this.now();

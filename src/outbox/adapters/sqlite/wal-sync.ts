@@ -13,6 +13,9 @@ import { LookoutError } from '../../../core/errors.js';
  * Checkpoints keep SQLite's own syncs either way. The WAL's directory entry is synced once at open,
  * as SQLite does on the first sync of a new WAL file.
  *
+ * While a WalSync is open the connection runs at `synchronous = NORMAL` and every commit that needs
+ * durability is followed by sync() (or syncNow()); commits that do not (delivery bookkeeping) are not.
+ *
  * sync() resolves once every commit that returned before the call is on disk. Calls that arrive while
  * a sync runs share one more sync after it (that one may have started before their commit wrote).
  */
@@ -47,6 +50,12 @@ export class WalSync {
       });
     this.next = next;
     return next;
+  }
+
+  /** The same sync, now, on the calling thread: for the synchronous enqueue path. */
+  syncNow(): void {
+    if (this.closed) throw new LookoutError('OUTBOX_UNAVAILABLE', 'outbox closed before its commit was synced');
+    fsyncSync(this.fd);
   }
 
   /** Closes the file once the syncs already asked for have run. */
