@@ -27,10 +27,20 @@ export function createFrameSource(camera: CameraConfig, deps: FrameSourceDeps): 
       return new SnapshotSource({ ...common, intervalMs: source.intervalMs, endpoint: { connect: () => Promise.resolve({ fetcher, origin }) } });
     }
     case 'onvif':
-      return createOnvifSource({ ...common, config: source });
+      return createOnvifSource({ ...common, config: source, ...scaled(camera) });
     case 'rtsp':
-      return new RtspSource({ ...common, config: source, endpoint: fixedStream(source.url) });
+      return new RtspSource({ ...common, config: source, endpoint: fixedStream(source.url), ...scaled(camera) });
   }
+}
+
+/**
+ * Decoded streams (ffmpeg) are scaled to the model's input by ffmpeg itself when preprocessing is a
+ * plain fill resize: no ROI (it needs the full frame) and no letterboxing. The preprocessor then passes
+ * such frames through untouched, and the verdict's source size is the scaled one.
+ */
+function scaled(camera: CameraConfig): { scaleTo?: { width: number; height: number } } {
+  const { roi, width, height, resize } = camera.preprocess;
+  return !roi && width !== undefined && height !== undefined && resize === 'fill' ? { scaleTo: { width, height } } : {};
 }
 
 /** The folder source's extra: move an already processed input to failed/. */

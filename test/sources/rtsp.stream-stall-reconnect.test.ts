@@ -39,12 +39,20 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-function rtspSource(url: string, frames: Frame[], opts: { freeRunning?: boolean; stallTimeoutMs?: number; auth?: { username: string; password: string } } = {}): { source: FrameSource; lines: string[] } {
+interface RtspTestOptions {
+  freeRunning?: boolean;
+  stallTimeoutMs?: number;
+  auth?: { username: string; password: string };
+  preprocess?: Record<string, unknown>;
+}
+
+function rtspSource(url: string, frames: Frame[], opts: RtspTestOptions = {}): { source: FrameSource; lines: string[] } {
   const { log, lines } = memoryLogger('debug');
   const cam = cameraSchema.parse({
     id: 'line3',
     source: { type: 'rtsp', url, fps: 5, stallTimeoutMs: opts.stallTimeoutMs ?? 1_500, ...(opts.auth ? { auth: opts.auth } : {}) },
     backoff: { initialMs: 100, maxMs: 400 },
+    ...(opts.preprocess ? { preprocess: opts.preprocess } : {}),
   });
   const source = createFrameSource(cam, { onFrame: (f) => void frames.push(f), freeRunning: opts.freeRunning ?? true, log });
   cleanups.push(() => source.stop());
@@ -69,6 +77,32 @@ describe('rtsp source (ffmpeg child, GStreamer server)', () => {
     await source.stop();
     expect(source.health().state).toBe('stopped');
     await waitFor(() => ffmpegChildren().length === 0, 'ffmpeg gone', 5_000);
+  });
+
+  it('a plain fill resize is done by ffmpeg: frames arrive at the model size and pass the preprocessor untouched', async () => {
+    const frames: Frame[] = [];
+    const preprocess = { width: 128, height: 96 };
+    const { source } = rtspSource(server.url, frames, { preprocess });
+    await source.start();
+    await waitFor(() => frames.length >= 2, 'two frames', 15_000);
+    const frame = frames[1];
+    expect(frame?.data).toMatchObject({ kind: 'raw', width: 128, height: 96 });
+    if (frame?.data.kind !== 'raw') return;
+    const pre = await createPreprocessor(preprocessSchema.parse(preprocess)).run(frame);
+    expect(pre.pixels).toBe(frame.data.pixels);
+    // the test pattern survives the scaling (not a blank or garbled frame)
+    expect(new Set(pre.pixels).size).toBeGreaterThan(16);
+    await source.stop();
+
+    // an ROI needs the whole frame, and letterboxing stays with sharp: full size from ffmpeg
+    for (const other of [{ ...preprocess, roi: { left: 0, top: 0, width: 160, height: 120 } }, { ...preprocess, resize: 'fit' }]) {
+      const more: Frame[] = [];
+      const { source: full } = rtspSource(server.url, more, { preprocess: other });
+      await full.start();
+      await waitFor(() => more.length >= 1, 'a frame', 15_000);
+      expect(more[0]?.data).toMatchObject({ kind: 'raw', width: 320, height: 240 });
+      await full.stop();
+    }
   });
 
   it('trigger mode: capture() returns a fresh frame with the part id; onFrame gets nothing', async () => {

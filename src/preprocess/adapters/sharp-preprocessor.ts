@@ -85,7 +85,8 @@ export class SharpPreprocessor implements Preprocessor {
     }
     if (width * height > this.config.maxInputPixels) throw new LookoutError('FRAME_TOO_LARGE', `raw frame is ${width}x${height}`);
     const { roi, width: outW, height: outH } = this.config;
-    if (!roi && outW === undefined && outH === undefined) {
+    // Already the output size (no resize asked, or ffmpeg scaled the stream): nothing to do.
+    if (!roi && (outW === undefined || outW === width) && (outH === undefined || outH === height)) {
       checkOutputSize(width, height);
       return { width, height, pixels, sourceWidth: width, sourceHeight: height };
     }

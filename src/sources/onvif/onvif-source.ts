@@ -11,6 +11,8 @@ export interface OnvifSourceDeps extends FrameSourceDeps {
   readonly cameraId: string;
   readonly backoff: BackoffPolicy;
   readonly config: OnvifSourceConfig;
+  /** Stream mode: have ffmpeg deliver frames at this size (see RtspSourceDeps.scaleTo). */
+  readonly scaleTo?: { readonly width: number; readonly height: number };
 }
 
 /** Defaults for the stream mode's ffmpeg (the onvif slice has no rtsp options). */
@@ -28,6 +30,7 @@ export function createOnvifSource(deps: OnvifSourceDeps): FrameSource {
     return new RtspSource({
       ...common,
       config: { ...STREAM_DEFAULTS, stallTimeoutMs: Math.max(STREAM_DEFAULTS.stallTimeoutMs, config.timeoutMs), ...(config.auth ? { auth: config.auth } : {}) },
+      ...(deps.scaleTo ? { scaleTo: deps.scaleTo } : {}),
       endpoint: {
         resolve: async () => {
           const info = await resolver.resolve();

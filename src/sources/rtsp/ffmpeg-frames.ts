@@ -10,6 +10,12 @@ export interface FfmpegFramesOptions {
   readonly transport: 'tcp' | 'udp';
   readonly fps: number;
   readonly stallTimeoutMs: number;
+  /**
+   * Frames are scaled to this size by ffmpeg (lanczos, as sharp resizes) while it converts them to
+   * RGB: a 1080p stream then crosses the pipe at the model's size, and the preprocessor has nothing
+   * left to do. Only for plain fill resizes (no ROI); see rawFrameSize().
+   */
+  readonly scaleTo?: { readonly width: number; readonly height: number };
   readonly signal: AbortSignal;
   readonly onFrame: (frame: RgbFrame) => void;
 }
@@ -23,7 +29,7 @@ export const FIRST_FRAME_GRACE_MS = 10_000;
 const KILL_GRACE_MS = 2_000;
 
 /** The ffmpeg command line: RTSP in, N decoded frames a second out as a PPM stream on stdout. */
-export function ffmpegArgs(o: Pick<FfmpegFramesOptions, 'url' | 'transport' | 'fps' | 'stallTimeoutMs'>): string[] {
+export function ffmpegArgs(o: Pick<FfmpegFramesOptions, 'url' | 'transport' | 'fps' | 'stallTimeoutMs' | 'scaleTo'>): string[] {
   return [
     '-nostdin',
     '-hide_banner',
@@ -41,7 +47,7 @@ export function ffmpegArgs(o: Pick<FfmpegFramesOptions, 'url' | 'transport' | 'f
     '-sn',
     '-dn',
     '-vf',
-    `fps=${o.fps}`,
+    o.scaleTo ? `fps=${o.fps},scale=${o.scaleTo.width}:${o.scaleTo.height}:flags=lanczos` : `fps=${o.fps}`,
     '-pix_fmt',
     'rgb24',
     '-f',

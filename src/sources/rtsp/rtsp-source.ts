@@ -20,6 +20,8 @@ export interface RtspSourceDeps extends FrameSourceDeps {
   readonly backoff: BackoffPolicy;
   readonly config: Omit<RtspSourceConfig, 'type' | 'url'>;
   readonly endpoint: StreamEndpoint;
+  /** Have ffmpeg deliver frames at this size (the camera's model input; see rawFrameSize()). */
+  readonly scaleTo?: { readonly width: number; readonly height: number };
   /** capture() accepts the newest frame only if it is younger than this. Default max(1 s, 3 frame intervals). */
   readonly maxFrameAgeMs?: number;
 }
@@ -115,6 +117,7 @@ export class RtspSource implements FrameSource {
         transport: this.deps.config.transport,
         fps: this.deps.config.fps,
         stallTimeoutMs: this.deps.config.stallTimeoutMs,
+        ...(this.deps.scaleTo ? { scaleTo: this.deps.scaleTo } : {}),
         signal: ctx.signal,
         onFrame: (frame) => {
           const at = Date.now();
