@@ -13,7 +13,7 @@ export interface FfmpegFramesOptions {
   /**
    * Frames are scaled to this size by ffmpeg (lanczos, as sharp resizes) while it converts them to
    * RGB: a 1080p stream then crosses the pipe at the model's size, and the preprocessor has nothing
-   * left to do. Only for plain fill resizes (no ROI); see rawFrameSize().
+   * left to do. Only for plain fill resizes (no ROI); see scaled() in create-frame-source.ts.
    */
   readonly scaleTo?: { readonly width: number; readonly height: number };
   readonly signal: AbortSignal;

@@ -20,7 +20,7 @@ export interface RtspSourceDeps extends FrameSourceDeps {
   readonly backoff: BackoffPolicy;
   readonly config: Omit<RtspSourceConfig, 'type' | 'url'>;
   readonly endpoint: StreamEndpoint;
-  /** Have ffmpeg deliver frames at this size (the camera's model input; see rawFrameSize()). */
+  /** Have ffmpeg deliver frames at this size (the camera's model input; see scaled() in create-frame-source.ts). */
   readonly scaleTo?: { readonly width: number; readonly height: number };
   /** capture() accepts the newest frame only if it is younger than this. Default max(1 s, 3 frame intervals). */
   readonly maxFrameAgeMs?: number;
