@@ -98,7 +98,10 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         const { width, height, source, maskHandle } = checked;
         if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size);
         const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap', readBuffer);
-        if (maskHandle) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
+        // A segmentation model (classes in its manifest) may paint a mask: its segment is opened now, so an
+        // unusable one fails the call before the model runs. A classification model paints none (no runtime
+        // returns a mask without classes): its segment is left alone, not even opened.
+        if (maskHandle && lease.model.manifest.classes.length > 0) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
         const wantMask = maskHandle !== undefined || ctx.wantMask;
         let result;
         const inference = lease.model.infer({ width, height, pixels }, { wantMask });
@@ -120,7 +123,8 @@ export class EdgeAgentService implements EdgeAgentHandlers {
           if (result.mask.width !== width || result.mask.height !== height || result.mask.pixels.length !== expected) {
             throw new LookoutError('RUNTIME_INFER_FAILED', `runtime returned a ${result.mask.width}x${result.mask.height} mask for a ${width}x${height} image`);
           }
-          if (maskHandle && maskFile) {
+          if (maskHandle) {
+            maskFile ??= openMaskSegment(maskHandle, 'anomaly_mask_params');
             await writeSegment(maskFile, maskHandle, result.mask.pixels);
             mask = { width, height, shared_memory_handle: { name: maskHandle.name, offset: maskHandle.offset, size: expected } };
           } else {

@@ -142,5 +142,10 @@ describe('mask into shared memory', () => {
     const r = await detectShm('classify', { name: input.name, size: LEN, offset: 0 }, { shared_memory_handle: { name: out.name, size: LEN, offset: 0 } });
     expect(r.detect_anomaly_result.anomaly_mask).toBeNull();
     expect((await readFile(out.path)).every((b) => b === 7)).toBe(true);
+    // It never opens the mask segment at all: one that does not exist is no error (a hostile name still is).
+    const h = { name: input.name, size: LEN, offset: 0 };
+    const gone = await detectShm('classify', h, { shared_memory_handle: { name: '/le-nope', size: LEN, offset: 0 } });
+    expect(gone.detect_anomaly_result.anomaly_mask).toBeNull();
+    expect(await statusOf(detectShm('classify', h, { shared_memory_handle: { name: '../../tmp/x', size: LEN, offset: 0 } }))).toBe(S.INVALID_ARGUMENT);
   });
 });
