@@ -16,7 +16,8 @@ import type {
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
-import { type OpenSegment, openMaskSegment, ReadBuffers, readSegment, writeSegment } from './shm-access.js';
+import { ReadBuffers } from './read-buffers.js';
+import { type OpenSegment, openMaskSegment, readSegment, writeSegment } from './shm-access.js';
 
 /** Per-call context the transport adapter extracts from the call (metadata). */
 export interface CallContext {
@@ -96,7 +97,7 @@ export class EdgeAgentService implements EdgeAgentHandlers {
       let hung = false;
       try {
         const { width, height, source, maskHandle } = checked;
-        if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size);
+        if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size, source.handle.offset);
         const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap', readBuffer);
         // A segmentation model (classes in its manifest) may paint a mask: its segment is opened now, so an
         // unusable one fails the call before the model runs. A classification model paints none (no runtime

@@ -74,31 +74,6 @@ const SYNC_IO_MAX_BYTES = 8 * 1024 * 1024;
 const readAt = promisify(read);
 const writeAt = promisify(write);
 
-/**
- * Reusable read buffers: a fresh multi-megabyte allocation per call costs page faults that are slower
- * than the copy itself. At most `keep` buffers are kept; a buffer is handed out to one call at a time.
- */
-export class ReadBuffers {
-  private readonly free: Buffer[] = [];
-  constructor(private readonly keep = 4) {}
-
-  take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.length >= size);
-    const buf = i >= 0 ? (this.free.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafeSlow(size);
-    return buf.subarray(0, size);
-  }
-
-  give(buf: Buffer): void {
-    const whole = Buffer.from(buf.buffer, buf.byteOffset, buf.buffer.byteLength - buf.byteOffset);
-    if (this.free.length < this.keep) this.free.push(whole);
-    else {
-      // keep the biggest ones
-      this.free.sort((a, b) => a.length - b.length);
-      if ((this.free[0] as Buffer).length < whole.length) this.free[0] = whole;
-    }
-  }
-}
-
 /** Reads the handle's byte range (the input bitmap) into `into` (exactly h.size bytes) or a new buffer. */
 export async function readSegment(h: CheckedHandle, what: string, into?: Buffer): Promise<Buffer> {
   const seg = openSegment(h, constants.O_RDONLY, what);

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ReadBuffers } from '../../src/model-server/read-buffers.js';
+
+/** The server's shared-memory read buffers: reused, and placed at the source's position within a page. */
+
+describe('ReadBuffers', () => {
+  it('hands out exactly `size` bytes at the same position within a page as the source offset', () => {
+    const buffers = new ReadBuffers(2);
+    for (const offset of [0, 16, 100, 4096 + 24, 8192]) {
+      const buf = buffers.take(512 * 384 * 3, offset);
+      expect(buf.length).toBe(512 * 384 * 3);
+      expect(buf.byteOffset).toBe(offset % 4096);
+      buffers.give(buf);
+    }
+  });
+
+  it('reuses a returned buffer for the next call of the same or a smaller size, and keeps the biggest ones', () => {
+    const buffers = new ReadBuffers(1);
+    const first = buffers.take(64 * 64 * 3);
+    buffers.give(first);
+    const again = buffers.take(32 * 32 * 3, 8);
+    expect(again.buffer).toBe(first.buffer);
+    const big = buffers.take(1920 * 1080 * 3);
+    expect(big.buffer).not.toBe(first.buffer);
+    buffers.give(again);
+    buffers.give(big);
+    expect(buffers.take(1920 * 1080 * 3).buffer).toBe(big.buffer);
+  });
+});
