@@ -37,7 +37,7 @@ import type { BenchResult } from './types.js';
 
 /** Frames per round (split between the cameras) and rounds of each kind. */
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 48);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const MODEL = { width: 512, height: 384 };
 
 async function testJpeg(): Promise<Buffer> {

@@ -1,29 +1,54 @@
 /**
- * `npm run bench`: runs every bench/*.bench.ts in this process, one after the other, prints one
- * report, and writes it to BENCHMARKS.md with the machine noted. `npm run bench -- outbox model`
- * runs only the named ones.
+ * `npm run bench`: runs every bench/*.bench.ts, each in a fresh process of its own (one after the other,
+ * so that a benchmark's heap, JIT and thread-pool state cannot slow the next one), prints one report, and
+ * writes it to BENCHMARKS.md with the machine noted. `npm run bench -- outbox model` runs only the named
+ * ones. `run.ts --one <file> <out.json>` is the child's side: it runs one module and writes its results.
  */
-import { readdir, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+
+if (process.argv[2] === '--one') {
+  const [file, out] = process.argv.slice(3) as [string, string];
+  const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
+  await writeFile(out, JSON.stringify(await mod.run()));
+  process.exit(0);
+}
+
+/** One benchmark module in a child process (same Node flags as this one); its results or its error. */
+async function runIsolated(file: string, dir: string): Promise<BenchResult[]> {
+  const out = join(dir, `${basename(file)}.json`);
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', file, out], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (c) => resolve(c));
+  });
+  if (code !== 0) throw new Error(`exited with code ${code}`);
+  return JSON.parse(await readFile(out, 'utf8')) as BenchResult[];
+}
+
 const only = process.argv.slice(2);
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
 const sections: Array<{ name: string; results: BenchResult[]; error?: string }> = [];
-
-for (const file of files) {
-  const name = basename(file, '.bench.ts');
-  if (only.length > 0 && !only.includes(name)) continue;
-  process.stderr.write(`bench: ${name}…\n`);
-  try {
-    const mod = (await import(join(here, file))) as { run: () => Promise<BenchResult[]> };
-    sections.push({ name, results: await mod.run() });
-  } catch (err) {
-    sections.push({ name, results: [], error: err instanceof Error ? err.message : String(err) });
+const scratch = await mkdtemp(join(tmpdir(), 'le-bench-'));
+try {
+  for (const file of files) {
+    const name = basename(file, '.bench.ts');
+    if (only.length > 0 && !only.includes(name)) continue;
+    process.stderr.write(`bench: ${name}…\n`);
+    try {
+      sections.push({ name, results: await runIsolated(file, scratch) });
+    } catch (err) {
+      sections.push({ name, results: [], error: err instanceof Error ? err.message : String(err) });
+    }
   }
+} finally {
+  await rm(scratch, { recursive: true, force: true });
 }
 
 const fmt = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
