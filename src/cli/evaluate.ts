@@ -58,7 +58,7 @@ export function evaluateCommand(): Command {
       if (flags.requireBetter && !comparison.candidateNotWorse) {
         const [base, cand] = [reports[0]!.report, reports[reports.length - 1]!.report];
         // Exit 1: the retrained model did not pass the promotion gate.
-        throw new LookoutError('TRAINING_FAILED', `candidate ${cand.model.name} ${cand.model.version} has F1 ${cand.metrics.f1.toFixed(3)}, lower than the baseline ${base.model.name} ${base.model.version} (${base.metrics.f1.toFixed(3)}); not promoting`, {
+        throw new LookoutError('MODEL_NOT_BETTER', `candidate ${cand.model.name} ${cand.model.version} has F1 ${cand.metrics.f1.toFixed(3)}, lower than the baseline ${base.model.name} ${base.model.version} (${base.metrics.f1.toFixed(3)}); not promoting`, {
           details: { baselineF1: base.metrics.f1, candidateF1: cand.metrics.f1 },
         });
       }

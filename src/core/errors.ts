@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   // training and datasets
   DATASET_INVALID: { retryable: false, description: 'A dataset manifest line, image or mask is missing or malformed (the line is named).' },
   TRAINING_FAILED: { retryable: false, description: 'Training could not produce a model.' },
+  MODEL_NOT_BETTER: { retryable: false, description: 'A candidate model scored lower than its baseline (evaluate --require-better); it is not promoted.' },
 
   // frames and sources
   SOURCE_UNAVAILABLE: { retryable: true, description: 'A camera or frame source cannot be reached.' },
