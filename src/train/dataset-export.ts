@@ -157,11 +157,30 @@ export async function exportDataset(options: DatasetExportOptions): Promise<Data
   if (layout === 'manifest') {
     const colorMap = Object.fromEntries(classes.map((c, i) => [String(i), { 'class-name': c.name, 'hex-color': c.hexColor }]));
     const text = lines.map((line) => JSON.stringify(manifestLine(line, colorMap))).join('\n');
-    manifestPath = join(options.outDir, 'manifests', `${split}.manifest`);
-    await writeFile(manifestPath, text.length ? `${text}\n` : '');
+    manifestPath = await writeNewManifest(join(options.outDir, 'manifests'), split, text.length ? `${text}\n` : '');
+    options.log.info({ manifest: manifestPath, lines: lines.length }, 'dataset manifest written');
   }
   if (sizes.size > 1) options.log.warn({ sizes: [...sizes] }, 'exported images differ in size; a Lookout for Vision project needs one size');
   return { manifestPath, normal, anomalous, masks, classes, sizes: [...sizes], skipped };
+}
+
+/**
+ * `<split>.manifest`, or `<split>.2.manifest`, `.3` … when an earlier export into the same directory left
+ * one: an incremental export (`--since`) adds a manifest next to the earlier ones instead of replacing
+ * them (their images stay in images/ either way). Each manifest keeps one colour map on every line, as
+ * Lookout for Vision requires; created exclusively, so two exports never share a file.
+ */
+async function writeNewManifest(dir: string, split: string, text: string): Promise<string> {
+  for (let n = 1; n < 10_000; n++) {
+    const path = join(dir, n === 1 ? `${split}.manifest` : `${split}.${n}.manifest`);
+    try {
+      await writeFile(path, text, { flag: 'wx' });
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new LookoutError('USAGE', `${dir} already holds 9999 ${split} manifests; export into a new directory`);
 }
 
 function manifestLine(line: Line, colorMap: Record<string, { 'class-name': string; 'hex-color': string }>): Record<string, unknown> {

@@ -104,6 +104,13 @@ describe('dataset export', () => {
     const since = await exportDataset({ reader: store, evidenceDir, outDir: join(work, 'ds-since'), codec, log: silentLog(), reviewedSince: reviewedMidway });
     expect({ normal: since.normal, anomalous: since.anomalous }).toEqual({ normal: 1, anomalous: 1 });
 
+    // An incremental export into the same directory adds a manifest; the first one stays whole.
+    const first = await readFile(join(out, 'manifests/train.manifest'), 'utf8');
+    const again = await exportDataset({ reader: store, evidenceDir, outDir: out, codec, log: silentLog(), reviewedSince: reviewedMidway });
+    expect(again.manifestPath).toBe(join(out, 'manifests/train.2.manifest'));
+    expect(await readFile(join(out, 'manifests/train.manifest'), 'utf8')).toBe(first);
+    expect(await checkLfvManifest(out, join(out, 'manifests/train.2.manifest'))).toHaveLength(2);
+
     expect(await runCli(['dataset', 'export', '--evidence', evidenceDir, '--out', out, '--class-name', 'cracked'])).toBe(64);
     expect(await runCli(['dataset', 'export', '--evidence', join(work, 'nowhere'), '--out', out])).toBe(64);
   });
