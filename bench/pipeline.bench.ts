@@ -65,7 +65,7 @@ function memoryCamera(cameraId: string, jpeg: Buffer): FrameSource {
 }
 
 /** `lookout-edge serve-model` in a child process, serving the noop model on `dir`/agent.sock. */
-async function startModelServer(dir: string): Promise<{ pid: number | undefined; stop(): Promise<void> }> {
+async function startModelServer(dir: string): Promise<{ pid: number | undefined; exited: Promise<void>; stop(): Promise<void> }> {
   const modelDir = join(dir, 'models', 'noop-model');
   await mkdir(modelDir, { recursive: true });
   const manifest = { formatVersion: 1, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
@@ -76,6 +76,7 @@ async function startModelServer(dir: string): Promise<{ pid: number | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     pid: child.pid,
+    exited,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -154,7 +155,8 @@ export async function run(): Promise<BenchResult[]> {
     log,
   });
   await inspector.start();
-  await model.ensure();
+  // a server that failed to start (its error is on stderr) must not leave the bench waiting for the model
+  await Promise.race([model.ensure(), server.exited.then(() => Promise.reject(new Error('the model server exited before its model was running')))]);
 
   const results: BenchResult[] = [];
   try {
