@@ -232,8 +232,8 @@ export class SqliteOutbox implements OutboxQueue {
   }
 
   /**
-   * One transaction: make room (evicting and counting), then insert. `after-commit`: the commit skips
-   * its fsync and the caller syncs the WAL before telling anyone (see WalSync).
+   * One transaction: make room (evicting and counting), then insert. `in-commit`: durable when this
+   * returns. `after-commit` (only with a WalSync): the caller syncs the WAL before telling anyone.
    */
   private commit(messages: readonly OutboxMessage[], fsync: 'in-commit' | 'after-commit'): void {
     if (messages.length === 0) return;
@@ -257,10 +257,10 @@ export class SqliteOutbox implements OutboxQueue {
         const added = insertMessages(db, messages);
         return { evicted, added };
       };
-      if (fsync === 'after-commit') return this.relaxed(db, makeRoomAndInsert);
+      // Without a WalSync the connection's own mode syncs inside the commit.
       if (!this.wal) return db.transaction(makeRoomAndInsert)();
       const out = this.relaxed(db, makeRoomAndInsert);
-      this.wal.syncNow();
+      if (fsync === 'in-commit') this.wal.syncNow();
       return out;
     });
     this.applyRemoved(result.evicted);
