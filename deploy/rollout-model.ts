@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_DIR, MODEL_ZIP, parseRecipe, renderModelRecipe } from '../component/render-recipe.js';
+import { MODEL_ZIP, parseRecipe, renderModelRecipe } from '../component/render-recipe.js';
 import { COMPONENTS } from '../component/paths.js';
 import { zipTree } from '../component/zip-app.js';
 import { LookoutError } from '../src/core/errors.js';
@@ -23,8 +23,6 @@ export interface ModelRollout extends RolloutOptions {
   templatePath: string;
   /** Where model.zip and the rendered recipe are written (the gdk layout). */
   buildDir: string;
-  /** The nucleus root on the devices; the model is read from its artifacts-unarchived folder. */
-  greengrassRoot: string;
   inspector?: string;
   modelServer?: string;
   /** Older model components kept deployed (not started on boot) after the switch, for a fast way back. */
@@ -32,22 +30,24 @@ export interface ModelRollout extends RolloutOptions {
   deploymentName?: string;
 }
 
+/**
+ * One `modelServer.models` entry. The model server finds a model through the registry its model component's
+ * Install step writes (`<model server work>/model-registry/<component>.json`), so new entries carry no
+ * `path`; an entry carried over from an earlier deployment that still has one is kept as it is.
+ */
 interface ModelEntry {
   component: string;
-  path: string;
-  startOnBoot?: boolean;
-}
-
-/** Where the nucleus unarchives a model component's model.zip on the device. */
-export function modelPathOnDevice(greengrassRoot: string, component: string, version: string): string {
-  return `${greengrassRoot.replace(/\/+$/, '')}/packages/artifacts-unarchived/${component}/${version}/${MODEL_DIR}`;
+  path?: string;
+  startOnBoot: boolean;
 }
 
 /**
  * Publishes the model as a new model component version, then ONE deployment that
- *  1. adds the model component (the nucleus downloads and unarchives it before merging configuration),
+ *  1. adds the model component: the nucleus downloads and unarchives it, and its Install step verifies the model
+ *     and registers its folder for the model server (a model that fails verification fails the deployment),
  *  2. merges into the model server `modelServer.models = [new (startOnBoot), previous… (kept, not started on boot)]`,
- *     so the new model is loaded and started while the old one keeps serving,
+ *     so the new model is loaded and started while the old one keeps serving; the new entry names only the
+ *     component, which the model server resolves through that registry,
  *  3. merges into the inspector `inference.modelComponent = <new>`: the inspector waits until the new model is
  *     RUNNING, moves traffic (frames in flight finish on the old model), then stops the old model;
  *     a new model that never reaches RUNNING leaves the old one serving.
@@ -84,7 +84,7 @@ export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 's3'>, spe
   const previous = modelEntries(serverMerge).filter((m) => m.component !== spec.modelComponent);
   const kept = previous.slice(0, spec.keepPrevious).map((m) => ({ ...m, startOnBoot: false }));
   const dropped = previous.slice(spec.keepPrevious).map((m) => m.component);
-  const models: ModelEntry[] = [{ component: spec.modelComponent, path: modelPathOnDevice(spec.greengrassRoot, spec.modelComponent, spec.modelVersion), startOnBoot: true }, ...kept];
+  const models: ModelEntry[] = [{ component: spec.modelComponent, startOnBoot: true }, ...kept];
   if (dropped.length > 0) progress(`dropping older model components: ${dropped.join(', ')}`);
 
   const result = await deployToTarget(
@@ -112,5 +112,5 @@ export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 's3'>, spe
 function modelEntries(merge: Json): ModelEntry[] {
   const server = merge.modelServer as { models?: unknown } | undefined;
   if (!Array.isArray(server?.models)) return [];
-  return server.models.filter((m): m is ModelEntry => typeof m === 'object' && m !== null && typeof (m as ModelEntry).component === 'string' && typeof (m as ModelEntry).path === 'string');
+  return server.models.filter((m): m is ModelEntry => typeof m === 'object' && m !== null && typeof (m as ModelEntry).component === 'string');
 }

@@ -188,7 +188,6 @@ export function deployCommand(): Command {
         .requiredOption('--model-version <version>', 'new component version (major.minor.patch)')
         .requiredOption('--bucket <bucket>', 'artifact bucket for model.zip')
         .option('--description <text>', 'component description')
-        .option('--greengrass-root <dir>', 'the nucleus root folder on the devices', '/greengrass/v2')
         .addOption(new Option('--keep-previous <n>', 'older model components kept deployed (not started on boot) for a fast way back').default(1).argParser(number(0, 10)))
         .option('--inspector <name>', 'inspector component', 'com.lookout-edge.Inspector')
         .option('--model-server <name>', 'model server component', 'com.lookout-edge.ModelServer')
@@ -205,7 +204,6 @@ export function deployCommand(): Command {
           modelVersion: string;
           bucket: string;
           description?: string;
-          greengrassRoot: string;
           keepPrevious: number;
           inspector: string;
           modelServer: string;
@@ -226,7 +224,6 @@ export function deployCommand(): Command {
           ...(flags.description ? { description: flags.description } : {}),
           templatePath: findTemplate(),
           buildDir: resolve(flags.buildDir),
-          greengrassRoot: flags.greengrassRoot,
           keepPrevious: flags.keepPrevious,
           inspector: flags.inspector,
           modelServer: flags.modelServer,

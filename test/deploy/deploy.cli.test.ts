@@ -88,6 +88,11 @@ describe('lookout-edge deploy (CLI)', () => {
     expect(badMerge.code).toBe(64);
     expect(badMerge.stderr).toMatch(/--merge com\.lookout-edge\.Inspector: the configuration merge is not JSON/);
 
+    // Models are found through the model registry on the device, not a guessed nucleus path: the flag is gone.
+    const oldFlag = await cli('rollout-model', '--target-arn', GROUP, '--model-dir', '.', '--model-component', 'm', '--model-version', '1.0.0', '--bucket', 'b', '--greengrass-root', '/greengrass/v2');
+    expect(oldFlag.code).toBe(64);
+    expect(oldFlag.stderr).toMatch(/unknown option '--greengrass-root'/);
+
     aws.failNext('ListCoreDevices', { status: 403, name: 'AccessDeniedException', message: 'not authorized to perform greengrass:ListCoreDevices' });
     const denied = await cli('status', ...aws_());
     expect(denied.code).toBe(1);

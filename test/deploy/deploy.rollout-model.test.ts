@@ -26,19 +26,21 @@ beforeEach(async () => {
     bucket: 'models-bucket',
     templatePath: join(root, 'recipes', 'templates', 'model-component.yaml'),
     buildDir: join(dir, 'build'),
-    greengrassRoot: '/greengrass/v2',
     keepPrevious: 1,
   };
 });
 afterEach(async () => aws.stop());
 
-const entry = (component: string, version: string, startOnBoot = true) => ({
+/** A `modelServer.models` entry as rollout-model writes it: the component only, resolved through the model registry. */
+const entry = (component: string, startOnBoot = true) => ({ component, startOnBoot });
+/** An entry an older rollout-model left behind, with the guessed path it used to write. */
+const legacyEntry = (component: string, version: string, startOnBoot = true) => ({
   component,
   path: `/greengrass/v2/packages/artifacts-unarchived/${component}/${version}/model`,
   startOnBoot,
 });
 
-function seed(models: ReturnType<typeof entry>[], extra: Record<string, unknown> = {}) {
+function seed(models: { component: string; path?: string; startOnBoot: boolean }[], extra: Record<string, unknown> = {}) {
   return aws.seedDeployment(GROUP, {
     'com.lookout-edge.Inspector': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ inference: { modelComponent: models[0]?.component }, status: { port: 8080 } }) } },
     'com.lookout-edge.ModelServer': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ modelServer: { models, concurrency: 2 } }) } },
@@ -48,7 +50,7 @@ function seed(models: ReturnType<typeof entry>[], extra: Record<string, unknown>
 
 describe('deploy rollout-model', () => {
   it('publishes the model component and switches the model server and the inspector to it in one deployment', async () => {
-    seed([entry('widgets-model', '2.0.0'), entry('widgets-model-old', '1.0.0', false)], {
+    seed([legacyEntry('widgets-model', '2.0.0'), legacyEntry('widgets-model-old', '1.0.0', false)], {
       'widgets-model': { componentVersion: '2.0.0' },
       'widgets-model-old': { componentVersion: '1.0.0' },
     });
@@ -61,7 +63,7 @@ describe('deploy rollout-model', () => {
     expect([...(await listZip(zipFile)).keys()].sort()).toEqual(['manifest.json', 'weights/model.bin']);
     const recipe = recipeOf(aws.calls('CreateComponentVersion')[0]!.json);
     expect(recipe).toMatchObject({ ComponentName: 'widgets-model', ComponentVersion: '3.0.0', ComponentDependencies: { 'com.lookout-edge.ModelServer': { DependencyType: 'SOFT' } } });
-    expect(recipe.Manifests[0]?.Artifacts).toEqual([{ URI: 's3://models-bucket/widgets-model/3.0.0/model.zip', Unarchive: 'ZIP' }]);
+    expect(recipe.Manifests[0]?.Artifacts).toEqual([expect.objectContaining({ URI: 's3://models-bucket/widgets-model/3.0.0/model.zip', Unarchive: 'ZIP' })]);
     expect(result.modelArn).toBe('arn:aws:greengrass:eu-west-1:123456789012:components:widgets-model:versions:3.0.0');
 
     // Exactly one deployment, after the component version became DEPLOYABLE.
@@ -70,7 +72,9 @@ describe('deploy rollout-model', () => {
     expect(ops.lastIndexOf('DescribeComponent')).toBeLessThan(ops.indexOf('CreateDeployment'));
     const components = aws.calls('CreateDeployment')[0]!.json!.components as Record<string, { componentVersion: string; configurationUpdate?: { merge: string } }>;
     // The same component moves to 3.0.0 (one version per deployment); the other model stays deployed and
-    // listed (not started on boot) as the way back; the server's other settings are carried forward.
+    // listed (not started on boot) as the way back; the server's other settings are carried forward. The new
+    // entry has no path (the model server resolves it through the registry the model's Install step writes);
+    // an entry an earlier rollout left with a path keeps it, so that model still loads.
     expect(Object.fromEntries(Object.entries(components).map(([k, v]) => [k, v.componentVersion]))).toEqual({
       'com.lookout-edge.Inspector': '1.4.0',
       'com.lookout-edge.ModelServer': '1.4.0',
@@ -78,13 +82,13 @@ describe('deploy rollout-model', () => {
       'widgets-model-old': '1.0.0',
     });
     expect(JSON.parse(components['com.lookout-edge.ModelServer']!.configurationUpdate!.merge)).toEqual({
-      modelServer: { concurrency: 2, models: [entry('widgets-model', '3.0.0'), entry('widgets-model-old', '1.0.0', false)] },
+      modelServer: { concurrency: 2, models: [entry('widgets-model'), legacyEntry('widgets-model-old', '1.0.0', false)] },
     });
     expect(JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate!.merge)).toEqual({ inference: { modelComponent: 'widgets-model' }, status: { port: 8080 } });
   });
 
   it('keeps the previous model component deployed but not started on boot, and drops older ones beyond --keep-previous', async () => {
-    seed([entry('widgets-model-v2', '2.0.0'), entry('widgets-model-v1', '1.0.0', false)], {
+    seed([entry('widgets-model-v2'), entry('widgets-model-v1', false)], {
       'widgets-model-v2': { componentVersion: '2.0.0' },
       'widgets-model-v1': { componentVersion: '1.0.0' },
     });
@@ -92,8 +96,8 @@ describe('deploy rollout-model', () => {
     const components = aws.calls('CreateDeployment')[0]!.json!.components as Record<string, { componentVersion: string; configurationUpdate?: { merge: string } }>;
     expect(Object.keys(components).sort()).toEqual(['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer', 'widgets-model-v2', 'widgets-model-v3']);
     expect(JSON.parse(components['com.lookout-edge.ModelServer']!.configurationUpdate!.merge).modelServer.models).toEqual([
-      entry('widgets-model-v3', '3.0.0'),
-      entry('widgets-model-v2', '2.0.0', false),
+      entry('widgets-model-v3'),
+      entry('widgets-model-v2', false),
     ]);
     expect(JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate!.merge).inference).toEqual({ modelComponent: 'widgets-model-v3' });
   });
