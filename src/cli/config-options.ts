@@ -31,13 +31,24 @@ export interface ResolvedConfig {
 }
 
 /**
- * Layers: schema defaults < environment (AWS_IOT_THING_NAME) < Greengrass component configuration (when
+ * The environment layer: AWS_IOT_THING_NAME → thingName (set by the nucleus), LOOKOUT_EDGE_MODEL_REGISTRY →
+ * modelServer.registryDir (set by the model server recipe's Setenv to {work:path}/model-registry).
+ */
+export function environmentLayer(env: NodeJS.ProcessEnv): ConfigLayer | undefined {
+  const values: Record<string, unknown> = {};
+  if (env.AWS_IOT_THING_NAME) values.thingName = env.AWS_IOT_THING_NAME;
+  if (env.LOOKOUT_EDGE_MODEL_REGISTRY) values.modelServer = { registryDir: env.LOOKOUT_EDGE_MODEL_REGISTRY };
+  return Object.keys(values).length > 0 ? { source: 'environment', values } : undefined;
+}
+
+/**
+ * Layers: schema defaults < environment (see environmentLayer) < Greengrass component configuration (when
  * running under a nucleus) < the local file < CLI flags. `greengrass` reads the component configuration
  * over an existing nucleus connection; without it, one is opened just for this read when under Greengrass.
  */
 export async function resolveConfigLayers(opts: ConfigOptions, env: NodeJS.ProcessEnv, greengrass?: () => Promise<unknown>): Promise<ResolvedConfig> {
-  const below: ConfigLayer[] = [];
-  if (env.AWS_IOT_THING_NAME) below.push({ source: 'environment', values: { thingName: env.AWS_IOT_THING_NAME } });
+  const fromEnv = environmentLayer(env);
+  const below: ConfigLayer[] = fromEnv ? [fromEnv] : [];
   const gg = greengrass ? greengrassLayer(await greengrass()) : await readGreengrassLayer(env);
   const above: ConfigLayer[] = [];
   if (opts.config) above.push(await readConfigFile(opts.config));

@@ -3,12 +3,12 @@ import { dirname, join } from 'node:path';
 import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { ModelInfo } from '../core/model.js';
+import { type ModelInfo, ModelStatus } from '../core/model.js';
 import { GrpcEdgeAgentServer } from './adapters/grpc-server.js';
 import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
-import { EdgeAgentService } from './edge-agent-service.js';
+import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
-import { ModelSlot } from './model-slot.js';
+import { ModelSet, type ModelSetChanges } from './model-set.js';
 import { DEFAULT_SHM_DIR } from './shm-access.js';
 import { removeStaleSocket, secureSocket } from './unix-socket.js';
 
@@ -22,6 +22,10 @@ export interface EdgeAgentServerDeps {
   readonly shmDir?: string;
   /** How long stop() lets running calls finish before cutting them. Default 10 s. */
   readonly shutdownGraceMs?: number;
+  /** How long stop() waits for models to unload after the calls ended. Default: shutdownGraceMs. */
+  readonly unloadGraceMs?: number;
+  /** Told about every DetectAnomalies call (metrics). */
+  readonly observer?: DetectObserver;
 }
 
 /**
@@ -29,7 +33,7 @@ export interface EdgeAgentServerDeps {
  * several models each with its state machine, one bounded request queue and bounded concurrency.
  */
 export class EdgeAgentServer {
-  private readonly slots = new Map<string, ModelSlot>();
+  private readonly modelSet: ModelSet;
   private readonly executor: BoundedExecutor;
   private grpc: GrpcEdgeAgentServer | undefined;
   private service: EdgeAgentService | undefined;
@@ -37,11 +41,13 @@ export class EdgeAgentServer {
   private socketPath: string | undefined;
 
   constructor(private readonly deps: EdgeAgentServerDeps) {
-    for (const entry of deps.entries) {
-      if (this.slots.has(entry.component)) throw new LookoutError('CONFIG_INVALID', `model component ${entry.component} is configured twice`);
-      this.slots.set(entry.component, new ModelSlot({ entry, log: deps.log }));
-    }
+    this.modelSet = new ModelSet({ entries: deps.entries, log: deps.log });
     this.executor = new BoundedExecutor({ concurrency: deps.config.concurrency, queueSize: deps.config.queueSize });
+  }
+
+  /** True from the moment the gRPC server listens until stop() begins. */
+  get listening(): boolean {
+    return this.grpc !== undefined;
   }
 
   /** The address clients use: `unix:///path.sock` or `host:port`. */
@@ -52,7 +58,15 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    const service = (this.service = new EdgeAgentService({ slots: this.slots, executor: this.executor, shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR, inferTimeoutMs: config.inferTimeoutMs, log, readBuffers: config.concurrency + 1 }));
+    const service = (this.service = new EdgeAgentService({
+      slots: this.modelSet.slots,
+      executor: this.executor,
+      shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR,
+      inferTimeoutMs: config.inferTimeoutMs,
+      log,
+      readBuffers: config.concurrency + 1,
+      ...(this.deps.observer ? { observer: this.deps.observer } : {}),
+    }));
     if (this.deps.tcpAddress) {
       const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log });
       const port = await grpcServer.start();
@@ -80,30 +94,57 @@ export class EdgeAgentServer {
       }
       this.boundAddress = `unix://${config.socket}`;
     }
-    log.info({ address: this.boundAddress, models: [...this.slots.keys()] }, 'edge agent server listening');
-    for (const slot of this.slots.values()) if (slot.entry.startOnBoot !== false) slot.start();
+    log.info({ address: this.boundAddress, models: [...this.modelSet.slots.keys()] }, 'edge agent server listening');
+    this.modelSet.startOnBoot();
   }
 
-  /** Graceful: refuse new calls, finish running ones, unload the models, remove the socket file. */
+  /**
+   * Graceful, within shutdownGraceMs + unloadGraceMs: refuse new calls, let running ones finish (cut
+   * the rest at the grace), unload the models (left behind past their grace), remove the socket file.
+   * What was cut is logged.
+   */
   async stop(reason = 'stop'): Promise<void> {
     const grpcServer = this.grpc;
     this.grpc = undefined;
     if (!grpcServer) return;
-    this.deps.log.info({ reason }, 'edge agent server stopping');
+    const { log } = this.deps;
+    log.info({ reason }, 'edge agent server stopping');
     const graceMs = this.deps.shutdownGraceMs ?? 10_000;
-    await grpcServer.stop(graceMs);
-    // A load that hangs must not hang the shutdown: give the models the same grace, then go.
+    const unloadGraceMs = this.deps.unloadGraceMs ?? graceMs;
+    const before = this.executor.stats();
+    if (await grpcServer.stop(graceMs)) {
+      const now = this.executor.stats();
+      log.warn({ graceMs, callsAtStop: before.active + before.waiting, callsCut: now.active + now.waiting }, 'calls still running at the shutdown grace were cut');
+    }
+    // A load that hangs must not hang the shutdown: give the models their grace, then go.
     let timer: NodeJS.Timeout | undefined;
-    const unloaded = Promise.all([...this.slots.values()].map((s) => s.shutdown().catch(() => undefined))).then(() => true);
-    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)));
-    if (!(await Promise.race([unloaded, gaveUp]))) this.deps.log.warn({ graceMs }, 'models still loading or unloading at shutdown; leaving them');
+    const unloaded = this.modelSet.shutdown().then(() => true);
+    const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), unloadGraceMs)));
+    if (!(await Promise.race([unloaded, gaveUp]))) {
+      const left = this.models().filter((m) => m.status !== ModelStatus.STOPPED && m.status !== ModelStatus.FAILED).map((m) => m.component);
+      log.warn({ unloadGraceMs, models: left }, 'models still loading or unloading at shutdown; leaving them');
+    }
     clearTimeout(timer);
     if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
-    this.deps.log.info({ reason }, 'edge agent server stopped');
+    log.info({ reason }, 'edge agent server stopped');
   }
 
   models(): ModelInfo[] {
-    return [...this.slots.values()].map((s) => s.describe());
+    return this.modelSet.describe();
+  }
+
+  /** The entry each served component was configured with (startOnBoot, directory, version). */
+  entries(): ModelEntry[] {
+    return [...this.modelSet.slots.values()].map((s) => s.entry);
+  }
+
+  /** Serves exactly `entries` from now on (see ModelSet.apply); `modelChangesSettled()` waits for it. */
+  applyModels(entries: readonly ModelEntry[]): ModelSetChanges {
+    return this.modelSet.apply(entries);
+  }
+
+  modelChangesSettled(): Promise<void> {
+    return this.modelSet.idle();
   }
 
   /** Queue figures, plus queued requests skipped because their caller had already given up. */

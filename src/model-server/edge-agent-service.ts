@@ -36,6 +36,11 @@ export interface EdgeAgentHandlers {
   describeModel(req: WireModelRequest): Promise<WireDescribeModelResponse>;
 }
 
+/** Hears the outcome of every DetectAnomalies call, queueing included (for metrics). */
+export interface DetectObserver {
+  observeDetect(component: string, outcome: { readonly seconds: number; readonly error?: LookoutError }): void;
+}
+
 export interface EdgeAgentServiceDeps {
   readonly slots: ReadonlyMap<string, ModelSlot>;
   readonly executor: BoundedExecutor;
@@ -45,6 +50,7 @@ export interface EdgeAgentServiceDeps {
   readonly log: Logger;
   /** Shared-memory read buffers kept for reuse (one per concurrent inference is enough). */
   readonly readBuffers?: number;
+  readonly observer?: DetectObserver;
 }
 
 function toWireDescription(info: ModelInfo): WireModelDescription {
@@ -83,6 +89,20 @@ export class EdgeAgentService implements EdgeAgentHandlers {
   }
 
   async detectAnomalies(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse> {
+    const observer = this.deps.observer;
+    if (!observer) return this.detect(req, ctx);
+    const started = performance.now();
+    try {
+      const response = await this.detect(req, ctx);
+      observer.observeDetect(req.model_component, { seconds: (performance.now() - started) / 1000 });
+      return response;
+    } catch (err) {
+      observer.observeDetect(req.model_component, { seconds: (performance.now() - started) / 1000, error: toLookoutError(err) });
+      throw err;
+    }
+  }
+
+  private async detect(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse> {
     const slot = this.slot(req.model_component);
     const checked = checkDetectRequest(req, this.deps.shmDir);
     slot.assertRunning();

@@ -19,23 +19,32 @@ export interface ModelEntry {
   readonly startOnBoot?: boolean;
   /** Shown as lookout_vision_model_arn; default: manifest.modelArn or empty. */
   readonly modelArn?: string;
+  /** The model component's version (model registry) or the manifest's; a change reloads the model. */
+  readonly version?: string;
+}
+
+/** Two entries serve the same model when directory and version agree (startOnBoot may differ). */
+export function sameModel(a: ModelEntry, b: ModelEntry): boolean {
+  return a.component === b.component && a.dir === b.dir && (a.version ?? a.manifest?.version) === (b.version ?? b.manifest?.version);
 }
 
 const COMPONENT = /^[a-zA-Z0-9-_.]{1,128}$/;
-function entryFor(component: string, dir: string, manifest: ModelManifest, runtimes: Record<string, ModelRuntime>, startOnBoot: boolean): ModelEntry {
+/** The entry for a model directory whose manifest is read: its runtime picked, MODEL_MANIFEST_INVALID when unknown. */
+export function entryFor(component: string, dir: string, manifest: ModelManifest, runtimes: Record<string, ModelRuntime>, startOnBoot: boolean, version = manifest.version): ModelEntry {
   const runtime = runtimes[manifest.runtime];
   if (!runtime) {
     throw new LookoutError('MODEL_MANIFEST_INVALID', `${join(dir, 'manifest.json')}: unknown runtime "${manifest.runtime}" (known: ${Object.keys(runtimes).join(', ') || 'none'})`);
   }
   const modelArn = typeof manifest.modelArn === 'string' ? manifest.modelArn : '';
-  return { component, dir, manifest, runtime, startOnBoot, modelArn };
+  return { component, dir, manifest, runtime, startOnBoot, modelArn, version };
 }
 
 /**
- * The models a server offers: every sub-directory of `modelsDir` holding a manifest.json (served under the
- * directory name; hidden folders and `*.previous` rollback copies are skipped), then the explicit `models[]`
- * entries (which win on a name clash). Invalid manifests and
- * unknown runtimes fail fast.
+ * The models a server offers from fixed directories: every sub-directory of `modelsDir` holding a
+ * manifest.json (served under the directory name; hidden folders and `*.previous` rollback copies are
+ * skipped), then the `models[]` entries with a `path` (which win on a name clash). Invalid manifests and
+ * unknown runtimes fail fast. Entries without `path` live in the model registry (registry/): they are not
+ * returned here, but they do take their component name away from a modelsDir folder of the same name.
  */
 export async function loadModelEntries(config: ModelServerConfig, runtimes: Record<string, ModelRuntime>): Promise<ModelEntry[]> {
   const byComponent = new Map<string, ModelEntry>();
@@ -58,6 +67,10 @@ export async function loadModelEntries(config: ModelServerConfig, runtimes: Reco
     }
   }
   for (const m of config.models) {
+    if (m.path === undefined) {
+      byComponent.delete(m.component);
+      continue;
+    }
     const dir = resolve(m.path);
     byComponent.set(m.component, entryFor(m.component, dir, await readManifest(dir), runtimes, m.startOnBoot));
   }

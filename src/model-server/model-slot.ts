@@ -32,19 +32,34 @@ export class ModelSlot {
   private loading: Promise<void> | undefined;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
+  private currentEntry: ModelEntry;
 
-  constructor(private readonly deps: ModelSlotDeps) {}
+  constructor(private readonly deps: ModelSlotDeps) {
+    this.currentEntry = deps.entry;
+  }
 
   get component(): string {
-    return this.deps.entry.component;
+    return this.currentEntry.component;
   }
 
   get entry(): ModelEntry {
-    return this.deps.entry;
+    return this.currentEntry;
+  }
+
+  /** Takes over settings that need no reload (startOnBoot); same component, directory and version. */
+  updateEntry(entry: ModelEntry): void {
+    if (entry.component !== this.component || entry.dir !== this.currentEntry.dir) throw new LookoutError('INTERNAL', `updateEntry cannot move ${this.component} to another model`);
+    this.currentEntry = entry;
   }
 
   describe(): ModelInfo {
-    return { component: this.component, modelArn: this.deps.entry.modelArn ?? '', status: this.status, statusMessage: this.statusMessage };
+    return { component: this.component, modelArn: this.currentEntry.modelArn ?? '', status: this.status, statusMessage: this.statusMessage };
+  }
+
+  /** Resolves once a load in progress (if any) has ended, with the state it left. */
+  async settled(): Promise<ModelStatus> {
+    if (this.loading) await this.loading;
+    return this.status;
   }
 
   /** StartModel: STOPPED or FAILED → STARTING, then RUNNING or FAILED in the background. */
@@ -60,7 +75,8 @@ export class ModelSlot {
   }
 
   private async load(): Promise<void> {
-    const { entry, log } = this.deps;
+    const { log } = this.deps;
+    const entry = this.currentEntry;
     const startedAt = Date.now();
     try {
       const model = await entry.runtime.load(entry.dir, entry.manifest ?? (await readManifest(entry.dir)));

@@ -7,7 +7,7 @@ import type { AgentState, Topics } from './topics.js';
 
 export interface AgentStatusDeps {
   /** Publishers that carry the retained state topic (cloud and local). */
-  readonly publishers: readonly { readonly publisher: Publisher; readonly hasLastWill: boolean }[];
+  readonly publishers: readonly { readonly publisher: Publisher; readonly hasLastWill: boolean; readonly retain?: boolean }[];
   readonly delivery: Delivery;
   readonly topics: Topics;
   readonly payload: PayloadContext;
@@ -73,9 +73,12 @@ export class AgentStatus {
   private async publishState(entry: AgentStatusDeps['publishers'][number], state: AgentState, heartbeatMs?: number): Promise<void> {
     const payload = statePayload(state, this.deps.payload, entry.hasLastWill ? undefined : heartbeatMs);
     try {
-      await entry.publisher.publish(this.deps.topics.agent('state'), encodePayload('state', payload), { qos: 1, retain: true });
+      await entry.publisher.publish(this.deps.topics.agent('state'), encodePayload('state', payload), { qos: 1, retain: entry.retain !== false });
     } catch (err) {
-      this.deps.log.debug({ publisher: entry.publisher.name, code: toLookoutError(err).code }, 'state not published (transport down)');
+      const error = toLookoutError(err);
+      // A refusal is a configuration problem (accessControl, thing policy) and says so; a dropped transport is routine.
+      if (error.retryable) this.deps.log.debug({ publisher: entry.publisher.name, code: error.code }, 'state not published (transport down)');
+      else this.deps.log.warn({ publisher: entry.publisher.name, err: error.toJSON() }, 'state not published: refused');
     }
   }
 }

@@ -47,7 +47,7 @@ export class DeliveryStack {
   readonly relay: OutboxRelay | undefined;
   readonly rejects: RejectSignaller | undefined;
   readonly status: AgentStatus;
-  private readonly publishers: { publisher: Publisher; hasLastWill: boolean }[] = [];
+  private readonly publishers: { publisher: Publisher; hasLastWill: boolean; retain: boolean }[] = [];
   private readonly ownedIpc: NucleusIpc | undefined;
   private readonly local: Publisher | undefined;
   private readonly cloud: Publisher | undefined;
@@ -128,6 +128,7 @@ export class DeliveryStack {
     const { publish, log, thingName } = this.deps;
     let publisher: Publisher | undefined;
     let hasLastWill = false;
+    const retain = role === 'local' || publish.cloudRetain;
     if (kind === 'greengrass' && this.ipc) {
       publisher = new GreengrassPublisher({ ipc: this.ipc, target: role === 'cloud' ? 'iot-core' : 'local' });
     } else if (kind === 'mqtt') {
@@ -137,12 +138,12 @@ export class DeliveryStack {
         broker,
         clientId: broker.clientId ?? `${thingName}-${role}`,
         publishTimeoutMs: publish.publishTimeoutMs,
-        will: offlineWill(this.topics, payload),
+        will: { ...offlineWill(this.topics, payload), retain },
         log: log.child({ part: `${role}-mqtt` }),
       });
       hasLastWill = true;
     }
-    if (publisher) this.publishers.push({ publisher, hasLastWill });
+    if (publisher) this.publishers.push({ publisher, hasLastWill, retain });
     return publisher;
   }
 }

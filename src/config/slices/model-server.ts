@@ -3,8 +3,12 @@ import { componentName, durationMs, positiveInt } from './common.js';
 
 export const modelEntrySchema = z.strictObject({
   component: componentName,
-  /** Directory holding the model's manifest.json (written by `lookout-edge train` or by hand for ONNX). */
-  path: z.string().min(1),
+  /**
+   * Directory holding the model's manifest.json (written by `lookout-edge train` or by hand for ONNX).
+   * Without it the model is located through `registryDir`/<component>.json, written by the model
+   * component's Install step.
+   */
+  path: z.string().min(1).optional(),
   startOnBoot: z.boolean().default(true),
 });
 
@@ -20,6 +24,11 @@ export const modelServerSchema = z
     socketGroup: z.string().optional(),
     /** Every sub-directory with a manifest.json is served under its directory name. */
     modelsDir: z.string().min(1).optional(),
+    /**
+     * Where model components record their model directory: `<registryDir>/<component>.json` =
+     * `{"component", "version", "path"}` (absolute path). Environment: LOOKOUT_EDGE_MODEL_REGISTRY.
+     */
+    registryDir: z.string().min(1).optional(),
     models: z.array(modelEntrySchema).default([]),
     queueSize: positiveInt.max(10_000).default(32),
     concurrency: positiveInt.max(64).default(1),
@@ -30,5 +39,16 @@ export const modelServerSchema = z
     inferTimeoutMs: durationMs.min(100).default(30_000),
     executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).default(['cpu']),
   })
+  .superRefine((value, ctx) => {
+    const seen = new Set<string>();
+    value.models.forEach((m, i) => {
+      if (seen.has(m.component)) ctx.addIssue({ code: 'custom', path: ['models', i, 'component'], message: `model component ${m.component} is listed twice` });
+      seen.add(m.component);
+      if (m.path === undefined && value.registryDir === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['models', i, 'path'], message: `model ${m.component} has no path: set its path, or modelServer.registryDir (LOOKOUT_EDGE_MODEL_REGISTRY) to find it in the model registry` });
+      }
+    });
+  })
   .prefault({});
 export type ModelServerConfig = z.infer<typeof modelServerSchema>;
+export type ModelEntryConfig = ModelServerConfig['models'][number];

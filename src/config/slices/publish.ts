@@ -29,6 +29,13 @@ export const publishSchema = z
     local: z.enum(['greengrass', 'mqtt', 'none']).default('none'),
     mqtt: mqttBroker.prefault({}),
     localMqtt: mqttBroker.prefault({}),
+    /**
+     * Retain the `state` topic (and the last will) on the cloud path. AWS IoT Core refuses a retained publish
+     * unless the thing's policy allows `iot:RetainPublish`, which the default Greengrass thing policy does not,
+     * and it answers a refused publish by closing the connection (the nucleus's, shared by every component).
+     * Turn on only after adding that permission. The local path always retains.
+     */
+    cloudRetain: z.boolean().default(false),
     publishTimeoutMs: durationMs.default(10_000),
     healthIntervalMs: durationMs.default(60_000),
     /** Masks are embedded as PNG only below this size; otherwise a reference is sent. */

@@ -80,19 +80,19 @@ export class GrpcEdgeAgentServer {
     };
   }
 
-  /** Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest. */
-  async stop(graceMs: number): Promise<void> {
+  /** Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest. True when some were cut. */
+  async stop(graceMs: number): Promise<boolean> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
+    if (!server) return false;
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         server.forceShutdown();
-        resolve();
+        resolve(true);
       }, graceMs);
       server.tryShutdown(() => {
         clearTimeout(timer);
-        resolve();
+        resolve(false);
       });
     });
   }

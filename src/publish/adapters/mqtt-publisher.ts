@@ -20,7 +20,7 @@ export interface MqttPublisherDeps {
   readonly clientId: string;
   readonly publishTimeoutMs: number;
   /** Last will (retained `offline` on the state topic): the broker publishes it if we vanish. */
-  readonly will?: { readonly topic: string; readonly payload: Buffer };
+  readonly will?: { readonly topic: string; readonly payload: Buffer; readonly retain?: boolean };
   /** Capped exponential backoff between connection attempts (default 200 ms doubling to 10 s). */
   readonly reconnect?: { readonly minMs: number; readonly maxMs: number };
   readonly log: Logger;
@@ -192,7 +192,7 @@ export class MqttPublisher implements Publisher, Subscriber {
       clean: true,
       queueQoSZero: false,
       ...(tls ? { cert: readFileSync(tls.certPath), key: readFileSync(tls.keyPath), ...(tls.caPath ? { ca: readFileSync(tls.caPath) } : {}) } : {}),
-      ...(will ? { will: { topic: will.topic, payload: will.payload, qos: 1, retain: true } } : {}),
+      ...(will ? { will: { topic: will.topic, payload: will.payload, qos: 1, retain: will.retain !== false } } : {}),
     };
   }
 }
