@@ -38,6 +38,8 @@ export interface DeploymentSummary {
 
 export interface Deployment extends DeploymentSummary {
   components: Record<string, DeploymentComponent>;
+  /** The IoT job that rolls the deployment out to the target's things (a thing group's, or one thing's). */
+  iotJobId?: string;
   deploymentPolicies?: Record<string, unknown>;
   iotJobConfiguration?: Record<string, unknown>;
 }
@@ -105,6 +107,8 @@ export interface InstalledComponent {
 }
 
 export interface GreengrassApi {
+  /** One core device; undefined for a thing that is not (yet) a Greengrass core device. */
+  getCoreDevice(thingName: string): Promise<CoreDevice | undefined>;
   createComponentVersion(recipe: string, clientToken: string): Promise<ComponentVersionStatus>;
   describeComponent(arn: string): Promise<ComponentVersionStatus>;
   /** The target's latest deployment, if it has one. */
@@ -114,6 +118,50 @@ export interface GreengrassApi {
   listCoreDevices(filter: { thingGroupArn?: string }): Promise<CoreDevice[]>;
   listEffectiveDeployments(thingName: string): Promise<EffectiveDeployment[]>;
   listInstalledComponents(thingName: string): Promise<InstalledComponent[]>;
+}
+
+/** IoT job states (DescribeJob `job.status`); Greengrass deployment jobs are CONTINUOUS, so never COMPLETED on their own. */
+export type JobStatus = 'IN_PROGRESS' | 'CANCELED' | 'COMPLETED' | 'DELETION_IN_PROGRESS' | 'SCHEDULED';
+
+/** Job execution states; all but QUEUED and IN_PROGRESS are terminal. */
+export type JobExecutionStatus = 'QUEUED' | 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'REJECTED' | 'REMOVED' | 'CANCELED';
+
+/** DescribeJob `jobProcessDetails`: how many things are in each execution state. */
+export interface JobCounts {
+  queued: number;
+  inProgress: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  timedOut: number;
+  canceled: number;
+  /** No longer scheduled: the thing was deleted or removed from the target group. */
+  removed: number;
+}
+
+export interface IotJob {
+  jobId: string;
+  status: JobStatus | string;
+  counts: JobCounts;
+  reasonCode?: string;
+  comment?: string;
+}
+
+export interface JobExecution {
+  thingName: string;
+  status: JobExecutionStatus | string;
+  /** DescribeJobExecution `statusDetails.detailsMap`; the nucleus puts `deployment-failure-cause` and `detailed-deployment-status` there. */
+  details?: Record<string, string>;
+}
+
+export interface IotJobsApi {
+  describeJob(jobId: string): Promise<IotJob>;
+  /** Every execution of the job (ListJobExecutionsForJob, all pages), without details. */
+  listJobExecutions(jobId: string): Promise<JobExecution[]>;
+  /** One thing's execution with its status details; undefined when the thing has none. */
+  describeJobExecution(jobId: string, thingName: string): Promise<JobExecution | undefined>;
+  /** The things in a thing group now, child groups included (ListThingsInThingGroup recursive, all pages). */
+  listThingsInGroup(thingGroupName: string): Promise<string[]>;
 }
 
 export interface ArtifactStore {
@@ -153,6 +201,7 @@ export interface LookoutVisionApi {
 
 export interface AwsApis {
   greengrass: GreengrassApi;
+  iot: IotJobsApi;
   s3: ArtifactStore;
   lookoutVision: LookoutVisionApi;
 }

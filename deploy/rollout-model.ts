@@ -53,7 +53,7 @@ interface ModelEntry {
  *     a new model that never reaches RUNNING leaves the old one serving.
  * Model components older than `keepPrevious` are dropped from the deployment (and from the model server's list).
  */
-export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 's3'>, spec: ModelRollout, wait: WaitOptions, progress: Progress): Promise<DeploymentResult & { modelArn: string }> {
+export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 'iot' | 's3'>, spec: ModelRollout, wait: WaitOptions, progress: Progress): Promise<DeploymentResult & { modelArn: string }> {
   const inspector = spec.inspector ?? COMPONENTS.Inspector;
   const modelServer = spec.modelServer ?? COMPONENTS.ModelServer;
   if (!(await stat(join(spec.modelDir, 'manifest.json')).catch(() => undefined))?.isFile()) {

@@ -3,6 +3,7 @@ import {
   CreateComponentVersionCommand,
   CreateDeploymentCommand,
   DescribeComponentCommand,
+  GetCoreDeviceCommand,
   GetDeploymentCommand,
   GreengrassV2Client,
   ListCoreDevicesCommand,
@@ -10,10 +11,12 @@ import {
   ListEffectiveDeploymentsCommand,
   ListInstalledComponentsCommand,
 } from '@aws-sdk/client-greengrassv2';
+import { IoTClient } from '@aws-sdk/client-iot';
 import { DescribeModelPackagingJobCommand, LookoutVisionClient, StartModelPackagingJobCommand } from '@aws-sdk/client-lookoutvision';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { ArtifactStore, AwsApis, ComponentVersionStatus, GreengrassApi, LookoutVisionApi } from '../api.js';
-import { translateAwsError } from './translate-error.js';
+import type { ArtifactStore, AwsApis, ComponentVersionStatus, CoreDevice, GreengrassApi, LookoutVisionApi } from '../api.js';
+import { createIotJobsApi } from './iot-jobs.js';
+import { call, callOrMissing, paginate } from './sdk-call.js';
 
 /** Region, endpoint and credentials come from the standard AWS chain unless given here. */
 export interface AwsOptions {
@@ -32,8 +35,6 @@ export interface AwsOptions {
   uploadDeadlineMs?: number;
 }
 
-const MAX_PAGES = 100;
-
 export function createAwsApis(options: AwsOptions = {}): AwsApis {
   // The SDK warns on every run that its 2027 releases will need Node 22; the release we pin supports 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -49,14 +50,7 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
   const greengrass = new GreengrassV2Client(common);
   const s3 = new S3Client({ ...common, forcePathStyle: Boolean(options.endpointUrl), requestChecksumCalculation: 'WHEN_REQUIRED' });
   const lookoutVision = new LookoutVisionClient(common);
-
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw translateAwsError(err, what);
-    }
-  };
+  const iot = new IoTClient(common);
 
   const componentStatus = (out: {
     arn?: string;
@@ -72,17 +66,13 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
     ...(out.status?.errors && Object.keys(out.status.errors).length > 0 ? { errors: out.status.errors } : {}),
   });
 
-  async function paginate<T>(fetch: (nextToken?: string) => Promise<{ items: T[]; nextToken?: string }>): Promise<T[]> {
-    const all: T[] = [];
-    let token: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page += 1) {
-      const { items, nextToken } = await fetch(token);
-      all.push(...items);
-      if (!nextToken) break;
-      token = nextToken;
-    }
-    return all;
-  }
+  const coreDevice = (d: { coreDeviceThingName?: string; status?: string; lastStatusUpdateTimestamp?: Date; platform?: string; architecture?: string }): CoreDevice => ({
+    thingName: d.coreDeviceThingName ?? '',
+    status: d.status ?? 'UNKNOWN',
+    ...(d.lastStatusUpdateTimestamp ? { lastStatusUpdate: d.lastStatusUpdateTimestamp } : {}),
+    ...(d.platform ? { platform: d.platform } : {}),
+    ...(d.architecture ? { architecture: d.architecture } : {}),
+  });
 
   const gg: GreengrassApi = {
     createComponentVersion: (recipe, clientToken) =>
@@ -124,6 +114,7 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
           ...(out.deploymentName ? { deploymentName: out.deploymentName } : {}),
           ...(out.revisionId ? { revisionId: out.revisionId } : {}),
           ...(out.deploymentStatus ? { deploymentStatus: out.deploymentStatus } : {}),
+          ...(out.iotJobId ? { iotJobId: out.iotJobId } : {}),
           ...(out.deploymentPolicies ? { deploymentPolicies: out.deploymentPolicies as Record<string, unknown> } : {}),
           ...(out.iotJobConfiguration ? { iotJobConfiguration: out.iotJobConfiguration as Record<string, unknown> } : {}),
         };
@@ -137,18 +128,11 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
       call('ListCoreDevices', () =>
         paginate(async (nextToken) => {
           const out = await greengrass.send(new ListCoreDevicesCommand({ ...filter, maxResults: 100, nextToken }), deadline());
-          return {
-            items: (out.coreDevices ?? []).map((d) => ({
-              thingName: d.coreDeviceThingName ?? '',
-              status: d.status ?? 'UNKNOWN',
-              ...(d.lastStatusUpdateTimestamp ? { lastStatusUpdate: d.lastStatusUpdateTimestamp } : {}),
-              ...(d.platform ? { platform: d.platform } : {}),
-              ...(d.architecture ? { architecture: d.architecture } : {}),
-            })),
-            nextToken: out.nextToken,
-          };
+          return { items: (out.coreDevices ?? []).map(coreDevice), nextToken: out.nextToken };
         }),
       ),
+    getCoreDevice: (thingName) =>
+      callOrMissing('GetCoreDevice', async () => coreDevice(await greengrass.send(new GetCoreDeviceCommand({ coreDeviceThingName: thingName }), deadline()))),
     listEffectiveDeployments: (thingName) =>
       call('ListEffectiveDeployments', () =>
         paginate(async (nextToken) => {
@@ -241,5 +225,5 @@ export function createAwsApis(options: AwsOptions = {}): AwsApis {
       }),
   };
 
-  return { greengrass: gg, s3: store, lookoutVision: lfv };
+  return { greengrass: gg, iot: createIotJobsApi(iot, deadline), s3: store, lookoutVision: lfv };
 }

@@ -85,32 +85,38 @@ describe('deploy deploy', () => {
       configurationValidationPolicy: { timeoutInSeconds: 60 },
     });
 
-    // Followed until every device finished, with progress on each change.
+    // Followed through the deployment's IoT job until every device of the group finished, with progress on each change.
     expect(result.devices).toEqual([
       { thingName: 'gw-1', status: 'SUCCEEDED' },
       { thingName: 'gw-2', status: 'SUCCEEDED' },
     ]);
-    expect(aws.calls('ListCoreDevices')[0]?.query).toMatchObject({ thingGroupArn: GROUP });
+    expect(result.iotJobId).toBe(aws.latestFor(GROUP)!.iotJobId);
+    expect(aws.calls('DescribeJob')[0]).toMatchObject({ path: `/jobs/${result.iotJobId}`, signingService: 'iot' });
+    expect(aws.calls('ListJobExecutionsForJob')[0]).toMatchObject({ path: `/jobs/${result.iotJobId}/things`, query: { maxResults: '250' } });
+    expect(aws.calls('ListThingsInThingGroup')[0]).toMatchObject({ path: '/thing-groups/line-1/things', query: { recursive: 'true' } });
+    expect(aws.calls('ListCoreDevices')).toHaveLength(0);
     const progressLines = lines.filter((l) => l.startsWith(`deployment ${result.deploymentId}:`)).map((l) => l.replace(/ \(\d+ s\)$/, ''));
     expect(progressLines).toEqual([
-      `deployment ${result.deploymentId}: 0/2 succeeded, 2 in progress, 0 failed`,
-      `deployment ${result.deploymentId}: 1/2 succeeded, 1 in progress, 0 failed`,
-      `deployment ${result.deploymentId}: 2/2 succeeded, 0 in progress, 0 failed`,
+      `deployment ${result.deploymentId}: 0/2 succeeded, 2 in progress, 0 queued, 0 failed`,
+      `deployment ${result.deploymentId}: 1/2 succeeded, 1 in progress, 0 queued, 0 failed`,
+      `deployment ${result.deploymentId}: 2/2 succeeded, 0 in progress, 0 queued, 0 failed`,
     ]);
   });
 
-  it('a device that fails (and rolls back) makes the deployment fail, naming the device and reason', async () => {
+  it('a device that fails (and rolls back) makes the deployment fail, naming the device and the reason its job execution reports', async () => {
     seed();
     aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
     aws.addCoreDevice({ thingName: 'gw-2', groupArns: [GROUP] });
     aws.deviceProgress = (_id, thing, call) =>
-      thing === 'gw-2' && call >= 2 ? { status: 'FAILED', reason: 'com.lookout-edge.Inspector: broken after update (ROLLED BACK)' } : { status: call >= 2 ? 'SUCCEEDED' : 'IN_PROGRESS' };
-    await expect(
-      deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, () => undefined),
-    ).rejects.toMatchObject({
+      thing === 'gw-2' && call >= 2 ? { status: 'FAILED', reason: 'com.lookout-edge.Inspector: broken after update' } : { status: call >= 2 ? 'SUCCEEDED' : 'IN_PROGRESS' };
+    const failed = deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, () => undefined);
+    await expect(failed).rejects.toMatchObject({
       code: 'DEPLOYMENT_FAILED',
-      message: expect.stringMatching(/failed on 1 of 2 devices \(rolled back\): gw-2 FAILED \(com\.lookout-edge\.Inspector: broken after update \(ROLLED BACK\)\)$/),
+      message: expect.stringMatching(/failed on 1 of 2 devices \(rolled back\): gw-2 FAILED \(com\.lookout-edge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
     });
+    // The reason is the execution's status details (DescribeJobExecution), asked once for the failed device.
+    const jobId = aws.latestFor(GROUP)!.iotJobId;
+    expect(aws.calls('DescribeJobExecution').map((r) => r.path)).toEqual([`/things/gw-2/jobs/${jobId}`]);
   });
 
   it('changing the topic prefix also merges the authorization policies for the new prefix', async () => {
@@ -127,7 +133,8 @@ describe('deploy deploy', () => {
     expect(merge.publish).toEqual({ topicPrefix: 'plant-7' });
     expect(merge.accessControl).toEqual(inspectorAccessControl('plant-7'));
     // --no-wait: nothing polled.
-    expect(aws.calls('ListCoreDevices')).toHaveLength(0);
+    expect(aws.calls('DescribeJob')).toHaveLength(0);
+    expect(aws.calls('ListJobExecutionsForJob')).toHaveLength(0);
   });
 
   it('a first deployment needs versions; a group without devices yet ends at once', async () => {
@@ -136,10 +143,11 @@ describe('deploy deploy', () => {
       message: expect.stringMatching(/not in the target's current deployment: give its version/),
     });
     expect(aws.calls('CreateDeployment')).toHaveLength(0);
+    aws.addThingGroup(GROUP);
     const { lines, progress } = collectProgress();
     const result = await deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, progress);
     expect(result.devices).toEqual([]);
-    expect(lines.join('\n')).toMatch(/has no deployment yet[\s\S]*no core device in the group yet/);
+    expect(lines.join('\n')).toMatch(/has no deployment yet[\s\S]*no thing in the group yet; devices receive it when they join/);
     expect(aws.calls('CreateDeployment')[0]!.json!.deploymentName).toBe('lookout-edge');
   });
 

@@ -2,12 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { type ExecutionReport, IotJobsModel } from './aws-endpoint-iot.js';
 
 /**
  * A local stand-in for the AWS APIs the fleet CLI calls, speaking their wire protocols (REST-JSON for
- * Greengrass v2 and Lookout for Vision, REST-XML errors for S3) so that the real SDK clients, pointed at it
- * with an endpoint override and static fake credentials, drive it. It keeps a small in-memory Greengrass
- * (components, deployments, core devices), records every request, and can answer errors or throttling.
+ * Greengrass v2, the IoT control plane and Lookout for Vision, REST-XML errors for S3) so that the real SDK
+ * clients, pointed at it with an endpoint override and static fake credentials, drive it. It keeps a small
+ * in-memory Greengrass (components, deployments, core devices), the IoT registry's thing groups and each
+ * deployment's IoT job (aws-endpoint-iot.ts), records every request, and can answer errors or throttling.
+ *
+ * Sharp edge copied from the GreengrassV2 API reference (ListCoreDevices, `thingGroupArn`): filtered by a
+ * thing group, ListCoreDevices lists only core devices that have successfully deployed a deployment that
+ * targets the group, and keeps listing a device after it is removed from the group.
  */
 
 export interface RecordedRequest {
@@ -19,7 +25,7 @@ export interface RecordedRequest {
   body: Buffer;
   /** The parsed JSON body, when there is one. */
   json?: Record<string, unknown>;
-  /** From the SigV4 credential scope: greengrass, s3, lookoutvision. */
+  /** From the SigV4 credential scope: greengrass, iot, s3, lookoutvision. */
   signingService?: string;
 }
 
@@ -40,11 +46,18 @@ export interface StoredDeployment {
   deploymentPolicies?: unknown;
   iotJobConfiguration?: unknown;
   creationTimestamp: number;
+  iotJobId: string;
+  iotJobArn: string;
 }
 
 export interface CoreDeviceState {
   thingName: string;
+  /** The thing groups it belongs to now (the IoT registry). */
   groupArns: string[];
+  /** Groups whose deployment it has completed: what ListCoreDevices filters on (kept after removal). */
+  deployedGroups: string[];
+  /** False for a thing that has never connected as a Greengrass core device (Greengrass answers 404 for it). */
+  registered: boolean;
   status: 'HEALTHY' | 'UNHEALTHY';
   installed: { componentName: string; componentVersion: string; lifecycleState: string; lifecycleStateDetails?: string; isRoot?: boolean }[];
 }
@@ -62,14 +75,28 @@ export class AwsEndpoint {
   readonly devices: CoreDeviceState[] = [];
   /** States DescribeComponent reports after CreateComponentVersion, one per call; the last one repeats. */
   componentStates: { state: string; message?: string; errors?: Record<string, string> }[] = [{ state: 'DEPLOYABLE' }];
-  /** A device's execution status of a deployment, asked on each ListEffectiveDeployments (call = 1, 2, …). */
-  deviceProgress: (deploymentId: string, thingName: string, call: number) => { status: string; reason?: string } = () => ({ status: 'SUCCEEDED' });
+  /** Thing group ARN → its parent group's ARN, if any. */
+  readonly thingGroups = new Map<string, string | undefined>();
+  /**
+   * How a device's execution of a deployment's job moves on, asked each time a running execution is observed
+   * (ListJobExecutionsForJob, ListEffectiveDeployments; call = 1, 2, …).
+   */
+  deviceProgress: (deploymentId: string, thingName: string, call: number) => ExecutionReport = () => ({ status: 'SUCCEEDED' });
+  readonly iot = new IotJobsModel({
+    region: REGION,
+    account: ACCOUNT,
+    membersOf: (targetArn) => this.membersOf(targetArn),
+    progress: (deploymentId, thingName, call) => this.deviceProgress(deploymentId, thingName, call),
+    succeeded: (thingName, targetArn) => {
+      const device = this.devices.find((d) => d.thingName === thingName);
+      if (device && targetArn.includes(':thinggroup/') && !device.deployedGroups.includes(targetArn)) device.deployedGroups.push(targetArn);
+    },
+  });
   /** Lookout for Vision packaging job states, one per DescribeModelPackagingJob; the last one repeats. */
   packagingStates: { Status: string; StatusMessage?: string }[] = [{ Status: 'SUCCEEDED' }];
   /** Operations that never answer (to exercise deadlines). */
   readonly hanging = new Set<string>();
   private readonly failures: { operation: string; reply: ErrorReply; remaining: number }[] = [];
-  private readonly effectiveCalls = new Map<string, number>();
   private readonly open = new Set<ServerResponse>();
   private server: Server | undefined;
   url = '';
@@ -97,13 +124,45 @@ export class AwsEndpoint {
   }
 
   addCoreDevice(device: Partial<CoreDeviceState> & { thingName: string }): void {
-    this.devices.push({ groupArns: [], status: 'HEALTHY', installed: [], ...device });
+    this.devices.push({ groupArns: [], deployedGroups: [], registered: true, status: 'HEALTHY', installed: [], ...device });
+    for (const group of device.groupArns ?? []) if (!this.thingGroups.has(group)) this.thingGroups.set(group, undefined);
+  }
+
+  /** A thing group, optionally a child of another (a job or listing of the parent includes its members). */
+  addThingGroup(groupArn: string, parentArn?: string): void {
+    this.thingGroups.set(groupArn, parentArn);
+  }
+
+  /** RemoveThingFromThingGroup: the device stays listed by ListCoreDevices for that group. */
+  removeFromGroup(thingName: string, groupArn: string): void {
+    const device = this.devices.find((d) => d.thingName === thingName);
+    if (device) device.groupArns = device.groupArns.filter((g) => g !== groupArn);
+  }
+
+  /** The things a target addresses now: the thing, or the members of the group and of its child groups. */
+  membersOf(targetArn: string, recursive = true): string[] {
+    if (targetArn.includes(':thing/')) return [targetArn.slice(targetArn.indexOf(':thing/') + ':thing/'.length)];
+    const groups = new Set([targetArn]);
+    for (let grew = recursive; grew; ) {
+      grew = false;
+      for (const [child, parent] of this.thingGroups) {
+        if (parent && groups.has(parent) && !groups.has(child)) {
+          groups.add(child);
+          grew = true;
+        }
+      }
+    }
+    return this.devices.filter((d) => d.groupArns.some((g) => groups.has(g))).map((d) => d.thingName);
   }
 
   /** Seeds the target's current deployment, as an earlier `deploy` would have left it. */
   seedDeployment(targetArn: string, components: Record<string, unknown>, deploymentName = 'line-1'): StoredDeployment {
+    const deploymentId = randomUUID();
+    const job = this.iot.create(deploymentId, targetArn);
     const deployment: StoredDeployment = {
-      deploymentId: randomUUID(),
+      deploymentId,
+      iotJobId: job.jobId,
+      iotJobArn: job.jobArn,
       targetArn,
       deploymentName,
       revisionId: String(this.deployments.size + 1),
@@ -129,9 +188,15 @@ export class AwsEndpoint {
       if (is('POST', 'greengrass', 'v2', 'deployments')) return { operation: 'CreateDeployment', params: {} };
       if (is('GET', 'greengrass', 'v2', 'deployments', null)) return { operation: 'GetDeployment', params: { deploymentId: seg[3]! } };
       if (is('GET', 'greengrass', 'v2', 'coreDevices')) return { operation: 'ListCoreDevices', params: {} };
+      if (is('GET', 'greengrass', 'v2', 'coreDevices', null)) return { operation: 'GetCoreDevice', params: { thing: seg[3]! } };
       if (is('GET', 'greengrass', 'v2', 'coreDevices', null, 'effectiveDeployments')) return { operation: 'ListEffectiveDeployments', params: { thing: seg[3]! } };
       if (is('GET', 'greengrass', 'v2', 'coreDevices', null, 'installedComponents')) return { operation: 'ListInstalledComponents', params: { thing: seg[3]! } };
     }
+    // AWS IoT control plane (signing name iot).
+    if (is('GET', 'jobs', null)) return { operation: 'DescribeJob', params: { jobId: seg[1]! } };
+    if (is('GET', 'jobs', null, 'things')) return { operation: 'ListJobExecutionsForJob', params: { jobId: seg[1]! } };
+    if (is('GET', 'things', null, 'jobs', null)) return { operation: 'DescribeJobExecution', params: { thing: seg[1]!, jobId: seg[3]! } };
+    if (is('GET', 'thing-groups', null, 'things')) return { operation: 'ListThingsInThingGroup', params: { group: seg[1]! } };
     if (seg[0] === '2020-11-20' && seg[1] === 'projects' && seg[3] === 'modelpackagingjobs') {
       if (method === 'POST' && seg.length === 4) return { operation: 'StartModelPackagingJob', params: { project: seg[2]! } };
       if (method === 'GET' && seg.length === 5) return { operation: 'DescribeModelPackagingJob', params: { project: seg[2]!, job: seg[4]! } };
@@ -218,8 +283,12 @@ export class AwsEndpoint {
         return send(200, { ...d, isLatestForTarget: this.latestFor(d.targetArn) === d });
       }
       case 'CreateDeployment': {
+        const deploymentId = randomUUID();
+        const job = this.iot.create(deploymentId, String(json.targetArn));
         const d: StoredDeployment = {
-          deploymentId: randomUUID(),
+          deploymentId,
+          iotJobId: job.jobId,
+          iotJobArn: job.jobArn,
           targetArn: String(json.targetArn),
           ...(json.deploymentName ? { deploymentName: String(json.deploymentName) } : {}),
           revisionId: String(this.deployments.size + 1),
@@ -230,28 +299,57 @@ export class AwsEndpoint {
           creationTimestamp: Date.now() / 1000,
         };
         this.deployments.set(d.deploymentId, d);
-        return send(201, { deploymentId: d.deploymentId, iotJobId: `job-${d.revisionId}`, iotJobArn: `arn:aws:iot:${REGION}:${ACCOUNT}:job/job-${d.revisionId}` });
+        return send(201, { deploymentId: d.deploymentId, iotJobId: d.iotJobId, iotJobArn: d.iotJobArn });
       }
       case 'ListCoreDevices': {
         const group = url.searchParams.get('thingGroupArn');
-        const devices = this.devices.filter((d) => !group || d.groupArns.includes(group));
+        // Only devices that already deployed to the group, removed ones included (see the class comment).
+        const devices = this.devices.filter((d) => d.registered && (!group || d.deployedGroups.includes(group)));
         return send(200, { coreDevices: devices.map((d) => ({ coreDeviceThingName: d.thingName, status: d.status, lastStatusUpdateTimestamp: Date.now() / 1000, platform: 'linux', architecture: 'aarch64' })) });
+      }
+      case 'GetCoreDevice': {
+        const d = this.devices.find((x) => x.thingName === route.params.thing && x.registered);
+        if (!d) return this.jsonError(res, { status: 404, name: 'ResourceNotFoundException', message: `no core device ${route.params.thing}` });
+        return send(200, { coreDeviceThingName: d.thingName, status: d.status, lastStatusUpdateTimestamp: Date.now() / 1000, platform: 'linux', architecture: 'aarch64', tags: {} });
       }
       case 'ListEffectiveDeployments': {
         const thing = route.params.thing!;
-        const device = this.devices.find((d) => d.thingName === thing);
+        const device = this.devices.find((d) => d.thingName === thing && d.registered);
         if (!device) return this.jsonError(res, { status: 404, name: 'ResourceNotFoundException', message: `no core device ${thing}` });
-        const targets = [...device.groupArns, `arn:aws:iot:${REGION}:${ACCOUNT}:thing/${thing}`];
-        const effective = targets.map((t) => this.latestFor(t)).filter((d): d is StoredDeployment => d !== undefined);
+        const targets = new Set([...this.deployments.values()].map((d) => d.targetArn));
+        const effective = [...targets].filter((t) => this.membersOf(t).includes(thing)).map((t) => this.latestFor(t)!);
         return send(200, {
           effectiveDeployments: effective.map((d) => {
-            const key = `${d.deploymentId}/${thing}`;
-            const call = (this.effectiveCalls.get(key) ?? 0) + 1;
-            this.effectiveCalls.set(key, call);
-            const progress = this.deviceProgress(d.deploymentId, thing, call);
-            return { deploymentId: d.deploymentId, deploymentName: d.deploymentName, targetArn: d.targetArn, coreDeviceExecutionStatus: progress.status, ...(progress.reason ? { reason: progress.reason } : {}), creationTimestamp: d.creationTimestamp, modifiedTimestamp: Date.now() / 1000 };
+            const execution = this.iot.observe(this.iot.jobs.get(d.iotJobId)!, thing);
+            const reason = execution?.detailsMap['deployment-failure-cause'];
+            return {
+              deploymentId: d.deploymentId,
+              deploymentName: d.deploymentName,
+              iotJobId: d.iotJobId,
+              iotJobArn: d.iotJobArn,
+              targetArn: d.targetArn,
+              coreDeviceExecutionStatus: execution?.status ?? 'QUEUED',
+              ...(reason ? { reason } : {}),
+              creationTimestamp: d.creationTimestamp,
+              modifiedTimestamp: Date.now() / 1000,
+            };
           }),
         });
+      }
+      case 'DescribeJob':
+      case 'ListJobExecutionsForJob':
+      case 'DescribeJobExecution': {
+        const { jobId, thing } = route.params;
+        const found =
+          route.operation === 'DescribeJob' ? this.iot.describeJob(jobId!) : route.operation === 'DescribeJobExecution' ? this.iot.describeExecution(jobId!, thing!) : this.iot.listExecutions(jobId!, url.searchParams);
+        if (found === undefined) return this.jsonError(res, { status: 404, name: 'ResourceNotFoundException', message: `no job ${jobId}${thing ? ` execution on ${thing}` : ''}` });
+        return send(200, found);
+      }
+      case 'ListThingsInThingGroup': {
+        const groupArn = `arn:aws:iot:${REGION}:${ACCOUNT}:thinggroup/${route.params.group}`;
+        if (!this.thingGroups.has(groupArn)) return this.jsonError(res, { status: 404, name: 'ResourceNotFoundException', message: `Thing group ${route.params.group} does not exist` });
+        const { page, nextToken } = this.iot.page(this.membersOf(groupArn, url.searchParams.get('recursive') === 'true'), url.searchParams);
+        return send(200, { things: page, ...(nextToken ? { nextToken } : {}) });
       }
       case 'ListInstalledComponents': {
         const device = this.devices.find((d) => d.thingName === route.params.thing);
