@@ -58,6 +58,8 @@ export function demoCommand(): Command {
           },
         },
         log,
+        // The demo runs its own model server and broker too; no nucleus is waiting to SIGKILL it.
+        15_000,
       );
     });
 }

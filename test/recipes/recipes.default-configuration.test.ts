@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { inspectorAccessControl } from '../../component/access-control.js';
-import { parseRecipe, recipeToYaml, renderAppRecipe, renderModelRecipe, type Recipe } from '../../component/render-recipe.js';
+import { mergeBuiltRecipes, parseRecipe, recipeToYaml, renderAppRecipe, renderModelRecipe, type Recipe } from '../../component/render-recipe.js';
 import { greengrassLayer, loadConfig } from '../../src/config/load.js';
 import { isLookoutError } from '../../src/core/errors.js';
 
@@ -11,7 +11,7 @@ const load = async (path: string): Promise<Recipe> => parseRecipe(await readFile
 const defaults = (recipe: Recipe) => (recipe.ComponentConfiguration as { DefaultConfiguration: Record<string, unknown> }).DefaultConfiguration;
 
 const APPS = [
-  { file: 'recipes/com.lookout-edge.Inspector.yaml', name: 'com.lookout-edge.Inspector', command: 'run' },
+  { file: 'recipe.yaml', name: 'com.lookout-edge.Inspector', command: 'run' },
   { file: 'recipes/com.lookout-edge.ModelServer.yaml', name: 'com.lookout-edge.ModelServer', command: 'serve-model' },
 ];
 
@@ -46,13 +46,14 @@ describe.each(APPS)('$name recipe', ({ file, name, command }) => {
     ]);
     for (const manifest of recipe.Manifests) {
       const lifecycle = manifest.Lifecycle as { Install: { Script: string; Timeout: number }; Run: { Script: string; Setenv: Record<string, string> } };
-      expect(lifecycle.Install.Script).toContain('{artifacts:decompressedPath}/lookout-edge/lifecycle/install.sh');
+      // The nucleus unarchives <x>.zip into {artifacts:decompressedPath}/<x>/: the app is there, not a level below.
+      expect(lifecycle.Install.Script).toBe('sh "{artifacts:decompressedPath}/{APP_ARCHIVE}/lifecycle/install.sh" "{artifacts:decompressedPath}/{APP_ARCHIVE}" "{work:path}"');
       expect(lifecycle.Install.Timeout).toBeGreaterThanOrEqual(300);
-      // exec: the nucleus's SIGINT/SIGTERM reach node itself, not a shell that ignores them.
-      expect(lifecycle.Run.Script).toMatch(new RegExp(`^exec node "\\$APP/bin/lookout-edge.js" ${command} "\\$@"$`, 'm'));
+      // exec: the nucleus's SIGTERM reaches the shipped node itself, not a shell that ignores it.
+      const app = '"{artifacts:decompressedPath}/{APP_ARCHIVE}';
+      expect(lifecycle.Run.Script).toContain(`\nexec ${app}/runtime/bin/node" ${app}/bin/lookout-edge.js" ${command} "$@"`);
       expect(lifecycle.Run.Setenv.LOOKOUT_EDGE_CONFIG).toBe('{work:path}/lookout-edge.local.yaml');
-      expect(manifest.Artifacts?.[0]).toMatchObject({ Unarchive: 'ZIP' });
-      expect(manifest.Artifacts?.[0]?.URI).toMatch(/lookout-edge\.zip$/);
+      expect(manifest.Artifacts).toEqual([{ URI: 's3://BUCKET_NAME/COMPONENT_NAME/COMPONENT_VERSION/{APP_ARCHIVE}.zip', Unarchive: 'ZIP' }]);
     }
   });
 
@@ -65,34 +66,57 @@ describe.each(APPS)('$name recipe', ({ file, name, command }) => {
     const reparsed = parse(yaml) as Recipe;
     expect(reparsed.Manifests).toHaveLength(1);
     expect(reparsed.Manifests[0]?.Platform?.architecture).toBe('amd64');
-    expect(reparsed.Manifests[0]?.Artifacts).toEqual([{ URI: `s3://my-bucket/${name}/1.2.3/linux-x64/lookout-edge.zip`, Unarchive: 'ZIP' }]);
-    expect(JSON.stringify(reparsed.Manifests[0]?.Lifecycle)).toContain('{work:path}/native/1.2.3/.ready');
+    // A top-level file of artifacts/<name>/<version>/ (gdk publish uploads only those); executable runtime inside.
+    expect(reparsed.Manifests[0]?.Artifacts).toEqual([
+      { URI: `s3://my-bucket/${name}/1.2.3/lookout-edge-linux-x64.zip`, Unarchive: 'ZIP', Permission: { Read: 'OWNER', Execute: 'OWNER' } },
+    ]);
+    expect(JSON.stringify(reparsed.Manifests[0]?.Lifecycle)).toContain('{artifacts:decompressedPath}/lookout-edge-linux-x64/runtime/bin/node');
+    expect(JSON.stringify(reparsed.Manifests[0]?.Lifecycle)).not.toContain('APP_ARCHIVE');
+  });
+
+  it('a build for arm64 into the folder that holds the x64 build of the same version keeps both architectures', async () => {
+    const source = await load(file);
+    const x64 = renderAppRecipe(source, { version: '1.2.3', arches: ['x64'] });
+    const arm64 = renderAppRecipe(source, { version: '1.2.3', arches: ['arm64'] });
+    const merged = mergeBuiltRecipes(x64, arm64, () => true);
+    expect(merged.Manifests.map((m) => m.Platform?.architecture)).toEqual(['amd64', 'aarch64']);
+    expect(merged.Manifests.map((m) => m.Artifacts?.[0]?.URI.split('/').pop())).toEqual(['lookout-edge-linux-x64.zip', 'lookout-edge-linux-arm64.zip']);
+    // The x64 archive is gone: its manifest is not kept.
+    expect(mergeBuiltRecipes(x64, arm64, () => false).Manifests.map((m) => m.Platform?.architecture)).toEqual(['aarch64']);
+    // Another version: nothing to merge.
+    expect(mergeBuiltRecipes(renderAppRecipe(source, { version: '1.2.2', arches: ['x64'] }), arm64, () => true).Manifests).toHaveLength(1);
+    // The same version with another recipe: refused, never a silently lost architecture.
+    const changed = { ...arm64, ComponentDescription: 'changed' };
+    expect(() => mergeBuiltRecipes(x64, changed, () => true)).toThrow(/differs from this build's/);
   });
 });
 
 describe('inspector access control', () => {
-  it('allows exactly the configured topics, under the configured prefix and {iot:thingName}', async () => {
-    const config = defaults(await load('recipes/com.lookout-edge.Inspector.yaml'));
+  it('allows exactly the configured topics under the configured prefix, any thing (no recipe variable to interpolate)', async () => {
+    const config = defaults(await load('recipe.yaml'));
     const prefix = (config.publish as { topicPrefix: string }).topicPrefix;
     expect(config.accessControl).toEqual(inspectorAccessControl(prefix));
     const mqtt = (config.accessControl as ReturnType<typeof inspectorAccessControl>)['aws.greengrass.ipc.mqttproxy'];
     const publish = Object.values(mqtt ?? {}).find((p) => p.operations.includes('aws.greengrass#PublishToIoTCore'));
     const subscribe = Object.values(mqtt ?? {}).find((p) => p.operations.includes('aws.greengrass#SubscribeToIoTCore'));
     expect(publish?.resources.sort()).toEqual(
-      ['+/verdict', '+/reject', '+/mask', 'state', 'health', 'command/response'].map((t) => `lookout/{iot:thingName}/${t}`).sort(),
+      ['+/verdict', '+/reject', '+/mask', 'state', 'health', 'command/response'].map((t) => `lookout/+/${t}`).sort(),
     );
-    expect(subscribe?.resources.sort()).toEqual(['lookout/{iot:thingName}/+/trigger', 'lookout/{iot:thingName}/command/request']);
+    expect(subscribe?.resources.sort()).toEqual(['lookout/+/+/trigger', 'lookout/+/command/request']);
+    expect(JSON.stringify(config)).not.toContain('{iot:');
   });
 
   it('uses no MQTT wildcards in local pub/sub and no `#` anywhere', async () => {
-    const config = defaults(await load('recipes/com.lookout-edge.Inspector.yaml'));
+    const config = defaults(await load('recipe.yaml'));
     const policies = config.accessControl as ReturnType<typeof inspectorAccessControl>;
     const pubsub = Object.values(policies['aws.greengrass.ipc.pubsub'] ?? {});
     expect(pubsub.flatMap((p) => p.operations).sort()).toEqual(['aws.greengrass#PublishToTopic', 'aws.greengrass#SubscribeToTopic']);
     for (const policy of pubsub) {
       for (const resource of policy.resources) expect(resource).not.toMatch(/[+#]/);
     }
-    expect(pubsub.find((p) => p.operations.includes('aws.greengrass#SubscribeToTopic'))?.resources).toEqual(['lookout/{iot:thingName}/*/trigger']);
+    expect(pubsub.find((p) => p.operations.includes('aws.greengrass#SubscribeToTopic'))?.resources).toEqual(['lookout/*/trigger']);
+    // The retained state goes to local pub/sub too.
+    expect(pubsub.find((p) => p.operations.includes('aws.greengrass#PublishToTopic'))?.resources).toEqual(['lookout/*/reject', 'lookout/*/state']);
     expect(JSON.stringify(policies)).not.toContain('#"');
     expect(JSON.stringify(policies)).not.toMatch(/\/#/);
   });
@@ -100,7 +124,7 @@ describe('inspector access control', () => {
   it('follows a changed prefix', () => {
     const policies = inspectorAccessControl('factory-7/line-2');
     const all = Object.values(policies).flatMap((service) => Object.values(service).flatMap((p) => p.resources));
-    expect(all.every((r) => r.startsWith('factory-7/line-2/{iot:thingName}/'))).toBe(true);
+    expect(all.every((r) => r.startsWith('factory-7/line-2/+/') || r.startsWith('factory-7/line-2/*/'))).toBe(true);
   });
 
   it('the model server needs no IPC authorization at all', async () => {
@@ -117,7 +141,12 @@ describe('model component template', () => {
     const reparsed = parse(yaml) as Recipe;
     expect(reparsed).toMatchObject({ ComponentName: 'widget-model', ComponentVersion: '3.0.0', ComponentDescription: 'widgets v3' });
     expect(reparsed.ComponentDependencies).toEqual({ 'com.lookout-edge.ModelServer': { VersionRequirement: '>=0.1.0', DependencyType: 'SOFT' } });
-    expect(reparsed.Manifests[0]?.Artifacts).toEqual([{ URI: 's3://models/widget-model/3.0.0/model.zip', Unarchive: 'ZIP' }]);
-    expect(JSON.stringify(reparsed.Manifests[0]?.Lifecycle)).toContain('{artifacts:decompressedPath}/model/manifest.json');
+    expect(reparsed.Manifests[0]?.Artifacts).toEqual([{ URI: 's3://models/widget-model/3.0.0/model.zip', Unarchive: 'ZIP', Permission: { Read: 'ALL' } }]);
+    const install = JSON.stringify(reparsed.Manifests[0]?.Lifecycle);
+    // Documented cross-component variables of its dependency, never a guessed path.
+    expect(install).toContain('{com.lookout-edge.ModelServer:work:path}');
+    expect(install).toContain('model verify');
+    expect(install).toContain('model-registry/widget-model.json');
+    expect(install).not.toContain('artifacts-unarchived');
   });
 });
