@@ -63,12 +63,17 @@ export async function stageProductionModules(options: StageOptions): Promise<Sta
     await writeFile(join(work, 'staged.json'), JSON.stringify({ arch: options.arch, key }));
     await rm(join(work, 'package.json'));
     await rm(join(work, 'package-lock.json'));
-    // Keep one cache entry per architecture.
+    // Keep one cache entry per architecture. Another build (a parallel test) may have staged the same key
+    // meanwhile: theirs is as good as ours.
     for (const name of await readdir(options.cacheDir)) {
-      if (name.startsWith(`${label}-`)) await rm(join(options.cacheDir, name), { recursive: true, force: true });
+      if (name.startsWith(`${label}-`) && name !== `${label}-${key}`) await rm(join(options.cacheDir, name), { recursive: true, force: true });
     }
-    await rename(work, entry);
-    return { dir, cached: false };
+    const moved = await rename(work, entry).then(() => true, async (err: unknown) => {
+      if (await exists(join(entry, 'staged.json'))) return false;
+      throw err;
+    });
+    if (!moved) await rm(work, { recursive: true, force: true });
+    return { dir, cached: !moved };
   } catch (err) {
     await rm(work, { recursive: true, force: true });
     throw err;
@@ -93,8 +98,9 @@ export async function stageNodeRuntime(options: { cacheDir: string; arch: Arch; 
     const untar = await runProcess('tar', ['-xzf', join(work, tarball), '-C', work, 'package/bin/node', 'package/LICENSE'], { cwd: work, timeoutMs: 120_000 });
     if (untar.code !== 0) throw new LookoutError('INTERNAL', `${tarball} has no bin/node:\n${untar.output.slice(-2000)}`);
     await assertElfFor(join(work, 'package', 'bin', 'node'), options.arch);
-    await rm(dir, { recursive: true, force: true });
-    await rename(join(work, 'package'), dir);
+    await rename(join(work, 'package'), dir).catch(async (err: unknown) => {
+      if (!(await exists(join(dir, 'bin', 'node')))) throw err; // else a parallel build staged it first
+    });
     return dir;
   } finally {
     await rm(work, { recursive: true, force: true });
