@@ -54,7 +54,8 @@ function describeComponents(components: Record<string, { componentVersion: strin
  * there is one path, and it shows a device that has not connected yet as QUEUED where the per-device
  * ListEffectiveDeployments has nothing to say about it. Things that left the group do not hold up the wait; a
  * group without members ends at once (devices receive the deployment when they join). Any device that failed
- * (the nucleus rolled it back) makes this a DEPLOYMENT_FAILED naming the devices and reasons.
+ * (the nucleus rolled it back: the reason says FAILED_ROLLBACK_COMPLETE), or that the job ended without
+ * reaching, makes this a DEPLOYMENT_FAILED naming the devices and reasons.
  */
 export async function waitForDeployment(
   apis: Pick<AwsApis, 'greengrass' | 'iot'>,
@@ -94,7 +95,7 @@ export async function waitForDeployment(
   if (failures.length > 0) {
     throw new LookoutError(
       'DEPLOYMENT_FAILED',
-      `deployment ${deploymentId} failed on ${failures.length} of ${outcomes.length} devices (rolled back): ${failures.map((f) => `${f.thingName} ${f.status}${f.reason ? ` (${f.reason})` : ''}`).join('; ')}`,
+      `deployment ${deploymentId} failed on ${failures.length} of ${outcomes.length} devices: ${failures.map((f) => `${f.thingName} ${f.status}${f.reason ? ` (${f.reason})` : ''}`).join('; ')}`,
       { details: { deploymentId, iotJobId: jobId, devices: outcomes } },
     );
   }

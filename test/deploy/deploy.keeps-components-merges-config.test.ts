@@ -112,7 +112,7 @@ describe('deploy deploy', () => {
     const failed = deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, () => undefined);
     await expect(failed).rejects.toMatchObject({
       code: 'DEPLOYMENT_FAILED',
-      message: expect.stringMatching(/failed on 1 of 2 devices \(rolled back\): gw-2 FAILED \(com\.lookout-edge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
+      message: expect.stringMatching(/failed on 1 of 2 devices: gw-2 FAILED \(com\.lookout-edge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
     });
     // The reason is the execution's status details (DescribeJobExecution), asked once for the failed device.
     const jobId = aws.latestFor(GROUP)!.iotJobId;

@@ -25,30 +25,55 @@ const REQUEST: Omit<ModelPackagingRequest, 'clientToken'> = {
 const FAST = { timeoutMs: 5_000, pollIntervalMs: 20 };
 
 describe('deploy status', () => {
-  it('lists the core devices of a group with their effective deployments and installed component states', async () => {
+  it('--thing-group-arn lists the things in the group now, with their effective deployments, installed component states and execution of the group deployment', async () => {
     const deployment = aws.seedDeployment(GROUP, { 'com.lookout-edge.Inspector': { componentVersion: '1.4.0' } });
+    const child = 'arn:aws:iot:eu-west-1:123456789012:thinggroup/line-1-cell-b';
+    aws.addThingGroup(child, GROUP);
     aws.addCoreDevice({
       thingName: 'gw-1',
       groupArns: [GROUP],
+      deployedGroups: [GROUP],
       installed: [
         { componentName: 'com.lookout-edge.Inspector', componentVersion: '1.4.0', lifecycleState: 'RUNNING', isRoot: true },
         { componentName: 'com.lookout-edge.ModelServer', componentVersion: '1.4.0', lifecycleState: 'BROKEN', lifecycleStateDetails: 'exit code 1' },
       ],
     });
+    // Joined the group (a child group) but has not deployed to it yet: ListCoreDevices by group would not list it.
+    aws.addCoreDevice({ thingName: 'gw-new', groupArns: [child] });
+    // In the group, never connected as a core device.
+    aws.addCoreDevice({ thingName: 'gw-unboxed', groupArns: [GROUP], registered: false });
+    // Deployed to the group, then removed from it: ListCoreDevices by group would still list it.
+    aws.addCoreDevice({ thingName: 'gw-left', groupArns: [], deployedGroups: [GROUP] });
     aws.addCoreDevice({ thingName: 'elsewhere', groupArns: [] });
-    aws.deviceProgress = () => ({ status: 'SUCCEEDED' });
+    aws.deviceProgress = (_id, thing) => ({ status: thing === 'gw-1' ? 'SUCCEEDED' : 'QUEUED' });
+    expect((await apis.greengrass.listCoreDevices({ thingGroupArn: GROUP })).map((d) => d.thingName)).toEqual(['gw-1', 'gw-left']);
+    aws.requests.length = 0;
+
     const devices = await fleetStatus(apis, { thingGroupArn: GROUP });
-    expect(aws.requests.map((r) => `${r.operation} ${r.path}`).sort()).toEqual([
-      'ListCoreDevices /greengrass/v2/coreDevices',
-      'ListEffectiveDeployments /greengrass/v2/coreDevices/gw-1/effectiveDeployments',
-      'ListInstalledComponents /greengrass/v2/coreDevices/gw-1/installedComponents',
-    ]);
+    expect(devices.map((d) => `${d.thingName} ${d.status} ${d.groupDeployment?.status}`)).toEqual(['gw-1 HEALTHY SUCCEEDED', 'gw-new HEALTHY QUEUED', 'gw-unboxed NOT_REGISTERED QUEUED']);
+    expect(aws.calls('ListCoreDevices')).toHaveLength(0);
+    expect(aws.calls('ListThingsInThingGroup')[0]).toMatchObject({ path: '/thing-groups/line-1/things', query: { recursive: 'true' }, signingService: 'iot' });
+    expect(aws.calls('GetCoreDevice').map((r) => r.path).sort()).toEqual(['gw-1', 'gw-new', 'gw-unboxed'].map((t) => `/greengrass/v2/coreDevices/${t}`));
+    // A thing that is not a core device has no Greengrass state to ask for.
+    expect(aws.calls('ListEffectiveDeployments').map((r) => r.path).sort()).toEqual(['gw-1', 'gw-new'].map((t) => `/greengrass/v2/coreDevices/${t}/effectiveDeployments`));
     expect(aws.calls('ListInstalledComponents')[0]?.query).toMatchObject({ topologyFilter: 'ALL' });
-    expect(devices).toHaveLength(1);
+
     const text = formatStatus(devices);
     expect(text).toMatch(/^gw-1 {2}HEALTHY {2}linux\/aarch64/);
     expect(text).toContain(`deployment ${deployment.deploymentId} (line-1): SUCCEEDED`);
     expect(text).toMatch(/com\.lookout-edge\.ModelServer\s+1\.4\.0\s+BROKEN - exit code 1/);
+    expect(text).toContain(`gw-new  HEALTHY  linux/aarch64`);
+    expect(text).toContain(`  group deployment ${deployment.deploymentId}: QUEUED`);
+    expect(text).toContain('gw-unboxed  NOT_REGISTERED  (not a Greengrass core device yet: it has never connected)');
+    expect(text).not.toContain('gw-left');
+  });
+
+  it('without a filter lists every core device (ListCoreDevices)', async () => {
+    aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
+    aws.addCoreDevice({ thingName: 'elsewhere', groupArns: [] });
+    const devices = await fleetStatus(apis, {});
+    expect(devices.map((d) => d.thingName)).toEqual(['gw-1', 'elsewhere']);
+    expect(aws.calls('ListCoreDevices')[0]?.query.thingGroupArn).toBeUndefined();
   });
 });
 
