@@ -157,7 +157,7 @@ export function deployCommand(): Command {
     withAwsOptions(
       deploy
         .command('deploy')
-        .description('deploy to a thing group (or thing): keeps the components of its current deployment, merges configuration, rolls back on failure')
+        .description('deploy to a thing group (or thing): keeps the components of its current deployment, merges configuration, rolls back on failure; waits on the deployment\'s IoT job until every thing in the target now has finished')
         .requiredOption('--target-arn <arn>', 'thing group (or thing) ARN')
         .option('--component <name=version>', 'add or update a component (repeatable)', collect, [])
         .option('--merge <name=json>', 'merge configuration into a component: NAME=\'{"a":1}\' or NAME=@file.json (repeatable)', collect, [])
@@ -241,7 +241,7 @@ export function deployCommand(): Command {
     deploy
       .command('status')
       .description('core devices with their effective deployments and installed component states')
-      .option('--thing-group-arn <arn>', 'only the core devices of this thing group')
+      .option('--thing-group-arn <arn>', 'the things in this thing group now (child groups included), with their execution of its current deployment')
       .option('--core-device <thingName>', 'only this core device')
       .option('--json', 'print JSON'),
     false,

@@ -79,6 +79,22 @@ describe('lookout-edge deploy (CLI)', () => {
     expect(body.deploymentPolicies).toMatchObject({ failureHandlingPolicy: 'ROLLBACK' });
   });
 
+  it('status --thing-group-arn: the group\'s current members through the IoT API, as JSON', async () => {
+    const group = 'arn:aws:iot:eu-west-1:123456789012:thinggroup/cli-line';
+    const deployment = aws.seedDeployment(group, { 'com.lookout-edge.Inspector': { componentVersion: '1.4.0' } });
+    aws.addCoreDevice({ thingName: 'cli-gw-1', groupArns: [group] });
+    aws.addCoreDevice({ thingName: 'cli-gw-2', groupArns: [group], registered: false });
+    aws.deviceProgress = () => ({ status: 'QUEUED' });
+    const { code, stdout, stderr } = await cli('status', '--thing-group-arn', group, '--json', ...aws_());
+    expect(code, stderr).toBe(0);
+    const devices = JSON.parse(stdout).devices as { thingName: string; status: string; groupDeployment: { deploymentId: string; status: string } }[];
+    expect(devices.map((d) => [d.thingName, d.status, d.groupDeployment])).toEqual([
+      ['cli-gw-1', 'HEALTHY', { deploymentId: deployment.deploymentId, status: 'QUEUED' }],
+      ['cli-gw-2', 'NOT_REGISTERED', { deploymentId: deployment.deploymentId, status: 'QUEUED' }],
+    ]);
+    expect(aws.calls('ListThingsInThingGroup').at(-1)?.signingService).toBe('iot');
+  });
+
   it('usage errors exit 64; AWS failures exit 1 with a one-line reason', async () => {
     const missing = await cli('deploy', '--component', 'x=1.0.0');
     expect(missing.code).toBe(64);
