@@ -1,4 +1,7 @@
 import { Command } from 'commander';
+import { LookoutError, toLookoutError } from '../core/errors.js';
+import { RUNTIMES } from '../model-server/runtimes/index.js';
+import { verifyModel, verifySummary } from '../model-server/verify-model.js';
 import { promoteModel } from '../train/promote.js';
 
 interface PromoteFlags {
@@ -10,6 +13,9 @@ interface PromoteFlags {
  * `lookout-edge model promote <candidate> --to <models dir>/<component>`: a separate step (not an option of
  * train or evaluate) so a script can gate it on `evaluate --require-better` and a person can promote or
  * roll back a model they did not just train.
+ *
+ * `lookout-edge model verify <dir>`: what a model component's Install step runs, so a model that would not
+ * serve fails the deployment (and the nucleus rolls it back) before any traffic moves to it.
  */
 export function modelCommand(): Command {
   const cmd = new Command('model').description('manage model directories');
@@ -26,6 +32,21 @@ export function modelCommand(): Command {
       process.stdout.write(
         `${JSON.stringify({ promoted: result.target, name: result.manifest.name, version: result.manifest.version, runtime: result.manifest.runtime, previous: result.previous }, null, 2)}\n`,
       );
+    });
+  cmd
+    .command('verify')
+    .exitOverride()
+    .showHelpAfterError()
+    .description('load a model directory with the model server\'s runtimes and run one inference on a blank image; exit 0 with a summary, 78 when the model is unusable')
+    .argument('<dir>', 'model directory (with manifest.json)')
+    .action(async (dir: string) => {
+      try {
+        process.stdout.write(`${verifySummary(await verifyModel(dir, RUNTIMES))}\n`);
+      } catch (err) {
+        const e = toLookoutError(err);
+        // An unusable model is a configuration problem of the deployment: EX_CONFIG (78).
+        throw new LookoutError('CONFIG_INVALID', `model ${dir} is not usable (${e.code}): ${e.message}`, { cause: e });
+      }
     });
   return cmd;
 }

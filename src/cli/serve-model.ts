@@ -1,23 +1,57 @@
 import { Command } from 'commander';
 import { createLogger } from '../core/log.js';
-import { RUNTIMES } from '../model-server/runtimes/index.js';
-import { serveModels } from '../model-server/serve.js';
-import { type ConfigOptions, resolveConfig, withConfigOptions } from './config-options.js';
+import { GreengrassIpc } from '../greengrass/adapters/ipc-client.js';
+import { underGreengrass } from '../greengrass/component-config.js';
+import { createModelServerMetrics } from '../model-server/adapters/prom-metrics.js';
+import { hasStatusSection } from '../model-server/config-changes.js';
+import { ModelServerService, SHUTDOWN_BUDGET } from '../model-server/model-server-service.js';
+import { runtimesFor } from '../model-server/runtimes/index.js';
+import { type ConfigOptions, resolveConfigLayers, withConfigOptions } from './config-options.js';
+import { runUntilSignal } from './until-signal.js';
 
-/** `lookout-edge serve-model`: our Edge-Agent-compatible model server, until SIGINT or SIGTERM. */
+/** Past this after SIGTERM the process exits whatever is left (the nucleus SIGKILLs at 5 s). */
+const HARD_STOP_MS = SHUTDOWN_BUDGET.drainMs + SHUTDOWN_BUDGET.unloadMs + 800;
+/** Closing the nucleus connection must not eat the rest of the budget. */
+const IPC_CLOSE_MS = 300;
+
+/**
+ * `lookout-edge serve-model`: our Edge-Agent-compatible model server, until SIGINT or SIGTERM. Under
+ * Greengrass one nucleus connection serves the configuration, its updates (applied live) and UpdateState.
+ * The health endpoint (/healthz, /readyz, /metrics) opens when the configuration has a `status` section.
+ */
 export function serveModelCommand(): Command {
   return withConfigOptions(new Command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(async (opts: ConfigOptions) => {
-    const config = await resolveConfig(opts, process.env);
-    const log = createLogger(config.logging.level).child({ stage: 'model-server' });
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals): void => stop.abort(signal);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const env = process.env;
+    const bootLog = createLogger(opts.logLevel === undefined ? 'info' : (opts.logLevel as 'info'));
+    const ipc = underGreengrass(env) ? new GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 }) : undefined;
+    await ipc?.start();
     try {
-      await serveModels({ config: config.modelServer, runtimes: RUNTIMES, log, signal: stop.signal });
+      let fromGreengrass: unknown;
+      const readGreengrass = ipc ? async () => (fromGreengrass = await ipc.getConfiguration([])) : undefined;
+      const resolved = await resolveConfigLayers(opts, env, readGreengrass).catch(async (err: unknown) => {
+        await ipc?.updateState('ERRORED').catch(() => undefined);
+        throw err;
+      });
+      const { config, below, above } = resolved;
+      const log = createLogger(config.logging.level).child({ stage: 'model-server' });
+      const service = new ModelServerService({
+        config,
+        below,
+        above,
+        runtimes: runtimesFor(config.modelServer.executionProviders),
+        metrics: createModelServerMetrics(),
+        log,
+        ...(ipc ? { ipc } : {}),
+        statusConfigured: hasStatusSection([...below.map((l) => l.values), fromGreengrass, ...above.map((l) => l.values)]),
+      });
+      await service.start();
+      await runUntilSignal(service, log, HARD_STOP_MS);
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      if (ipc) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ipc.stop('exit'), new Promise((resolve) => (timer = setTimeout(resolve, IPC_CLOSE_MS)))]);
+        clearTimeout(timer);
+      }
     }
   });
 }

@@ -1,4 +1,5 @@
 import type { ModelRuntime } from '../runtime.js';
+import type { ExecutionProvider } from './adapters/onnx-session.js';
 import { BuiltinRuntime } from './builtin/builtin-runtime.js';
 import { noopRuntime } from './noop.js';
 import { OnnxRuntime } from './onnx/onnx-runtime.js';
@@ -14,3 +15,8 @@ export const RUNTIMES: Record<string, ModelRuntime> = {
   onnx: new OnnxRuntime(),
   noop: noopRuntime,
 };
+
+/** RUNTIMES with the ONNX runtime on the given execution providers (modelServer.executionProviders). */
+export function runtimesFor(executionProviders: readonly ExecutionProvider[]): Record<string, ModelRuntime> {
+  return { ...RUNTIMES, onnx: new OnnxRuntime({ executionProviders }) };
+}

@@ -1,0 +1,142 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StatusConfig } from '../../config/schema.js';
+import { LookoutError, toLookoutError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { isAuthorized, isLoopbackHost, presentedToken } from '../../status/auth.js';
+import { AuthThrottle } from '../../status/auth-throttle.js';
+import { httpError, httpStatusOf, send, sendError, sendJson } from '../../status/http-io.js';
+import { matchRoute, type Route } from '../../status/router.js';
+import type { ModelServerMetrics } from './metrics.js';
+import { assessReadiness, type ModelServerSnapshot } from './readiness.js';
+
+export interface HealthServerDeps {
+  /** The `status` slice, read as the inspector reads it: host, port, token, timeouts. */
+  readonly config: StatusConfig;
+  readonly snapshot: () => ModelServerSnapshot;
+  readonly metrics: ModelServerMetrics;
+  readonly log: Logger;
+}
+
+const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Scrapers and probes only: a handful of connections at once is plenty. */
+const MAX_CONNECTIONS = 32;
+const STOP_GRACE_MS = 500;
+
+/**
+ * The model server's health endpoint, built from the inspector's HTTP pieces (router, JSON answers,
+ * bearer token, throttle): `GET /healthz` (the process answers; open), `GET /readyz` (200 when the gRPC
+ * server listens and every startOnBoot model is RUNNING, else 503 with the reasons), `GET /metrics`.
+ * Loopback by default; on any other address a token is required on every route but /healthz.
+ */
+export class HealthServer {
+  private server: Server | undefined;
+  private bound: AddressInfo | undefined;
+  private readonly throttle = new AuthThrottle(AUTH_LIMITS);
+  private readonly routes: Route[];
+
+  constructor(private readonly deps: HealthServerDeps) {
+    const { config } = deps;
+    if (!isLoopbackHost(config.host) && config.token === undefined) {
+      const problem = `status.token: required when status.host (${config.host}) is not a loopback address`;
+      throw new LookoutError('CONFIG_INVALID', problem, { details: { problems: [problem] } });
+    }
+    this.routes = [
+      { method: 'GET', pattern: /^\/healthz$/, open: true, handle: ({ res }) => sendJson(res, 200, { ok: true }) },
+      {
+        method: 'GET',
+        pattern: /^\/readyz$/,
+        handle: ({ res }) => {
+          const readiness = assessReadiness(deps.snapshot());
+          sendJson(res, readiness.ready ? 200 : 503, readiness);
+        },
+      },
+      {
+        method: 'GET',
+        pattern: /^\/metrics$/,
+        handle: async ({ res }) => {
+          const { contentType, body } = await deps.metrics.render(deps.snapshot());
+          send(res, 200, contentType, body);
+        },
+      },
+    ];
+  }
+
+  address(): { host: string; port: number; url: string } {
+    if (!this.bound) throw new LookoutError('INTERNAL', 'health server is not started');
+    const host = this.bound.family === 'IPv6' ? `[${this.bound.address}]` : this.bound.address;
+    return { host: this.bound.address, port: this.bound.port, url: `http://${host}:${this.bound.port}` };
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const { config, log } = this.deps;
+    const s = createServer({
+      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
+      requestTimeout: config.requestTimeoutMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
+    });
+    s.maxConnections = MAX_CONNECTIONS;
+    s.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      req.on('error', () => undefined);
+      res.on('error', () => undefined);
+      this.handle(req, res).catch(() => res.destroy());
+    });
+    s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        reject(new LookoutError('CONFIG_INVALID', `health server cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
+      };
+      s.once('error', onError);
+      s.listen(config.port, config.host, () => {
+        s.off('error', onError);
+        resolve();
+      });
+    });
+    s.on('error', (err) => log.error({ err: toLookoutError(err).toJSON() }, 'health server error'));
+    this.server = s;
+    this.bound = s.address() as AddressInfo;
+    log.info({ url: this.address().url, auth: config.token !== undefined }, 'health server listening');
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+    s.closeIdleConnections();
+    const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS);
+    await closed;
+    clearTimeout(grace);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { config, log } = this.deps;
+    const url = new URL(req.url ?? '/', 'http://health.invalid');
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const triesToken = config.token !== undefined && presentedToken(req) !== undefined;
+    try {
+      const wait = triesToken ? this.throttle.retryAfterMs(client) : 0;
+      if (wait > 0) throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
+      const match = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
+      if (match.kind === 'none') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+      if (match.kind === 'wrong-method') throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname}`, 405, { allow: [...match.allow, 'HEAD'] });
+      if (!match.route.open && !isAuthorized(req, config.token)) throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
+      await match.route.handle({ req, res, url, params: match.params });
+    } catch (err) {
+      const e = toLookoutError(err);
+      if (e.code === 'UNAUTHORIZED' && triesToken) this.throttle.recordFailure(client);
+      const allow = e.details?.allow;
+      const retryAfter = e.details?.retryAfterSec;
+      const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
+      if (httpStatusOf(sent) >= 500) log.error({ path: url.pathname, err: sent.toJSON() }, 'health request failed');
+    }
+  }
+}
