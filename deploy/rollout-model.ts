@@ -10,6 +10,7 @@ import { type Json, parseMergeDocument } from './config-merge.js';
 import { type DeploymentResult, type WaitOptions, currentDeployment, deployToTarget } from './deployment.js';
 import type { RolloutOptions } from './deployment-plan.js';
 import { publishComponent } from './publish.js';
+import { parseTarget } from './target-arn.js';
 
 export interface ModelRollout extends RolloutOptions {
   targetArn: string;
@@ -56,6 +57,7 @@ interface ModelEntry {
 export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 'iot' | 's3'>, spec: ModelRollout, wait: WaitOptions, progress: Progress): Promise<DeploymentResult & { modelArn: string }> {
   const inspector = spec.inspector ?? COMPONENTS.Inspector;
   const modelServer = spec.modelServer ?? COMPONENTS.ModelServer;
+  parseTarget(spec.targetArn);
   if (!(await stat(join(spec.modelDir, 'manifest.json')).catch(() => undefined))?.isFile()) {
     throw new LookoutError('MODEL_MANIFEST_INVALID', `${spec.modelDir} has no manifest.json: not a model directory`);
   }
