@@ -43,8 +43,8 @@ describe('lookout-edge deploy (CLI)', () => {
     ]);
     expect(stderr).toMatch(/^\d\d:\d\d:\d\d com\.lookout-edge\.Inspector 2\.0\.0: uploading /m);
     expect([...aws.objects.keys()].sort()).toEqual([
-      'cli-bucket/com.lookout-edge.Inspector/2.0.0/linux-x64/lookout-edge.zip',
-      'cli-bucket/com.lookout-edge.ModelServer/2.0.0/linux-x64/lookout-edge.zip',
+      'cli-bucket/com.lookout-edge.Inspector/2.0.0/lookout-edge-linux-x64.zip',
+      'cli-bucket/com.lookout-edge.ModelServer/2.0.0/lookout-edge-linux-x64.zip',
     ]);
   });
 

@@ -29,13 +29,13 @@ describe('deploy publish', () => {
     });
     expect(aws.requests.map((r) => r.operation)).toEqual(['PutObject', 'CreateComponentVersion', 'DescribeComponent', 'DescribeComponent', 'DescribeComponent']);
     const [put, create, describe1] = aws.requests;
-    expect(put).toMatchObject({ method: 'PUT', path: '/artifacts-bucket/com.lookout-edge.Inspector/1.4.0/linux-x64/lookout-edge.zip', signingService: 's3' });
+    expect(put).toMatchObject({ method: 'PUT', path: '/artifacts-bucket/com.lookout-edge.Inspector/1.4.0/lookout-edge-linux-x64.zip', signingService: 's3' });
     expect(put!.body.equals(zip)).toBe(true);
     expect(create).toMatchObject({ method: 'POST', path: '/greengrass/v2/createComponentVersion', signingService: 'greengrass' });
     expect(create!.json?.clientToken).toMatch(/^[0-9a-f-]{36}$/);
     const recipe = recipeOf(create!.json);
     expect(recipe).toMatchObject({ ComponentName: 'com.lookout-edge.Inspector', ComponentVersion: '1.4.0' });
-    expect(recipe.Manifests[0]?.Artifacts?.[0]?.URI).toBe('s3://artifacts-bucket/com.lookout-edge.Inspector/1.4.0/linux-x64/lookout-edge.zip');
+    expect(recipe.Manifests[0]?.Artifacts?.[0]?.URI).toBe('s3://artifacts-bucket/com.lookout-edge.Inspector/1.4.0/lookout-edge-linux-x64.zip');
     expect(describe1!.path).toBe(`/greengrass/v2/components/${encodeURIComponent(published.arn)}/metadata`);
     // Progress: one line per change, not per poll.
     expect(lines.filter((l) => l.includes(': INITIATED'))).toHaveLength(1);
@@ -47,8 +47,8 @@ describe('deploy publish', () => {
     await expect(readBuiltComponents(dir, [])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/bucket is not set; pass --bucket/) });
     const components = await readBuiltComponents(dir, [], 'other-bucket');
     expect(components.map((c) => c.name)).toEqual(['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer']);
-    expect(components[1]!.artifacts).toEqual([{ bucket: 'other-bucket', key: 'com.lookout-edge.ModelServer/1.4.0/linux-x64/lookout-edge.zip', file: expect.stringMatching(/lookout-edge\.zip$/) }]);
-    expect(components[1]!.recipeYaml).toContain('s3://other-bucket/com.lookout-edge.ModelServer/1.4.0/linux-x64/lookout-edge.zip');
+    expect(components[1]!.artifacts).toEqual([{ bucket: 'other-bucket', key: 'com.lookout-edge.ModelServer/1.4.0/lookout-edge-linux-x64.zip', file: expect.stringMatching(/lookout-edge-linux-x64\.zip$/) }]);
+    expect(components[1]!.recipeYaml).toContain('s3://other-bucket/com.lookout-edge.ModelServer/1.4.0/lookout-edge-linux-x64.zip');
   });
 
   it('fails clearly when Greengrass marks the version FAILED, with its reasons', async () => {

@@ -2,6 +2,8 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { sourceRecipePath } from '../../component/build-component.js';
+import { buildPaths } from '../../component/paths.js';
 import { parseRecipe, type Recipe, recipeToYaml, renderAppRecipe } from '../../component/render-recipe.js';
 import { createAwsApis, type AwsOptions } from '../../deploy/adapters/aws-clients.js';
 import type { AwsApis } from '../../deploy/api.js';
@@ -23,12 +25,13 @@ export async function fakeBuild(version = '1.4.0', bucket?: string): Promise<{ d
   const dir = await mkdtemp(join(tmpdir(), 'le-deploy-'));
   const zip = Buffer.from('PK\u0005\u0006'.padEnd(22, '\0'));
   for (const name of ['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer']) {
-    const source = parseRecipe(await readFile(join(root, 'recipes', `${name}.yaml`), 'utf8'), name);
+    const source = parseRecipe(await readFile(await sourceRecipePath(root, name), 'utf8'), name);
     const built = renderAppRecipe(source, { version, arches: ['x64'], ...(bucket ? { bucket } : {}) });
-    await mkdir(join(dir, 'recipes'), { recursive: true });
-    await writeFile(join(dir, 'recipes', `${name}.yaml`), recipeToYaml(built));
-    await mkdir(join(dir, 'artifacts', name, version, 'linux-x64'), { recursive: true });
-    await writeFile(join(dir, 'artifacts', name, version, 'linux-x64', 'lookout-edge.zip'), zip);
+    const paths = buildPaths(dir);
+    await mkdir(paths.recipes, { recursive: true });
+    await writeFile(paths.recipe(`${name}.yaml`), recipeToYaml(built));
+    await mkdir(paths.artifactDir(name, version), { recursive: true });
+    await writeFile(paths.appZip(name, version, 'x64'), zip);
   }
   return { dir, zip };
 }
