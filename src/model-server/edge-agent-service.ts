@@ -103,15 +103,18 @@ export class EdgeAgentService implements EdgeAgentHandlers {
   }
 
   private async detect(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse> {
-    const slot = this.slot(req.model_component);
+    const queuedOn = this.slot(req.model_component);
     const checked = checkDetectRequest(req, this.deps.shmDir);
-    slot.assertRunning();
+    queuedOn.assertRunning();
     return this.deps.executor.run(async () => {
       if (ctx.cancelled?.()) {
         this.skipped++;
         throw new LookoutError('INFERENCE_TIMEOUT', 'the caller gave up while the request was queued');
       }
-      const lease = slot.acquire(); // the model may have been stopped while we waited
+      // A live reload may have swapped in a new slot while we waited: use the one serving now. The model
+      // may also have been stopped or removed meanwhile (acquire() refuses then).
+      const slot = this.deps.slots.get(req.model_component) ?? queuedOn;
+      const lease = slot.acquire();
       let maskFile: OpenSegment | undefined;
       let readBuffer: Buffer | undefined;
       let hung = false;
