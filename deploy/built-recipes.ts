@@ -56,6 +56,8 @@ export async function readBuiltComponents(buildDir: string, names: readonly stri
     const path = join(recipesDir, file);
     const recipe = parseRecipe(await readFile(path, 'utf8'), path);
     if (names.length > 0 && !names.includes(recipe.ComponentName)) continue;
+    // gdk publish leaves its own copy, `<name>-<version>.yaml`, beside the built recipe: the same component.
+    if (file.startsWith(`${recipe.ComponentName}-${String(recipe.ComponentVersion)}.`)) continue;
     out.push(await builtComponent(recipe, join(buildDir, 'artifacts'), bucket));
   }
   const missing = names.filter((n) => !out.some((c) => c.name === n));
