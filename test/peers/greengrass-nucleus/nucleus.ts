@@ -65,6 +65,7 @@ export class NucleusRuntime {
   readonly services = new Map<string, ComponentService>();
   private readonly tokens = new Map<string, string>();
   private readonly logText = new Map<string, string>();
+  private readonly endedProcesses = new Map<string, ProcessEnd[]>();
   private readonly listeners = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private spooled = 0;
@@ -122,7 +123,7 @@ export class NucleusRuntime {
   }
 
   ends(name: string): ProcessEnd[] {
-    return this.services.get(name)?.ends ?? [];
+    return this.services.get(name)?.ends ?? this.endedProcesses.get(name) ?? [];
   }
 
   tokenOf(name: string): string | undefined {
@@ -212,6 +213,7 @@ export class NucleusRuntime {
     service.requestStop();
     await this.waitUntil(() => service.state === 'FINISHED' || service.state === 'BROKEN' || service.state === 'NEW' || service.state === 'INSTALLED', 30_000, `${name} to stop`);
     await service.close();
+    this.endedProcesses.set(name, service.ends);
     this.services.delete(name);
     const token = this.tokenOf(name);
     if (token) this.tokens.delete(token);
@@ -238,11 +240,11 @@ export class NucleusRuntime {
     }
     const members = [...defs.keys()].map((n) => this.services.get(n) as ComponentService);
     try {
-      await this.waitUntil(() => members.every((s) => s.settled()) || members.some((s) => s.state === 'BROKEN'), this.opts.deploymentTimeoutMs, 'the deployment to settle');
+      await this.waitUntil(() => members.every((s) => s.settled()) || members.some((s) => s.failed()), this.opts.deploymentTimeoutMs, 'the deployment to settle');
     } catch (err) {
       return (err as Error).message;
     }
-    const broken = members.filter((s) => s.state === 'BROKEN').map((s) => s.name);
+    const broken = members.filter((s) => s.failed()).map((s) => s.name);
     return broken.length ? `component(s) BROKEN: ${broken.join(', ')}` : undefined;
   }
 

@@ -81,7 +81,12 @@ export class ComponentService {
 
   /** True when the component is where it was asked to be (the deployment waits for this). */
   settled(): boolean {
-    return this.desired.length === 0 && (this.state === 'RUNNING' || this.state === 'FINISHED' || this.state === 'BROKEN');
+    return this.desired.every((d) => d === this.state) && (this.state === 'RUNNING' || this.state === 'FINISHED' || this.state === 'BROKEN');
+  }
+
+  /** BROKEN and not asked to reinstall: only a deployment can help it now. */
+  failed(): boolean {
+    return this.state === 'BROKEN' && this.desired[0] !== 'NEW';
   }
 
   requestStart(): void {
