@@ -13,6 +13,7 @@ import { runUntilSignal } from './until-signal.js';
 const HARD_STOP_MS = SHUTDOWN_BUDGET.drainMs + SHUTDOWN_BUDGET.unloadMs + 800;
 /** Closing the nucleus connection must not eat the rest of the budget. */
 const IPC_CLOSE_MS = 300;
+const EXIT_AFTER_MS = 200;
 
 /**
  * `lookout-edge serve-model`: our Edge-Agent-compatible model server, until SIGINT or SIGTERM. Under
@@ -52,6 +53,9 @@ export function serveModelCommand(): Command {
         await Promise.race([ipc.stop('exit'), new Promise((resolve) => (timer = setTimeout(resolve, IPC_CLOSE_MS)))]);
         clearTimeout(timer);
       }
+      // A runtime still busy with a call cut at shutdown (native inference, a hung model) must not keep
+      // the process past the nucleus's budget: exit shortly unless the event loop has drained by then.
+      setTimeout(() => process.exit(), EXIT_AFTER_MS).unref();
     }
   });
 }

@@ -112,10 +112,8 @@ export class EdgeAgentServer {
     const graceMs = this.deps.shutdownGraceMs ?? 10_000;
     const unloadGraceMs = this.deps.unloadGraceMs ?? graceMs;
     const before = this.executor.stats();
-    if (await grpcServer.stop(graceMs)) {
-      const now = this.executor.stats();
-      log.warn({ graceMs, callsAtStop: before.active + before.waiting, callsCut: now.active + now.waiting }, 'calls still running at the shutdown grace were cut');
-    }
+    const cut = await grpcServer.stop(graceMs);
+    if (cut > 0) log.warn({ graceMs, inferencesAtStop: before.active + before.waiting, callsCut: cut }, 'calls still running at the shutdown grace were cut (answered UNAVAILABLE)');
     // A load that hangs must not hang the shutdown: give the models their grace, then go.
     let timer: NodeJS.Timeout | undefined;
     const unloaded = this.modelSet.shutdown().then(() => true);

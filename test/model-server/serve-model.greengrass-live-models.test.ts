@@ -178,3 +178,18 @@ describe('serve-model under Greengrass: live model list', () => {
     expect(outcomes.delta.failed).toBe(0);
   });
 });
+
+describe('serve-model under Greengrass: start-up failure', () => {
+  it('reports ERRORED and exits 1 when a model directory is unusable', async () => {
+    const dir = await tempDir('le-sm-gg-');
+    cleanup.push(() => removeDir(dir));
+    const peer = await startIpcPeer({ socketPath: join(dir, 'ipc.sock') });
+    cleanup.push(() => peer.stop());
+    peer.setConfiguration({ modelServer: { socket: join(dir, 'agent.sock'), models: [{ component: 'alpha', path: join(dir, 'missing') }] } });
+    const proc = startServeModel([], { ...process.env, ...peer.env() });
+    cleanup.push(() => proc.kill());
+    expect(await proc.exited()).toBe(1);
+    expect(states(peer)).toEqual(['ERRORED']);
+    expect(proc.stderr()).toMatch(/manifest\.json is missing/);
+  });
+});

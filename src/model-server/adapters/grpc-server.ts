@@ -33,6 +33,8 @@ type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendU
 /** The grpc-js side of the server: registers the five RPCs, binds, shuts down. */
 export class GrpcEdgeAgentServer {
   private server: grpc.Server | undefined;
+  /** Calls not answered yet, each with the way to answer it UNAVAILABLE when the shutdown grace ends. */
+  private readonly unanswered = new Set<() => void>();
 
   constructor(private readonly deps: GrpcEdgeAgentServerDeps) {}
 
@@ -66,33 +68,48 @@ export class GrpcEdgeAgentServer {
 
   private unary(method: string, fn: (req: unknown, call: grpc.ServerUnaryCall<unknown, unknown>) => Promise<unknown>): Unary {
     return (call, callback) => {
+      let answered = false;
+      const answer = (err: Partial<grpc.StatusObject> | null, res?: unknown): void => {
+        if (answered) return;
+        answered = true;
+        this.unanswered.delete(cut);
+        callback(err, res);
+      };
+      const cut = (): void => answer({ code: grpc.status.UNAVAILABLE, details: 'the model server is shutting down' });
+      this.unanswered.add(cut);
       fn(call.request, call).then(
-        (res) => callback(null, res),
+        (res) => answer(null, res),
         (err: unknown) => {
           const e = toLookoutError(err);
           const code = grpcStatusFor(e);
           const log = this.deps.log;
           if (code === grpc.status.INTERNAL || code === grpc.status.UNKNOWN) log.error({ method, err: e }, 'rpc failed');
           else log.debug({ method, code: e.code, msg: e.message }, 'rpc refused');
-          callback({ code, details: e.message });
+          answer({ code, details: e.message });
         },
       );
     };
   }
 
-  /** Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest. True when some were cut. */
-  async stop(graceMs: number): Promise<boolean> {
+  /**
+   * Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest: they are answered
+   * UNAVAILABLE here (grpc-js's forceShutdown does not reach sessions when channelz is off, and an open
+   * call would keep its connection, and the process, alive). Resolves with how many calls were cut.
+   */
+  async stop(graceMs: number): Promise<number> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return false;
-    return new Promise<boolean>((resolve) => {
+    if (!server) return 0;
+    return new Promise<number>((resolve) => {
       const timer = setTimeout(() => {
+        const cuts = [...this.unanswered];
+        for (const cut of cuts) cut();
         server.forceShutdown();
-        resolve(true);
+        resolve(cuts.length);
       }, graceMs);
       server.tryShutdown(() => {
         clearTimeout(timer);
-        resolve(false);
+        resolve(0);
       });
     });
   }
