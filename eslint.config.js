@@ -10,7 +10,7 @@ export const TRANSPORT_SDKS = [
   '@grpc/grpc-js',
   '@grpc/proto-loader',
   'sharp',
-  'better-sqlite3',
+  'libsql',
   'mqtt',
   'aedes',
   'aws-iot-device-sdk-v2',

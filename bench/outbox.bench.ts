@@ -69,8 +69,8 @@ async function groupCommitRate(dir: string): Promise<number> {
 /** Baseline: the same insert code, one transaction per message, synchronous=OFF (no durability). */
 function unsyncedRate(dir: string): number {
   const db = openDatabase(join(dir, 'off.sqlite'), 'NORMAL');
-  db.pragma('synchronous = OFF');
-  const insert = db.transaction((i: number) => insertMessages(db, [{ ...message(i), createdAt: Date.now() }]));
+  db.setPragma('synchronous = OFF');
+  const insert = (i: number) => db.transaction(() => insertMessages(db, [{ ...message(i), createdAt: Date.now() }]));
   let n = 0;
   const t0 = performance.now();
   while (performance.now() - t0 < WINDOW_MS) insert(n++);

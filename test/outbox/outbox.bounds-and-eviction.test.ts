@@ -1,12 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { type SqliteOutboxConfig, SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { MIGRATIONS } from '../../src/outbox/adapters/sqlite/migrations.js';
+import { openSqlConnection } from '../../src/sqlite/adapters/libsql-connection.js';
 
 const log = createLogger('silent');
 let dir: string;
@@ -43,9 +43,9 @@ describe('SQLite outbox', () => {
     const outbox = await open();
     const path = join(dir, `o${n}.sqlite`);
     await outbox.stop();
-    const db = new Database(path, { readonly: true });
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
+    const db = openSqlConnection(path, { busyTimeoutMs: 1_000, readonly: true });
+    expect(db.pragmaValue('journal_mode')).toBe('wal');
+    expect(db.pragmaValue('user_version')).toBe(MIGRATIONS.at(-1)?.version);
     db.close();
   });
 

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
 import { WalSync } from '../../src/outbox/adapters/sqlite/wal-sync.js';
+import { openSqlConnection } from '../../src/sqlite/adapters/libsql-connection.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -25,16 +25,16 @@ describe('group commit with the WAL synced off the event loop', () => {
     const outbox = new SqliteOutbox({ config: config(path), log });
     await outbox.start();
     await Promise.all(['a', 'b', 'c'].map((id) => outbox.write([msg(id)])));
-    const db = new Database(path, { readonly: true });
-    expect((db.prepare('SELECT id FROM messages ORDER BY seq').all() as Array<{ id: string }>).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    const db = openSqlConnection(path, { busyTimeoutMs: 1_000, readonly: true });
+    expect(db.prepare<{ id: string }>('SELECT id FROM messages ORDER BY seq').all().map((r) => r.id)).toEqual(['a', 'b', 'c']);
     db.close();
     await outbox.stop();
   });
 
   it('syncs asked for while one runs share the next one; after close they are refused with OUTBOX_UNAVAILABLE', async () => {
     const path = join(dir, 'coalesce.sqlite');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
+    const db = openSqlConnection(path, { busyTimeoutMs: 1_000 });
+    db.setPragma('journal_mode = WAL');
     db.exec('CREATE TABLE t (x)');
     const wal = WalSync.open(path);
     expect(wal).toBeDefined();

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { LookoutError } from '../../core/errors.js';
 import type { Verdict } from '../../core/verdict.js';
 import type { EvictionCandidate, EvidenceIndex, NewEvidence, ReviewUpdate } from '../evidence-index.js';
@@ -15,17 +14,19 @@ import {
 } from '../types.js';
 import { type AuditRow, type EvidenceRow, type HistoryDbRow, toAudit, toRecord } from './sqlite/evidence-rows.js';
 import { migrate } from './sqlite/evidence-schema.js';
+import { openSqlConnection } from '../../sqlite/adapters/libsql-connection.js';
+import type { SqlConnection, SqlValue } from '../../sqlite/adapters/sql-connection.js';
 
 /** Opens (creating and migrating) the evidence database: WAL, NORMAL sync, a busy timeout for concurrent CLI readers. */
 export function openSqliteEvidenceIndex(path: string): EvidenceIndex {
-  let db: Database.Database;
+  let db: SqlConnection | undefined;
   try {
-    db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+    db = openSqlConnection(path, { busyTimeoutMs: 5_000 });
+    db.setPragma('journal_mode = WAL');
+    db.setPragma('synchronous = NORMAL');
     migrate(db);
   } catch (err) {
+    db?.close();
     if (err instanceof LookoutError) throw err;
     throw new LookoutError('EVIDENCE_UNAVAILABLE', `cannot open evidence database ${path}: ${(err as Error).message}`, { cause: err, details: { path } });
   }
@@ -35,7 +36,7 @@ export function openSqliteEvidenceIndex(path: string): EvidenceIndex {
 class SqliteEvidenceIndex implements EvidenceIndex {
   private readonly stmts;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(private readonly db: SqlConnection) {
     this.stmts = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO evidence (id, camera_id, part_id, model_component, model_version, outcome, is_anomalous, score, threshold,
@@ -43,15 +44,15 @@ class SqliteEvidenceIndex implements EvidenceIndex {
          VALUES (@id, @camera_id, @part_id, @model_component, @model_version, @outcome, @is_anomalous, @score, @threshold,
            @confidence, @reason, @captured_at, @decided_at, @kept_at, @width, @height, @frame_path, @mask_path, @bytes, @evict_tier, @verdict_json)`,
       ),
-      get: db.prepare<[string], EvidenceRow>('SELECT * FROM evidence WHERE id = ?'),
-      totalBytes: db.prepare<[], { total: number | null }>('SELECT SUM(bytes) AS total FROM evidence'),
-      counts: db.prepare<[], { kept: number; unreviewed: number | null }>(
+      get: db.prepare<EvidenceRow>('SELECT * FROM evidence WHERE id = ?'),
+      totalBytes: db.prepare<{ total: number | null }>('SELECT SUM(bytes) AS total FROM evidence'),
+      counts: db.prepare<{ kept: number; unreviewed: number | null }>(
         'SELECT COUNT(*) AS kept, SUM(label IS NULL) AS unreviewed FROM evidence',
       ),
-      candidates: db.prepare<[number], { id: string; frame_path: string; mask_path: string | null; review_mask_path: string | null; bytes: number }>(
+      candidates: db.prepare<{ id: string; frame_path: string; mask_path: string | null; review_mask_path: string | null; bytes: number }>(
         'SELECT id, frame_path, mask_path, review_mask_path, bytes FROM evidence ORDER BY evict_tier, kept_at, id LIMIT ?',
       ),
-      delete: db.prepare<[string]>('DELETE FROM evidence WHERE id = ?'),
+      delete: db.prepare('DELETE FROM evidence WHERE id = ?'),
       review: db.prepare(
         `UPDATE evidence SET label = @label, mask_source = @mask_source, reviewer = @reviewer, reviewed_at = @at, evict_tier = @evict_tier,
            review_mask_path = COALESCE(@review_mask_path, review_mask_path), bytes = bytes + @added_bytes WHERE id = @id`,
@@ -59,7 +60,7 @@ class SqliteEvidenceIndex implements EvidenceIndex {
       auditInsert: db.prepare(
         'INSERT INTO review_audit (evidence_id, label, previous_label, reviewer, at, mask_source) VALUES (@evidence_id, @label, @previous_label, @reviewer, @at, @mask_source)',
       ),
-      audit: db.prepare<[string], AuditRow>('SELECT * FROM review_audit WHERE evidence_id = ? ORDER BY seq'),
+      audit: db.prepare<AuditRow>('SELECT * FROM review_audit WHERE evidence_id = ? ORDER BY seq'),
       historyInsert: db.prepare(
         `INSERT INTO verdict_history (id, camera_id, part_id, outcome, is_anomalous, score, classes, decided_at)
          VALUES (@id, @camera_id, @part_id, @outcome, @is_anomalous, @score, @classes, @decided_at)`,
@@ -73,10 +74,10 @@ class SqliteEvidenceIndex implements EvidenceIndex {
         `INSERT INTO history_rollup_class (bucket, camera_id, name, count, total_area) VALUES (@bucket, @camera_id, @name, @count, @total_area)
          ON CONFLICT (bucket, camera_id, name) DO UPDATE SET count = count + excluded.count, total_area = total_area + excluded.total_area`,
       ),
-      pruneAge: db.prepare<[number]>('DELETE FROM verdict_history WHERE decided_at < ?'),
-      pruneRollup: db.prepare<[number]>('DELETE FROM history_rollup WHERE bucket < ?'),
-      pruneRollupClass: db.prepare<[number]>('DELETE FROM history_rollup_class WHERE bucket < ?'),
-      pruneRows: db.prepare<[number]>('DELETE FROM verdict_history WHERE seq <= (SELECT seq FROM verdict_history ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
+      pruneAge: db.prepare('DELETE FROM verdict_history WHERE decided_at < ?'),
+      pruneRollup: db.prepare('DELETE FROM history_rollup WHERE bucket < ?'),
+      pruneRollupClass: db.prepare('DELETE FROM history_rollup_class WHERE bucket < ?'),
+      pruneRows: db.prepare('DELETE FROM verdict_history WHERE seq <= (SELECT seq FROM verdict_history ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
     };
   }
 
@@ -109,13 +110,13 @@ class SqliteEvidenceIndex implements EvidenceIndex {
   }
 
   get(id: string): EvidenceRecord | undefined {
-    const row = this.stmts.get.get(id);
+    const row = this.stmts.get.get([id]);
     return row ? toRecord(row) : undefined;
   }
 
   list(query: EvidenceQuery): EvidenceRecord[] {
     const where: string[] = [];
-    const params: Record<string, unknown> = {};
+    const params: Record<string, SqlValue> = {};
     if (query.status === 'unreviewed') where.push('label IS NULL');
     if (query.status === 'reviewed') where.push('label IS NOT NULL');
     if (query.cameraId !== undefined) {
@@ -133,7 +134,7 @@ class SqliteEvidenceIndex implements EvidenceIndex {
     }
     params.limit = query.limit ?? -1;
     const sql = `SELECT * FROM evidence ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY kept_at DESC, id DESC LIMIT @limit`;
-    return this.db.prepare<[Record<string, unknown>], EvidenceRow>(sql).all(params).map(toRecord);
+    return this.db.prepare<EvidenceRow>(sql).all(params).map(toRecord);
   }
 
   totalBytes(): number {
@@ -146,7 +147,7 @@ class SqliteEvidenceIndex implements EvidenceIndex {
   }
 
   evictionCandidates(limit: number): EvictionCandidate[] {
-    return this.stmts.candidates.all(limit).map((r) => ({
+    return this.stmts.candidates.all([limit]).map((r) => ({
       id: r.id,
       files: [r.frame_path, r.mask_path, r.review_mask_path].filter((f): f is string => f !== null),
       bytes: r.bytes,
@@ -155,13 +156,13 @@ class SqliteEvidenceIndex implements EvidenceIndex {
 
   delete(ids: readonly string[]): void {
     this.db.transaction(() => {
-      for (const id of ids) this.stmts.delete.run(id);
-    })();
+      for (const id of ids) this.stmts.delete.run([id]);
+    });
   }
 
   review(update: ReviewUpdate): ReviewAudit | undefined {
     return this.db.transaction((): ReviewAudit | undefined => {
-      const row = this.stmts.get.get(update.id);
+      const row = this.stmts.get.get([update.id]);
       if (!row) return undefined;
       this.stmts.review.run({
         id: update.id,
@@ -190,11 +191,11 @@ class SqliteEvidenceIndex implements EvidenceIndex {
         mask_source: audit.maskSource,
       });
       return audit;
-    })();
+    });
   }
 
   audit(id: string): ReviewAudit[] {
-    return this.stmts.audit.all(id).map(toAudit);
+    return this.stmts.audit.all([id]).map(toAudit);
   }
 
   insertHistory(rows: readonly HistoryRow[]): void {
@@ -232,35 +233,37 @@ class SqliteEvidenceIndex implements EvidenceIndex {
       }
       for (const c of counts.values()) this.stmts.rollupUpsert.run(c);
       for (const k of classes.values()) this.stmts.rollupClassUpsert.run(k);
-    })();
+    });
   }
 
   rollups(query: HistoryQuery): { counts: RollupCounts[]; classes: RollupClass[] } {
     const camera = query.cameraId !== undefined ? 'AND camera_id = @camera' : '';
-    const params: Record<string, unknown> = { since: Math.floor(query.since / ROLLUP_BUCKET_MS), until: Math.ceil(query.until / ROLLUP_BUCKET_MS) };
+    const params: Record<string, SqlValue> = { since: Math.floor(query.since / ROLLUP_BUCKET_MS), until: Math.ceil(query.until / ROLLUP_BUCKET_MS) };
     if (query.cameraId !== undefined) params.camera = query.cameraId;
     const counts = this.db
-      .prepare<[Record<string, unknown>], RollupCounts>(
+      .prepare<RollupCounts>(
         `SELECT camera_id AS cameraId, bucket, inspected, rejected, held FROM history_rollup
          WHERE bucket >= @since AND bucket < @until ${camera} ORDER BY bucket, camera_id`,
       )
-      .all(params);
+      .all(params)
+      .map((r) => ({ cameraId: r.cameraId, bucket: r.bucket, inspected: r.inspected, rejected: r.rejected, held: r.held }));
     const classes = this.db
-      .prepare<[Record<string, unknown>], RollupClass>(
+      .prepare<RollupClass>(
         `SELECT camera_id AS cameraId, bucket, name, count, total_area AS totalArea FROM history_rollup_class
          WHERE bucket >= @since AND bucket < @until ${camera} ORDER BY bucket, camera_id, name`,
       )
-      .all(params);
+      .all(params)
+      .map((r) => ({ cameraId: r.cameraId, bucket: r.bucket, name: r.name, count: r.count, totalArea: r.totalArea }));
     return { counts, classes };
   }
 
   *iterateHistory(query: HistoryQuery): Iterable<HistoryRow> {
     const camera = query.cameraId !== undefined ? 'AND camera_id = @camera' : '';
-    const stmt = this.db.prepare<[Record<string, unknown>], HistoryDbRow>(
+    const stmt = this.db.prepare<HistoryDbRow>(
       `SELECT id, camera_id, part_id, outcome, is_anomalous, score, classes, decided_at FROM verdict_history
        WHERE decided_at >= @since AND decided_at < @until ${camera} ORDER BY decided_at, seq`,
     );
-    const params: Record<string, unknown> = { since: query.since, until: query.until };
+    const params: Record<string, SqlValue> = { since: query.since, until: query.until };
     if (query.cameraId !== undefined) params.camera = query.cameraId;
     for (const row of stmt.iterate(params)) {
       const classes = (JSON.parse(row.classes) as [string, number][]).map(([name, totalPercentageArea]) => ({ name, totalPercentageArea }));
@@ -280,13 +283,13 @@ class SqliteEvidenceIndex implements EvidenceIndex {
   pruneHistory(olderThan: number, maxRows: number): number {
     const bucket = Math.floor(olderThan / ROLLUP_BUCKET_MS);
     return this.db.transaction(() => {
-      this.stmts.pruneRollup.run(bucket);
-      this.stmts.pruneRollupClass.run(bucket);
-      return this.stmts.pruneAge.run(olderThan).changes + this.stmts.pruneRows.run(maxRows).changes;
-    })();
+      this.stmts.pruneRollup.run([bucket]);
+      this.stmts.pruneRollupClass.run([bucket]);
+      return this.stmts.pruneAge.run([olderThan]).changes + this.stmts.pruneRows.run([maxRows]).changes;
+    });
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 }

@@ -1,4 +1,3 @@
-import type { Database } from 'better-sqlite3';
 import type { OutboxConfig } from '../../config/schema.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
@@ -16,6 +15,7 @@ import { readBatch } from './sqlite/read-batch.js';
 import { readOldestCreatedAt, readTotals } from './sqlite/read-totals.js';
 import { translateSqliteError } from './sqlite/translate-sqlite-error.js';
 import { WalSync } from './sqlite/wal-sync.js';
+import type { SqlConnection } from '../../sqlite/adapters/sql-connection.js';
 
 export type SqliteOutboxConfig = Pick<OutboxConfig, 'path' | 'maxBytes' | 'maxRows' | 'maxAgeMs' | 'synchronous' | 'expireIntervalMs'>;
 
@@ -33,7 +33,7 @@ interface Waiter {
 }
 
 /**
- * The durable outbox on better-sqlite3 (WAL). Every write is one transaction; write() group-commits
+ * The durable outbox on SQLite (WAL). Every write is one transaction; write() group-commits
  * the messages of one event-loop tick and, under `synchronous = FULL`, syncs the WAL off the event
  * loop (WalSync) before it resolves; enqueue()/enqueueMany() sync on the calling thread before they
  * return. When the disk refuses writes the outbox reports `writable: false` and OUTBOX_UNAVAILABLE in
@@ -41,11 +41,9 @@ interface Waiter {
  * (at most every `reopenIntervalMs`).
  */
 export class SqliteOutbox implements OutboxQueue {
-  private db: Database | undefined;
+  private db: SqlConnection | undefined;
   /** Present when the WAL can be synced off the event loop (FULL, on disk). */
   private wal: WalSync | undefined;
-  /** One transaction wrapper per connection (better-sqlite3 builds a new one per transaction() call). */
-  private tx: ((fn: () => unknown) => unknown) | undefined;
   private rows = 0;
   private bytes = 0;
   private counters: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
@@ -258,7 +256,7 @@ export class SqliteOutbox implements OutboxQueue {
         return { evicted, added };
       };
       // Without a WalSync the connection's own mode syncs inside the commit.
-      if (!this.wal) return db.transaction(makeRoomAndInsert)();
+      if (!this.wal) return db.transaction(makeRoomAndInsert);
       const out = this.relaxed(db, makeRoomAndInsert);
       if (fsync === 'in-commit') this.wal.syncNow();
       return out;
@@ -283,14 +281,14 @@ export class SqliteOutbox implements OutboxQueue {
    * drop duplicates by id). The next FULL commit (an enqueue) syncs these WAL frames too. Only
    * enqueues need the fsync, because losing one loses a verdict; a group commit gets it from WalSync.
    */
-  private relaxed<T>(db: Database, fn: () => T): T {
+  private relaxed<T>(db: SqlConnection, fn: () => T): T {
     // With a WalSync the connection already runs at NORMAL (see tryOpen).
-    if (this.tx && (this.wal || this.deps.config.synchronous !== 'FULL')) return this.tx(fn) as T;
-    db.pragma('synchronous = NORMAL');
+    if (this.wal || this.deps.config.synchronous !== 'FULL') return db.transaction(fn);
+    db.setPragma('synchronous = NORMAL');
     try {
-      return db.transaction(fn)();
+      return db.transaction(fn);
     } finally {
-      db.pragma('synchronous = FULL');
+      db.setPragma('synchronous = FULL');
     }
   }
 
@@ -299,7 +297,7 @@ export class SqliteOutbox implements OutboxQueue {
     this.bytes = Math.max(0, this.bytes - removed.bytes);
   }
 
-  private tryOpen(): Database | undefined {
+  private tryOpen(): SqlConnection | undefined {
     if (this.db) return this.db;
     const interval = this.deps.reopenIntervalMs ?? 1_000;
     const now = this.now();
@@ -314,13 +312,12 @@ export class SqliteOutbox implements OutboxQueue {
       try {
         this.wal = this.deps.config.synchronous === 'FULL' ? WalSync.open(this.deps.config.path) : undefined;
         // FULL's fsync is WalSync's from here on (after the commits that need it), so commits skip it
-        if (this.wal) db.pragma('synchronous = NORMAL');
+        if (this.wal) db.setPragma('synchronous = NORMAL');
       } catch (err) {
         db.close();
         throw err;
       }
       this.db = db;
-      this.tx = db.transaction((fn: () => unknown) => fn());
       this.writable = true;
       this.deps.log.info({ path: this.deps.config.path, depth: this.rows, synchronous: this.deps.config.synchronous }, 'outbox open');
       return db;
@@ -330,7 +327,7 @@ export class SqliteOutbox implements OutboxQueue {
     }
   }
 
-  private withDb<T>(action: string, fn: (db: Database) => T): T {
+  private withDb<T>(action: string, fn: (db: SqlConnection) => T): T {
     const db = this.tryOpen();
     if (!db) {
       throw new LookoutError('OUTBOX_UNAVAILABLE', `outbox ${action} refused: ${this.lastError?.message ?? 'database not open'}`, {
@@ -365,7 +362,6 @@ export class SqliteOutbox implements OutboxQueue {
   private closeDb(): void {
     const db = this.db;
     this.db = undefined;
-    this.tx = undefined;
     void this.wal?.close().catch(() => undefined);
     this.wal = undefined;
     this.lastOpenAttempt = this.now();

@@ -1,7 +1,7 @@
 import type { Verdict } from '../../../core/verdict.js';
 import type { EvidenceRecord, HistoryRow, ReviewAudit } from '../../types.js';
 
-/** Rows as better-sqlite3 returns them, and their mapping to the evidence types. */
+/** The columns the evidence queries select, and their mapping to the evidence types (column by column: rows may carry other keys). */
 export interface EvidenceRow {
   id: string;
   camera_id: string;

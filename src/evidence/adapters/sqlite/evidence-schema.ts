@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import { LookoutError } from '../../../core/errors.js';
 
 /** Numbered migrations; `PRAGMA user_version` holds how many ran. Append only. */
@@ -78,15 +78,15 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Runs the migrations this database has not had yet, each in its own transaction. */
-export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+export function migrate(db: SqlConnection): void {
+  const current = Number(db.pragmaValue('user_version') ?? 0);
   if (current > MIGRATIONS.length) {
     throw new LookoutError('EVIDENCE_UNAVAILABLE', `evidence database is at version ${current}, newer than this program (${MIGRATIONS.length})`);
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      db.setPragma(`user_version = ${v + 1}`);
+    });
   }
 }

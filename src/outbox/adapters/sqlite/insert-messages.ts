@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import type { OutboxMessage } from '../../outbox.js';
 import { PRIORITY_NORMAL, PRIORITY_REJECT, statement } from './statements.js';
 
@@ -6,7 +6,7 @@ import { PRIORITY_NORMAL, PRIORITY_REJECT, statement } from './statements.js';
  * Inserts messages; an id already waiting is ignored (idempotent enqueue). Returns the rows and
  * bytes actually added. Runs inside the caller's transaction.
  */
-export function insertMessages(db: Database, messages: readonly OutboxMessage[]): { rows: number; bytes: number } {
+export function insertMessages(db: SqlConnection, messages: readonly OutboxMessage[]): { rows: number; bytes: number } {
   const insert = statement(
     db,
     'INSERT OR IGNORE INTO messages (id, topic, payload, priority, retain, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -14,7 +14,7 @@ export function insertMessages(db: Database, messages: readonly OutboxMessage[])
   let rows = 0;
   let bytes = 0;
   for (const m of messages) {
-    const info = insert.run(m.id, m.topic, m.payload, m.priority === 'reject' ? PRIORITY_REJECT : PRIORITY_NORMAL, m.retain ? 1 : 0, m.createdAt);
+    const info = insert.run([m.id, m.topic, m.payload, m.priority === 'reject' ? PRIORITY_REJECT : PRIORITY_NORMAL, m.retain ? 1 : 0, m.createdAt]);
     if (info.changes > 0) {
       rows += 1;
       bytes += m.payload.length;

@@ -1,8 +1,8 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import { statement } from './statements.js';
 
 /** Counts a failed attempt and keeps the error code (never the message text) for operators. */
-export function markFailed(db: Database, seqs: readonly number[], code: string): void {
+export function markFailed(db: SqlConnection, seqs: readonly number[], code: string): void {
   const update = statement(db, 'UPDATE messages SET attempts = attempts + 1, last_error = ? WHERE seq = ?');
-  for (const seq of seqs) update.run(code, seq);
+  for (const seq of seqs) update.run([code, seq]);
 }

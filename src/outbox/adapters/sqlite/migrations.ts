@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 
 /**
  * Numbered migrations, applied in order inside one transaction each; the number reached is kept in
@@ -39,14 +39,14 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
 ];
 
 /** Brings the schema up to the newest migration. Returns the version reached. */
-export function migrate(db: Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
+export function migrate(db: SqlConnection): number {
+  const current = Number(db.pragmaValue('user_version') ?? 0);
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
+      db.setPragma(`user_version = ${migration.version}`);
+    });
   }
   return Math.max(current, MIGRATIONS.at(-1)?.version ?? 0);
 }

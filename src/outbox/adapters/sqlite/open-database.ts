@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database, { type Database as Db } from 'better-sqlite3';
+import { openSqlConnection } from '../../../sqlite/adapters/libsql-connection.js';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import { migrate } from './migrations.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL';
@@ -12,24 +13,22 @@ export type SynchronousMode = 'FULL' | 'NORMAL';
  * enqueue() (or a group-committed write()) returns, the verdict survives a power cut. NORMAL skips
  * that fsync: a commit survives kill -9 (the WAL is in the OS page cache) but the last commits
  * before a power loss may roll back, which for a line that rejects parts means a lost verdict.
- * Measured by bench/outbox.bench.ts on the 2-core dev VM (ext4, virtual disk), quiet machine:
- * FULL one transaction per message ≈ 2.3k/s (down to ~300/s while other jobs hammer the disk),
- * NORMAL ≈ 11k/s, OFF (no durability) ≈ 24k/s. FULL with group commit (write(): every message of
- * one event-loop tick in one transaction, one fsync) ≈ 25-33k/s with 32 concurrent writers, far
- * above the 5k/s target, so the durable setting costs the line nothing. Delivery bookkeeping
- * (acks, attempts, expiry) commits without its own fsync (see SqliteOutbox.relaxed): losing it to a
- * power cut only re-sends a message, which at-least-once delivery allows.
+ * With group commit (write(): every message of one event-loop tick in one transaction, one fsync)
+ * FULL stays far above the 5k/s target (bench/outbox.bench.ts; figures in BENCHMARKS.md), so the
+ * durable setting costs the line nothing. Delivery bookkeeping (acks, attempts, expiry) commits
+ * without its own fsync (see SqliteOutbox.relaxed): losing it to a power cut only re-sends a message,
+ * which at-least-once delivery allows.
  * NORMAL remains available (config `outbox.synchronous`) for SD cards that wear with every fsync.
  */
-export function openDatabase(path: string, synchronous: SynchronousMode): Db {
+export function openDatabase(path: string, synchronous: SynchronousMode): SqlConnection {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: 2_000 });
+  const db = openSqlConnection(path, { busyTimeoutMs: 2_000 });
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${synchronous}`);
+    db.setPragma('journal_mode = WAL');
+    db.setPragma(`synchronous = ${synchronous}`);
     // Keep the WAL from growing without bound under a steady write load.
-    db.pragma('wal_autocheckpoint = 1000');
-    db.pragma('foreign_keys = ON');
+    db.setPragma('wal_autocheckpoint = 1000');
+    db.setPragma('foreign_keys = ON');
     migrate(db);
     return db;
   } catch (err) {

@@ -1,13 +1,13 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import type { StoredMessage } from '../../outbox.js';
 import { type MessageRow, PRIORITY_REJECT, statement } from './statements.js';
 
 /** The oldest `limit` waiting messages, in enqueue order. */
-export function readBatch(db: Database, limit: number): StoredMessage[] {
-  const rows = statement(
+export function readBatch(db: SqlConnection, limit: number): StoredMessage[] {
+  const rows = statement<MessageRow>(
     db,
     'SELECT seq, id, topic, payload, priority, retain, created_at, attempts FROM messages ORDER BY seq LIMIT ?',
-  ).all(limit) as MessageRow[];
+  ).all([limit]);
   return rows.map((r) => ({
     seq: r.seq,
     id: r.id,

@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
 import { statement } from './statements.js';
 
 export interface Totals {
@@ -7,13 +7,13 @@ export interface Totals {
 }
 
 /** Rows and payload bytes waiting; read once at open, then kept up to date in memory. */
-export function readTotals(db: Database): Totals {
-  const row = statement(db, 'SELECT count(*) AS rows, coalesce(sum(length(payload)), 0) AS bytes FROM messages').get() as Totals;
-  return { rows: row.rows, bytes: row.bytes };
+export function readTotals(db: SqlConnection): Totals {
+  const row = statement<Totals>(db, 'SELECT count(*) AS rows, coalesce(sum(length(payload)), 0) AS bytes FROM messages').get();
+  return { rows: row?.rows ?? 0, bytes: row?.bytes ?? 0 };
 }
 
 /** created_at of the oldest waiting message (by enqueue order), or null when empty. */
-export function readOldestCreatedAt(db: Database): number | null {
-  const row = statement(db, 'SELECT created_at FROM messages ORDER BY seq LIMIT 1').get() as { created_at: number } | undefined;
+export function readOldestCreatedAt(db: SqlConnection): number | null {
+  const row = statement<{ created_at: number }>(db, 'SELECT created_at FROM messages ORDER BY seq LIMIT 1').get();
   return row?.created_at ?? null;
 }

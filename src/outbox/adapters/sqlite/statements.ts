@@ -1,9 +1,9 @@
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqlConnection, SqlStatement } from '../../../sqlite/adapters/sql-connection.js';
 
-const cache = new WeakMap<Database, Map<string, Statement>>();
+const cache = new WeakMap<SqlConnection, Map<string, SqlStatement>>();
 
-/** A prepared statement, prepared once per connection. */
-export function statement(db: Database, sql: string): Statement {
+/** A prepared statement, prepared once per connection. Row: the columns the SQL selects. */
+export function statement<Row = unknown>(db: SqlConnection, sql: string): SqlStatement<Row> {
   let perDb = cache.get(db);
   if (!perDb) {
     perDb = new Map();
@@ -14,7 +14,7 @@ export function statement(db: Database, sql: string): Statement {
     stmt = db.prepare(sql);
     perDb.set(sql, stmt);
   }
-  return stmt;
+  return stmt as SqlStatement<Row>;
 }
 
 /** Row shape of the `messages` table. */

@@ -5,7 +5,11 @@ const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CANTOPEN'
 /** Node errno codes from creating the directory. */
 const FS_UNAVAILABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'ENOTDIR', 'EDQUOT', 'EIO']);
 
-/** Turns a better-sqlite3 or fs error into a LookoutError, by code only (never by message text). */
+/**
+ * Turns a SQLite or fs error into a LookoutError, by code only (never by message text). SQLite errors
+ * carry the result code as a string (`SQLITE_FULL`, or extended: `SQLITE_IOERR_FSYNC`); a failed open
+ * carries SQLITE_CANTOPEN (see libsql-connection.ts).
+ */
 export function translateSqliteError(err: unknown, action: string): LookoutError {
   if (err instanceof LookoutError) return err;
   const code = typeof (err as { code?: unknown })?.code === 'string' ? ((err as { code: string }).code) : '';
