@@ -7,7 +7,14 @@ import type { RegistryLookup } from './registry/registry-file.js';
 import { RegistryWatcher } from './registry/registry-watcher.js';
 import type { ModelRuntime } from './runtime.js';
 
-/** A configured model the registry has not located yet (its file is missing or unusable). */
+/**
+ * A configured model the registry has not located yet (its file is missing or unusable). It is not
+ * served: ListModels leaves it out and DescribeModel/StartModel/DetectAnomalies answer NOT_FOUND, which is
+ * what AWS's Edge Agent answers for a model component whose deployment has not reached the device yet, so
+ * Lookout for Vision clients already treat it as "not deployed (yet)". A made-up state would mislead them:
+ * STOPPED invites a StartModel that cannot succeed, and STARTING could last for as long as the deployment
+ * takes. The wait shows on /readyz (as a reason) and /metrics (state WAITING) instead.
+ */
 export interface WaitingModel {
   readonly component: string;
   readonly startOnBoot: boolean;
