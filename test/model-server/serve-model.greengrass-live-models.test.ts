@@ -134,6 +134,11 @@ describe('serve-model under Greengrass: live model list', () => {
     expect(JSON.stringify(proc.logs.find((l) => l.msg === 'model registry file unusable'))).toMatch(/path: must be an absolute path/);
     expect(await listed(client)).toEqual({ alpha: RUNNING });
 
+    // a file naming a directory without a model: logged, delta keeps waiting
+    await writeRegistryFile(registry, { component: 'delta', version: '0.9.0', path: join(dir, 'not-unarchived') });
+    await waitFor(() => logged(proc, 'model named by the registry cannot be used'), 10_000, 'the unusable model directory logged');
+    expect(await listed(client)).toEqual({ alpha: RUNNING });
+
     await writeRegistryFile(registry, { component: 'delta', version: '1.0.0', path: await noopModelDir(join(dir, 'delta-1'), 'delta', '1') });
     await waitFor(async () => (await listed(client)).delta === RUNNING, 10_000, 'delta RUNNING');
     expect(await statusOf(detect(client, 'delta'))).toBe(grpc.status.OK);
