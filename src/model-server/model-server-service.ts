@@ -143,12 +143,6 @@ export class ModelServerService {
     return run.then(() => plan!);
   }
 
-  /** Resolves once queued updates are applied and the model changes they made are carried out. */
-  async settled(): Promise<void> {
-    await this.applying;
-    await this.server?.modelChangesSettled();
-  }
-
   private serialize(job: () => Promise<void>): Promise<void> {
     const run = this.applying.then(job);
     this.applying = run.catch((err: unknown) => this.deps.log.error({ err: toLookoutError(err).toJSON() }, 'model server change failed'));
