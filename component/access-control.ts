@@ -17,7 +17,7 @@
  */
 export type AccessControl = Record<string, Record<string, { policyDescription: string; operations: string[]; resources: string[] }>>;
 
-export function inspectorAccessControl(prefix: string, component = 'com.lookout-edge.Inspector'): AccessControl {
+export function inspectorAccessControl(prefix: string, component = 'com.lookoutedge.Inspector'): AccessControl {
   const cloud = `${prefix}/+`;
   const local = `${prefix}/*`;
   return {

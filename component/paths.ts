@@ -10,8 +10,8 @@ export type Arch = keyof typeof ARCHES;
 export const isArch = (value: string): value is Arch => value === 'x64' || value === 'arm64';
 
 export const COMPONENTS = {
-  Inspector: 'com.lookout-edge.Inspector',
-  ModelServer: 'com.lookout-edge.ModelServer',
+  Inspector: 'com.lookoutedge.Inspector',
+  ModelServer: 'com.lookoutedge.ModelServer',
 } as const;
 export const COMPONENT_NAMES: readonly string[] = Object.values(COMPONENTS);
 

@@ -189,8 +189,8 @@ export function deployCommand(): Command {
         .requiredOption('--bucket <bucket>', 'artifact bucket for model.zip')
         .option('--description <text>', 'component description')
         .addOption(new Option('--keep-previous <n>', 'older model components kept deployed (not started on boot) for a fast way back').default(1).argParser(number(0, 10)))
-        .option('--inspector <name>', 'inspector component', 'com.lookout-edge.Inspector')
-        .option('--model-server <name>', 'model server component', 'com.lookout-edge.ModelServer')
+        .option('--inspector <name>', 'inspector component', 'com.lookoutedge.Inspector')
+        .option('--model-server <name>', 'model server component', 'com.lookoutedge.ModelServer')
         .option('--build-dir <dir>', 'where model.zip is written', 'greengrass-build')
         .option('--deployment-name <name>', 'deployment name (default: the current one)'),
     ),

@@ -19,15 +19,30 @@ export interface EnsureRunningDeps {
  *   STOPPED, then StartModel.
  * A model that goes FAILED after we started it is MODEL_FAILED (with the agent's status message); not
  * RUNNING within `timeoutMs` is MODEL_NOT_RUNNING. A StartModel that loses a race (FAILED_PRECONDITION
- * because someone else started it) just keeps polling.
+ * because someone else started it) just keeps polling. A model the agent does not know (yet) is polled for
+ * until the deadline too, then MODEL_NOT_FOUND.
  */
 export async function ensureModelRunning(deps: EnsureRunningDeps): Promise<ModelInfo> {
   const { component, log } = deps;
   const deadline = Date.now() + deps.timeoutMs;
   let startedByUs = false;
   let last: ModelInfo | undefined;
+  let waitingForDeployment = false;
   for (;;) {
-    const info = await deps.describe();
+    let info: ModelInfo;
+    try {
+      info = await deps.describe();
+    } catch (err) {
+      // Not on the model server yet: a deployment delivers the model component and the configurations of
+      // both programs without an order between them, so the model may appear a while later.
+      if (!isLookoutError(err, 'MODEL_NOT_FOUND')) throw err;
+      if (!waitingForDeployment) log.info({ component }, 'model not on the model server yet; waiting for it');
+      waitingForDeployment = true;
+      const left = deadline - Date.now();
+      if (left <= 0) throw err;
+      await sleep(Math.min(deps.pollIntervalMs, left), deps.signal);
+      continue;
+    }
     if (info.status !== last?.status) log.info({ component, status: ModelStatus[info.status], message: info.statusMessage }, 'model status');
     last = info;
     if (info.status === ModelStatus.RUNNING) return info;

@@ -38,25 +38,25 @@ describe('lookout-edge deploy (CLI)', () => {
     const { code, stdout, stderr } = await cli('publish', '--build-dir', dir, '--bucket', 'cli-bucket', ...aws_());
     expect(code, stderr).toBe(0);
     expect(JSON.parse(stdout).published.map((p: { name: string; state: string }) => `${p.name} ${p.state}`)).toEqual([
-      'com.lookout-edge.Inspector DEPLOYABLE',
-      'com.lookout-edge.ModelServer DEPLOYABLE',
+      'com.lookoutedge.Inspector DEPLOYABLE',
+      'com.lookoutedge.ModelServer DEPLOYABLE',
     ]);
-    expect(stderr).toMatch(/^\d\d:\d\d:\d\d com\.lookout-edge\.Inspector 2\.0\.0: uploading /m);
+    expect(stderr).toMatch(/^\d\d:\d\d:\d\d com\.lookoutedge\.Inspector 2\.0\.0: uploading /m);
     expect([...aws.objects.keys()].sort()).toEqual([
-      'cli-bucket/com.lookout-edge.Inspector/2.0.0/lookout-edge-linux-x64.zip',
-      'cli-bucket/com.lookout-edge.ModelServer/2.0.0/lookout-edge-linux-x64.zip',
+      'cli-bucket/com.lookoutedge.Inspector/2.0.0/lookout-edge-linux-x64.zip',
+      'cli-bucket/com.lookoutedge.ModelServer/2.0.0/lookout-edge-linux-x64.zip',
     ]);
   });
 
   it('deploy: flags become the components, merge, rollout and abort configuration of CreateDeployment', async () => {
-    aws.seedDeployment(GROUP, { 'com.lookout-edge.ModelServer': { componentVersion: '1.0.0' }, 'com.example.Other': { componentVersion: '3.0.0' } });
+    aws.seedDeployment(GROUP, { 'com.lookoutedge.ModelServer': { componentVersion: '1.0.0' }, 'com.example.Other': { componentVersion: '3.0.0' } });
     const { code, stdout, stderr } = await cli(
       'deploy',
       '--target-arn', GROUP,
-      '--component', 'com.lookout-edge.Inspector=2.0.0',
-      '--merge', 'com.lookout-edge.Inspector={"status":{"port":9000}}',
-      '--merge', 'com.lookout-edge.Inspector={"decide":{"failSafe":"hold"}}',
-      '--reset', 'com.lookout-edge.Inspector=/cameras',
+      '--component', 'com.lookoutedge.Inspector=2.0.0',
+      '--merge', 'com.lookoutedge.Inspector={"status":{"port":9000}}',
+      '--merge', 'com.lookoutedge.Inspector={"decide":{"failSafe":"hold"}}',
+      '--reset', 'com.lookoutedge.Inspector=/cameras',
       '--remove', 'com.example.Other',
       '--max-per-minute', '7',
       '--exponential', '2,1.5,3',
@@ -67,10 +67,10 @@ describe('lookout-edge deploy (CLI)', () => {
     );
     expect(code, stderr).toBe(0);
     const body = aws.calls('CreateDeployment').at(-1)!.json!;
-    expect(JSON.parse(stdout)).toMatchObject({ targetArn: GROUP, components: { 'com.lookout-edge.Inspector': '2.0.0', 'com.lookout-edge.ModelServer': '1.0.0' } });
+    expect(JSON.parse(stdout)).toMatchObject({ targetArn: GROUP, components: { 'com.lookoutedge.Inspector': '2.0.0', 'com.lookoutedge.ModelServer': '1.0.0' } });
     expect(body.components).toEqual({
-      'com.lookout-edge.ModelServer': { componentVersion: '1.0.0' },
-      'com.lookout-edge.Inspector': { componentVersion: '2.0.0', configurationUpdate: { merge: '{"status":{"port":9000},"decide":{"failSafe":"hold"}}', reset: ['/cameras'] } },
+      'com.lookoutedge.ModelServer': { componentVersion: '1.0.0' },
+      'com.lookoutedge.Inspector': { componentVersion: '2.0.0', configurationUpdate: { merge: '{"status":{"port":9000},"decide":{"failSafe":"hold"}}', reset: ['/cameras'] } },
     });
     expect(body.iotJobConfiguration).toMatchObject({
       jobExecutionsRolloutConfig: { maximumPerMinute: 7, exponentialRate: { baseRatePerMinute: 2, incrementFactor: 1.5, rateIncreaseCriteria: { numberOfSucceededThings: 3 } } },
@@ -81,7 +81,7 @@ describe('lookout-edge deploy (CLI)', () => {
 
   it('status --thing-group-arn: the group\'s current members through the IoT API, as JSON', async () => {
     const group = 'arn:aws:iot:eu-west-1:123456789012:thinggroup/cli-line';
-    const deployment = aws.seedDeployment(group, { 'com.lookout-edge.Inspector': { componentVersion: '1.4.0' } });
+    const deployment = aws.seedDeployment(group, { 'com.lookoutedge.Inspector': { componentVersion: '1.4.0' } });
     aws.addCoreDevice({ thingName: 'cli-gw-1', groupArns: [group] });
     aws.addCoreDevice({ thingName: 'cli-gw-2', groupArns: [group], registered: false });
     aws.deviceProgress = () => ({ status: 'QUEUED' });
@@ -100,9 +100,9 @@ describe('lookout-edge deploy (CLI)', () => {
     expect(missing.code).toBe(64);
     expect(missing.stderr).toMatch(/required option '--target-arn <arn>' not specified/);
 
-    const badMerge = await cli('deploy', '--target-arn', GROUP, '--merge', 'com.lookout-edge.Inspector={oops', '--no-wait', ...aws_());
+    const badMerge = await cli('deploy', '--target-arn', GROUP, '--merge', 'com.lookoutedge.Inspector={oops', '--no-wait', ...aws_());
     expect(badMerge.code).toBe(64);
-    expect(badMerge.stderr).toMatch(/--merge com\.lookout-edge\.Inspector: the configuration merge is not JSON/);
+    expect(badMerge.stderr).toMatch(/--merge com\.lookoutedge\.Inspector: the configuration merge is not JSON/);
 
     // Models are found through the model registry on the device, not a guessed nucleus path: the flag is gone.
     const oldFlag = await cli('rollout-model', '--target-arn', GROUP, '--model-dir', '.', '--model-component', 'm', '--model-version', '1.0.0', '--bucket', 'b', '--greengrass-root', '/greengrass/v2');

@@ -14,7 +14,7 @@ let apis: AwsApis;
 beforeEach(async () => ({ aws, apis } = await startAws()));
 afterEach(async () => aws.stop());
 
-const CHANGE = { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } };
+const CHANGE = { targetArn: GROUP, components: { 'com.lookoutedge.Inspector': { version: '1.4.0' } } };
 const THING = 'arn:aws:iot:eu-west-1:123456789012:thing/jetson-7';
 const strip = (lines: string[], id: string) => lines.filter((l) => l.startsWith(`deployment ${id}:`)).map((l) => l.replace(/ \(\d+ s\)$/, '').slice(`deployment ${id}: `.length));
 
@@ -49,7 +49,7 @@ describe('deploy deploy follows the IoT job', () => {
   });
 
   it('a device removed from the group does not hold up the wait', async () => {
-    aws.seedDeployment(GROUP, { 'com.lookout-edge.Inspector': { componentVersion: '1.3.0' } });
+    aws.seedDeployment(GROUP, { 'com.lookoutedge.Inspector': { componentVersion: '1.3.0' } });
     for (const thingName of ['gw-1', 'gw-2', 'gw-gone', 'gw-retired']) aws.addCoreDevice({ thingName, groupArns: [GROUP], deployedGroups: [GROUP] });
     // Removed before the deployment: ListCoreDevices by group keeps listing it.
     aws.removeFromGroup('gw-retired', GROUP);
@@ -90,7 +90,7 @@ describe('deploy deploy follows the IoT job', () => {
     aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
     aws.addCoreDevice({ thingName: 'gw-2', groupArns: [GROUP] });
     aws.deviceProgress = (_id, thing, call) => {
-      if (thing === 'gw-2' && call === 2) aws.seedDeployment(GROUP, { 'com.lookout-edge.Inspector': { componentVersion: '1.5.0' } }, 'someone-else');
+      if (thing === 'gw-2' && call === 2) aws.seedDeployment(GROUP, { 'com.lookoutedge.Inspector': { componentVersion: '1.5.0' } }, 'someone-else');
       return { status: thing === 'gw-1' ? 'SUCCEEDED' : 'QUEUED' };
     };
     const err = await deployToTarget(apis, CHANGE, WAIT, () => undefined).catch((e: Error) => e);

@@ -13,11 +13,11 @@ afterEach(async () => aws.stop());
 /** What an earlier deployment left on the group: our two components, a model, and someone else's component. */
 function seed() {
   return aws.seedDeployment(GROUP, {
-    'com.lookout-edge.Inspector': {
+    'com.lookoutedge.Inspector': {
       componentVersion: '1.3.0',
       configurationUpdate: { merge: JSON.stringify({ cameras: [{ id: 'cam1', source: { type: 'rtsp', url: 'rtsp://10.0.0.5/s' } }], status: { port: 8080 } }) },
     },
-    'com.lookout-edge.ModelServer': { componentVersion: '1.3.0' },
+    'com.lookoutedge.ModelServer': { componentVersion: '1.3.0' },
     'aws.greengrass.Cli': { componentVersion: '2.12.0' },
     'com.example.PlcBridge': { componentVersion: '0.9.1', runWith: { posixUser: 'plc:plc' } },
   });
@@ -36,8 +36,8 @@ describe('deploy deploy', () => {
       {
         targetArn: GROUP,
         components: {
-          'com.lookout-edge.Inspector': { version: '1.4.0', merge: { status: { port: 9090 }, decide: { failSafe: 'hold' } } },
-          'com.lookout-edge.ModelServer': { version: '1.4.0' },
+          'com.lookoutedge.Inspector': { version: '1.4.0', merge: { status: { port: 9090 }, decide: { failSafe: 'hold' } } },
+          'com.lookoutedge.ModelServer': { version: '1.4.0' },
         },
         remove: ['aws.greengrass.Cli'],
         rollout: { maximumPerMinute: 20, exponentialRate: { baseRatePerMinute: 2, incrementFactor: 2, rateIncreaseCriteria: { numberOfSucceededThings: 5 } } },
@@ -59,12 +59,12 @@ describe('deploy deploy', () => {
     expect(body.deploymentName).toBe('line-1');
     expect(body.clientToken).toMatch(/^[0-9a-f-]{36}$/);
     const components = body.components as Record<string, { componentVersion: string; configurationUpdate?: { merge?: string }; runWith?: unknown }>;
-    expect(Object.keys(components).sort()).toEqual(['com.example.PlcBridge', 'com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer']);
+    expect(Object.keys(components).sort()).toEqual(['com.example.PlcBridge', 'com.lookoutedge.Inspector', 'com.lookoutedge.ModelServer']);
     expect(components['com.example.PlcBridge']).toEqual({ componentVersion: '0.9.1', runWith: { posixUser: 'plc:plc' } });
-    expect(components['com.lookout-edge.ModelServer']).toEqual({ componentVersion: '1.4.0' });
-    expect(components['com.lookout-edge.Inspector']?.componentVersion).toBe('1.4.0');
+    expect(components['com.lookoutedge.ModelServer']).toEqual({ componentVersion: '1.4.0' });
+    expect(components['com.lookoutedge.Inspector']?.componentVersion).toBe('1.4.0');
     // The earlier merge is carried forward (devices joining later get only this deployment), the change on top.
-    expect(JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate!.merge!)).toEqual({
+    expect(JSON.parse(components['com.lookoutedge.Inspector']!.configurationUpdate!.merge!)).toEqual({
       cameras: [{ id: 'cam1', source: { type: 'rtsp', url: 'rtsp://10.0.0.5/s' } }],
       status: { port: 9090 },
       decide: { failSafe: 'hold' },
@@ -108,11 +108,11 @@ describe('deploy deploy', () => {
     aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
     aws.addCoreDevice({ thingName: 'gw-2', groupArns: [GROUP] });
     aws.deviceProgress = (_id, thing, call) =>
-      thing === 'gw-2' && call >= 2 ? { status: 'FAILED', reason: 'com.lookout-edge.Inspector: broken after update' } : { status: call >= 2 ? 'SUCCEEDED' : 'IN_PROGRESS' };
-    const failed = deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, () => undefined);
+      thing === 'gw-2' && call >= 2 ? { status: 'FAILED', reason: 'com.lookoutedge.Inspector: broken after update' } : { status: call >= 2 ? 'SUCCEEDED' : 'IN_PROGRESS' };
+    const failed = deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookoutedge.Inspector': { version: '1.4.0' } } }, WAIT, () => undefined);
     await expect(failed).rejects.toMatchObject({
       code: 'DEPLOYMENT_FAILED',
-      message: expect.stringMatching(/failed on 1 of 2 devices: gw-2 FAILED \(com\.lookout-edge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
+      message: expect.stringMatching(/failed on 1 of 2 devices: gw-2 FAILED \(com\.lookoutedge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
     });
     // The reason is the execution's status details (DescribeJobExecution), asked once for the failed device.
     const jobId = aws.latestFor(GROUP)!.iotJobId;
@@ -123,13 +123,13 @@ describe('deploy deploy', () => {
     seed();
     await deployToTarget(
       apis,
-      { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { merge: { publish: { topicPrefix: 'plant-7' } } } } },
+      { targetArn: GROUP, components: { 'com.lookoutedge.Inspector': { merge: { publish: { topicPrefix: 'plant-7' } } } } },
       { ...WAIT, wait: false },
       () => undefined,
     );
     const components = aws.calls('CreateDeployment')[0]!.json!.components as Record<string, { componentVersion: string; configurationUpdate: { merge: string } }>;
-    const merge = JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate.merge) as Record<string, unknown>;
-    expect(components['com.lookout-edge.Inspector']!.componentVersion).toBe('1.3.0');
+    const merge = JSON.parse(components['com.lookoutedge.Inspector']!.configurationUpdate.merge) as Record<string, unknown>;
+    expect(components['com.lookoutedge.Inspector']!.componentVersion).toBe('1.3.0');
     expect(merge.publish).toEqual({ topicPrefix: 'plant-7' });
     expect(merge.accessControl).toEqual(inspectorAccessControl('plant-7'));
     // --no-wait: nothing polled.
@@ -138,14 +138,14 @@ describe('deploy deploy', () => {
   });
 
   it('a first deployment needs versions; a group without devices yet ends at once', async () => {
-    await expect(deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': {} } }, WAIT, () => undefined)).rejects.toMatchObject({
+    await expect(deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookoutedge.Inspector': {} } }, WAIT, () => undefined)).rejects.toMatchObject({
       code: 'USAGE',
       message: expect.stringMatching(/not in the target's current deployment: give its version/),
     });
     expect(aws.calls('CreateDeployment')).toHaveLength(0);
     aws.addThingGroup(GROUP);
     const { lines, progress } = collectProgress();
-    const result = await deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.Inspector': { version: '1.4.0' } } }, WAIT, progress);
+    const result = await deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookoutedge.Inspector': { version: '1.4.0' } } }, WAIT, progress);
     expect(result.devices).toEqual([]);
     expect(lines.join('\n')).toMatch(/has no deployment yet[\s\S]*no thing in the group yet; devices receive it when they join/);
     expect(aws.calls('CreateDeployment')[0]!.json!.deploymentName).toBe('lookout-edge');
@@ -154,7 +154,7 @@ describe('deploy deploy', () => {
   it('retries a throttled CreateDeployment with the same client token (no second revision)', async () => {
     seed();
     aws.failNext('CreateDeployment', { status: 429, name: 'ThrottlingException', message: 'Rate exceeded' });
-    await deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.ModelServer': { version: '1.4.0' } } }, { ...WAIT, wait: false }, () => undefined);
+    await deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookoutedge.ModelServer': { version: '1.4.0' } } }, { ...WAIT, wait: false }, () => undefined);
     const creates = aws.calls('CreateDeployment');
     expect(creates).toHaveLength(2);
     expect(creates[0]!.json!.clientToken).toBe(creates[1]!.json!.clientToken);
@@ -165,7 +165,7 @@ describe('deploy deploy', () => {
     aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
     aws.deviceProgress = () => ({ status: 'IN_PROGRESS' });
     await expect(
-      deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookout-edge.ModelServer': { version: '1.4.0' } } }, { wait: true, timeoutMs: 300, pollIntervalMs: 20 }, () => undefined),
+      deployToTarget(apis, { targetArn: GROUP, components: { 'com.lookoutedge.ModelServer': { version: '1.4.0' } } }, { wait: true, timeoutMs: 300, pollIntervalMs: 20 }, () => undefined),
     ).rejects.toMatchObject({ code: 'DEPLOYMENT_FAILED', retryable: true, message: expect.stringMatching(/still not done after 0 s \(it may go on in the cloud\)/) });
   });
 });

@@ -18,24 +18,24 @@ describe('deploy publish', () => {
     const { dir, zip } = await fakeBuild('1.4.0', 'artifacts-bucket');
     aws.componentStates = [{ state: 'INITIATED' }, { state: 'INITIATED' }, { state: 'DEPLOYABLE' }];
     const { lines, progress } = collectProgress();
-    const [inspector] = await readBuiltComponents(dir, ['com.lookout-edge.Inspector']);
+    const [inspector] = await readBuiltComponents(dir, ['com.lookoutedge.Inspector']);
     const published = await publishComponent(apis, inspector!, OPTIONS, progress);
 
     expect(published).toEqual({
-      name: 'com.lookout-edge.Inspector',
+      name: 'com.lookoutedge.Inspector',
       version: '1.4.0',
-      arn: 'arn:aws:greengrass:eu-west-1:123456789012:components:com.lookout-edge.Inspector:versions:1.4.0',
+      arn: 'arn:aws:greengrass:eu-west-1:123456789012:components:com.lookoutedge.Inspector:versions:1.4.0',
       state: 'DEPLOYABLE',
     });
     expect(aws.requests.map((r) => r.operation)).toEqual(['PutObject', 'CreateComponentVersion', 'DescribeComponent', 'DescribeComponent', 'DescribeComponent']);
     const [put, create, describe1] = aws.requests;
-    expect(put).toMatchObject({ method: 'PUT', path: '/artifacts-bucket/com.lookout-edge.Inspector/1.4.0/lookout-edge-linux-x64.zip', signingService: 's3' });
+    expect(put).toMatchObject({ method: 'PUT', path: '/artifacts-bucket/com.lookoutedge.Inspector/1.4.0/lookout-edge-linux-x64.zip', signingService: 's3' });
     expect(put!.body.equals(zip)).toBe(true);
     expect(create).toMatchObject({ method: 'POST', path: '/greengrass/v2/createComponentVersion', signingService: 'greengrass' });
     expect(create!.json?.clientToken).toMatch(/^[0-9a-f-]{36}$/);
     const recipe = recipeOf(create!.json);
-    expect(recipe).toMatchObject({ ComponentName: 'com.lookout-edge.Inspector', ComponentVersion: '1.4.0' });
-    expect(recipe.Manifests[0]?.Artifacts?.[0]?.URI).toBe('s3://artifacts-bucket/com.lookout-edge.Inspector/1.4.0/lookout-edge-linux-x64.zip');
+    expect(recipe).toMatchObject({ ComponentName: 'com.lookoutedge.Inspector', ComponentVersion: '1.4.0' });
+    expect(recipe.Manifests[0]?.Artifacts?.[0]?.URI).toBe('s3://artifacts-bucket/com.lookoutedge.Inspector/1.4.0/lookout-edge-linux-x64.zip');
     expect(describe1!.path).toBe(`/greengrass/v2/components/${encodeURIComponent(published.arn)}/metadata`);
     // Progress: one line per change, not per poll.
     expect(lines.filter((l) => l.includes(': INITIATED'))).toHaveLength(1);
@@ -46,18 +46,18 @@ describe('deploy publish', () => {
     const { dir } = await fakeBuild('1.4.0');
     await expect(readBuiltComponents(dir, [])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/bucket is not set; pass --bucket/) });
     const components = await readBuiltComponents(dir, [], 'other-bucket');
-    expect(components.map((c) => c.name)).toEqual(['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer']);
-    expect(components[1]!.artifacts).toEqual([{ bucket: 'other-bucket', key: 'com.lookout-edge.ModelServer/1.4.0/lookout-edge-linux-x64.zip', file: expect.stringMatching(/lookout-edge-linux-x64\.zip$/) }]);
-    expect(components[1]!.recipeYaml).toContain('s3://other-bucket/com.lookout-edge.ModelServer/1.4.0/lookout-edge-linux-x64.zip');
+    expect(components.map((c) => c.name)).toEqual(['com.lookoutedge.Inspector', 'com.lookoutedge.ModelServer']);
+    expect(components[1]!.artifacts).toEqual([{ bucket: 'other-bucket', key: 'com.lookoutedge.ModelServer/1.4.0/lookout-edge-linux-x64.zip', file: expect.stringMatching(/lookout-edge-linux-x64\.zip$/) }]);
+    expect(components[1]!.recipeYaml).toContain('s3://other-bucket/com.lookoutedge.ModelServer/1.4.0/lookout-edge-linux-x64.zip');
   });
 
   it('fails clearly when Greengrass marks the version FAILED, with its reasons', async () => {
     const { dir } = await fakeBuild('1.4.0', 'b');
     aws.componentStates = [{ state: 'FAILED', message: 'Artifact check failed', errors: { 's3://b/x.zip': 'Access denied to S3 artifact' } }];
-    const [component] = await readBuiltComponents(dir, ['com.lookout-edge.ModelServer']);
+    const [component] = await readBuiltComponents(dir, ['com.lookoutedge.ModelServer']);
     await expect(publishComponent(apis, component!, OPTIONS, () => undefined)).rejects.toMatchObject({
       code: 'DEPLOYMENT_FAILED',
-      message: 'com.lookout-edge.ModelServer 1.4.0 FAILED: Artifact check failed; s3://b/x.zip: Access denied to S3 artifact',
+      message: 'com.lookoutedge.ModelServer 1.4.0 FAILED: Artifact check failed; s3://b/x.zip: Access denied to S3 artifact',
     });
   });
 
@@ -65,7 +65,7 @@ describe('deploy publish', () => {
     const { dir } = await fakeBuild('1.4.0', 'b');
     aws.failNext('PutObject', { status: 503, name: 'SlowDown', message: 'Please reduce your request rate.' });
     aws.failNext('CreateComponentVersion', { status: 429, name: 'ThrottlingException', message: 'Rate exceeded' }, 2);
-    const [component] = await readBuiltComponents(dir, ['com.lookout-edge.Inspector']);
+    const [component] = await readBuiltComponents(dir, ['com.lookoutedge.Inspector']);
     await publishComponent(apis, component!, OPTIONS, () => undefined);
     expect(aws.calls('PutObject')).toHaveLength(2);
     expect(aws.calls('CreateComponentVersion')).toHaveLength(3);
@@ -76,7 +76,7 @@ describe('deploy publish', () => {
   it('gives up after maxAttempts with a retryable AWS_REQUEST_FAILED naming the call', async () => {
     const { dir } = await fakeBuild('1.4.0', 'b');
     aws.failNext('CreateComponentVersion', { status: 429, name: 'ThrottlingException', message: 'Rate exceeded' }, 10);
-    const [component] = await readBuiltComponents(dir, ['com.lookout-edge.Inspector']);
+    const [component] = await readBuiltComponents(dir, ['com.lookoutedge.Inspector']);
     const err = (await publishComponent(apis, component!, OPTIONS, () => undefined).catch((e: unknown) => e)) as LookoutError;
     expect(err).toMatchObject({ code: 'AWS_REQUEST_FAILED', retryable: true });
     expect(err.message).toBe('CreateComponentVersion failed after 3 attempts: ThrottlingException (HTTP 429): Rate exceeded');
@@ -85,12 +85,12 @@ describe('deploy publish', () => {
 
   it('does not retry a conflict: the version already exists', async () => {
     const { dir } = await fakeBuild('1.4.0', 'b');
-    const [component] = await readBuiltComponents(dir, ['com.lookout-edge.Inspector']);
+    const [component] = await readBuiltComponents(dir, ['com.lookoutedge.Inspector']);
     await publishComponent(apis, component!, OPTIONS, () => undefined);
     await expect(publishComponent(apis, component!, OPTIONS, () => undefined)).rejects.toMatchObject({
       code: 'AWS_REQUEST_FAILED',
       retryable: false,
-      message: expect.stringMatching(/ConflictException \(HTTP 409\): Component com\.lookout-edge\.Inspector version 1\.4\.0 already exists/),
+      message: expect.stringMatching(/ConflictException \(HTTP 409\): Component com\.lookoutedge\.Inspector version 1\.4\.0 already exists/),
     });
     expect(aws.calls('CreateComponentVersion')).toHaveLength(2);
   });

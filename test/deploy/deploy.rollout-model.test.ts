@@ -42,8 +42,8 @@ const legacyEntry = (component: string, version: string, startOnBoot = true) => 
 
 function seed(models: { component: string; path?: string; startOnBoot: boolean }[], extra: Record<string, unknown> = {}) {
   return aws.seedDeployment(GROUP, {
-    'com.lookout-edge.Inspector': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ inference: { modelComponent: models[0]?.component }, status: { port: 8080 } }) } },
-    'com.lookout-edge.ModelServer': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ modelServer: { models, concurrency: 2 } }) } },
+    'com.lookoutedge.Inspector': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ inference: { modelComponent: models[0]?.component }, status: { port: 8080 } }) } },
+    'com.lookoutedge.ModelServer': { componentVersion: '1.4.0', configurationUpdate: { merge: JSON.stringify({ modelServer: { models, concurrency: 2 } }) } },
     ...extra,
   });
 }
@@ -62,7 +62,7 @@ describe('deploy rollout-model', () => {
     const zipFile = join(spec.buildDir, 'artifacts', 'widgets-model', '3.0.0', 'model.zip');
     expect([...(await listZip(zipFile)).keys()].sort()).toEqual(['manifest.json', 'weights/model.bin']);
     const recipe = recipeOf(aws.calls('CreateComponentVersion')[0]!.json);
-    expect(recipe).toMatchObject({ ComponentName: 'widgets-model', ComponentVersion: '3.0.0', ComponentDependencies: { 'com.lookout-edge.ModelServer': { DependencyType: 'SOFT' } } });
+    expect(recipe).toMatchObject({ ComponentName: 'widgets-model', ComponentVersion: '3.0.0', ComponentDependencies: { 'com.lookoutedge.ModelServer': { DependencyType: 'SOFT' } } });
     expect(recipe.Manifests[0]?.Artifacts).toEqual([expect.objectContaining({ URI: 's3://models-bucket/widgets-model/3.0.0/model.zip', Unarchive: 'ZIP' })]);
     expect(result.modelArn).toBe('arn:aws:greengrass:eu-west-1:123456789012:components:widgets-model:versions:3.0.0');
 
@@ -76,15 +76,15 @@ describe('deploy rollout-model', () => {
     // entry has no path (the model server resolves it through the registry the model's Install step writes);
     // an entry an earlier rollout left with a path keeps it, so that model still loads.
     expect(Object.fromEntries(Object.entries(components).map(([k, v]) => [k, v.componentVersion]))).toEqual({
-      'com.lookout-edge.Inspector': '1.4.0',
-      'com.lookout-edge.ModelServer': '1.4.0',
+      'com.lookoutedge.Inspector': '1.4.0',
+      'com.lookoutedge.ModelServer': '1.4.0',
       'widgets-model': '3.0.0',
       'widgets-model-old': '1.0.0',
     });
-    expect(JSON.parse(components['com.lookout-edge.ModelServer']!.configurationUpdate!.merge)).toEqual({
+    expect(JSON.parse(components['com.lookoutedge.ModelServer']!.configurationUpdate!.merge)).toEqual({
       modelServer: { concurrency: 2, models: [entry('widgets-model'), legacyEntry('widgets-model-old', '1.0.0', false)] },
     });
-    expect(JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate!.merge)).toEqual({ inference: { modelComponent: 'widgets-model' }, status: { port: 8080 } });
+    expect(JSON.parse(components['com.lookoutedge.Inspector']!.configurationUpdate!.merge)).toEqual({ inference: { modelComponent: 'widgets-model' }, status: { port: 8080 } });
   });
 
   it('keeps the previous model component deployed but not started on boot, and drops older ones beyond --keep-previous', async () => {
@@ -94,12 +94,12 @@ describe('deploy rollout-model', () => {
     });
     await rolloutModel(apis, { ...spec, modelComponent: 'widgets-model-v3' }, { ...WAIT, wait: false }, () => undefined);
     const components = aws.calls('CreateDeployment')[0]!.json!.components as Record<string, { componentVersion: string; configurationUpdate?: { merge: string } }>;
-    expect(Object.keys(components).sort()).toEqual(['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer', 'widgets-model-v2', 'widgets-model-v3']);
-    expect(JSON.parse(components['com.lookout-edge.ModelServer']!.configurationUpdate!.merge).modelServer.models).toEqual([
+    expect(Object.keys(components).sort()).toEqual(['com.lookoutedge.Inspector', 'com.lookoutedge.ModelServer', 'widgets-model-v2', 'widgets-model-v3']);
+    expect(JSON.parse(components['com.lookoutedge.ModelServer']!.configurationUpdate!.merge).modelServer.models).toEqual([
       entry('widgets-model-v3'),
       entry('widgets-model-v2', false),
     ]);
-    expect(JSON.parse(components['com.lookout-edge.Inspector']!.configurationUpdate!.merge).inference).toEqual({ modelComponent: 'widgets-model-v3' });
+    expect(JSON.parse(components['com.lookoutedge.Inspector']!.configurationUpdate!.merge).inference).toEqual({ modelComponent: 'widgets-model-v3' });
   });
 
   it('follows the deployment to the devices', async () => {
@@ -111,8 +111,8 @@ describe('deploy rollout-model', () => {
   });
 
   it('refuses a fleet without the inspector or model server before uploading anything', async () => {
-    aws.seedDeployment(GROUP, { 'com.lookout-edge.ModelServer': { componentVersion: '1.4.0' } });
-    await expect(rolloutModel(apis, spec, WAIT, () => undefined)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/has no com\.lookout-edge\.Inspector: deploy it first/) });
+    aws.seedDeployment(GROUP, { 'com.lookoutedge.ModelServer': { componentVersion: '1.4.0' } });
+    await expect(rolloutModel(apis, spec, WAIT, () => undefined)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/has no com\.lookoutedge\.Inspector: deploy it first/) });
     expect(aws.calls('PutObject')).toHaveLength(0);
     expect(aws.calls('CreateComponentVersion')).toHaveLength(0);
   });

@@ -26,7 +26,7 @@ const FAST = { timeoutMs: 5_000, pollIntervalMs: 20 };
 
 describe('deploy status', () => {
   it('--thing-group-arn lists the things in the group now, with their effective deployments, installed component states and execution of the group deployment', async () => {
-    const deployment = aws.seedDeployment(GROUP, { 'com.lookout-edge.Inspector': { componentVersion: '1.4.0' } });
+    const deployment = aws.seedDeployment(GROUP, { 'com.lookoutedge.Inspector': { componentVersion: '1.4.0' } });
     const child = 'arn:aws:iot:eu-west-1:123456789012:thinggroup/line-1-cell-b';
     aws.addThingGroup(child, GROUP);
     aws.addCoreDevice({
@@ -34,8 +34,8 @@ describe('deploy status', () => {
       groupArns: [GROUP],
       deployedGroups: [GROUP],
       installed: [
-        { componentName: 'com.lookout-edge.Inspector', componentVersion: '1.4.0', lifecycleState: 'RUNNING', isRoot: true },
-        { componentName: 'com.lookout-edge.ModelServer', componentVersion: '1.4.0', lifecycleState: 'BROKEN', lifecycleStateDetails: 'exit code 1' },
+        { componentName: 'com.lookoutedge.Inspector', componentVersion: '1.4.0', lifecycleState: 'RUNNING', isRoot: true },
+        { componentName: 'com.lookoutedge.ModelServer', componentVersion: '1.4.0', lifecycleState: 'BROKEN', lifecycleStateDetails: 'exit code 1' },
       ],
     });
     // Joined the group (a child group) but has not deployed to it yet: ListCoreDevices by group would not list it.
@@ -61,7 +61,7 @@ describe('deploy status', () => {
     const text = formatStatus(devices);
     expect(text).toMatch(/^gw-1 {2}HEALTHY {2}linux\/aarch64/);
     expect(text).toContain(`deployment ${deployment.deploymentId} (line-1): SUCCEEDED`);
-    expect(text).toMatch(/com\.lookout-edge\.ModelServer\s+1\.4\.0\s+BROKEN - exit code 1/);
+    expect(text).toMatch(/com\.lookoutedge\.ModelServer\s+1\.4\.0\s+BROKEN - exit code 1/);
     expect(text).toContain(`gw-new  HEALTHY  linux/aarch64`);
     expect(text).toContain(`  group deployment ${deployment.deploymentId}: QUEUED`);
     expect(text).toContain('gw-unboxed  NOT_REGISTERED  (not a Greengrass core device yet: it has never connected)');

@@ -24,7 +24,7 @@ export async function startAws(options: Partial<AwsOptions> = {}): Promise<{ aws
 export async function fakeBuild(version = '1.4.0', bucket?: string): Promise<{ dir: string; zip: Buffer }> {
   const dir = await mkdtemp(join(tmpdir(), 'le-deploy-'));
   const zip = Buffer.from('PK\u0005\u0006'.padEnd(22, '\0'));
-  for (const name of ['com.lookout-edge.Inspector', 'com.lookout-edge.ModelServer']) {
+  for (const name of ['com.lookoutedge.Inspector', 'com.lookoutedge.ModelServer']) {
     const source = parseRecipe(await readFile(await sourceRecipePath(root, name), 'utf8'), name);
     const built = renderAppRecipe(source, { version, arches: ['x64'], ...(bucket ? { bucket } : {}) });
     const paths = buildPaths(dir);

@@ -36,7 +36,7 @@ describe('inspector under Greengrass: state and live configuration', () => {
     const peer = await startIpcPeer({ socketPath: join(dir, 'ipc.sock') });
     cleanup.push(() => peer.stop());
     const base = {
-      accessControl: { 'aws.greengrass.ipc.mqttproxy': { 'com.lookout-edge.Inspector:mqtt:1': { operations: ['aws.greengrass#PublishToIoTCore'], resources: ['lookout/*'] } } },
+      accessControl: { 'aws.greengrass.ipc.mqttproxy': { 'com.lookoutedge.Inspector:mqtt:1': { operations: ['aws.greengrass#PublishToIoTCore'], resources: ['lookout/*'] } } },
       inference: { endpoint: agent.address, modelComponent: 'model-v1', pollIntervalMs: 50 },
       cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
       outbox: { path: join(dir, 'outbox.sqlite') },

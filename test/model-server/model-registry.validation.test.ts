@@ -64,7 +64,7 @@ describe('modelServer.registryDir configuration', () => {
   });
 
   it('LOOKOUT_EDGE_MODEL_REGISTRY sets registryDir in the environment layer, below files and flags', async () => {
-    const env = { LOOKOUT_EDGE_MODEL_REGISTRY: '/greengrass/v2/work/com.lookout-edge.ModelServer/model-registry', AWS_IOT_THING_NAME: 'thing-1' };
+    const env = { LOOKOUT_EDGE_MODEL_REGISTRY: '/greengrass/v2/work/com.lookoutedge.ModelServer/model-registry', AWS_IOT_THING_NAME: 'thing-1' };
     const resolved = await resolveConfigLayers({ set: ['modelServer.models.0.component=widgets-model'] }, env);
     expect(resolved.config.modelServer.registryDir).toBe(env.LOOKOUT_EDGE_MODEL_REGISTRY);
     expect(resolved.config.thingName).toBe('thing-1');

@@ -41,8 +41,11 @@ describe('delivery stack built from configuration', () => {
     expect(local.map((r) => r.topic)).toContain('lookout/gg-line/cam1/reject');
     const cloud = peer.requests.filter((r) => r.operation === 'PublishToIoTCore');
     expect(cloud.map((r) => r.topic)).toEqual(expect.arrayContaining(['lookout/gg-line/cam1/verdict', 'lookout/gg-line/cam1/reject', 'lookout/gg-line/state']));
+    // Not retained in IoT Core by default (publish.cloudRetain): the default thing policy lacks iot:RetainPublish.
     const state = cloud.find((r) => r.topic === 'lookout/gg-line/state');
-    expect(state?.body.retain).toBe(true);
+    expect(state?.body.retain).not.toBe(true);
+    // The state goes to local pub/sub too.
+    expect(local.map((r) => r.topic)).toContain('lookout/gg-line/state');
     expect(JSON.parse(state?.payload?.toString() ?? '{}')).toMatchObject({ state: 'online', heartbeatIntervalMs: 100 });
     const health = JSON.parse(cloud.find((r) => r.topic === 'lookout/gg-line/health')?.payload?.toString() ?? '{}') as Record<string, unknown>;
     expect(health).toMatchObject({ kind: 'health', details: { cameras: 2 }, outbox: { writable: true } });

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { inspectorAccessControl } from '../../component/access-control.js';
+import { COMPONENT_NAMES } from '../../component/paths.js';
 import { mergeBuiltRecipes, parseRecipe, recipeToYaml, renderAppRecipe, renderModelRecipe, type Recipe } from '../../component/render-recipe.js';
 import { greengrassLayer, loadConfig } from '../../src/config/load.js';
 import { isLookoutError } from '../../src/core/errors.js';
@@ -11,8 +12,8 @@ const load = async (path: string): Promise<Recipe> => parseRecipe(await readFile
 const defaults = (recipe: Recipe) => (recipe.ComponentConfiguration as { DefaultConfiguration: Record<string, unknown> }).DefaultConfiguration;
 
 const APPS = [
-  { file: 'recipe.yaml', name: 'com.lookout-edge.Inspector', command: 'run' },
-  { file: 'recipes/com.lookout-edge.ModelServer.yaml', name: 'com.lookout-edge.ModelServer', command: 'serve-model' },
+  { file: 'recipe.yaml', name: 'com.lookoutedge.Inspector', command: 'run' },
+  { file: 'recipes/com.lookoutedge.ModelServer.yaml', name: 'com.lookoutedge.ModelServer', command: 'serve-model' },
 ];
 
 describe.each(APPS)('$name recipe', ({ file, name, command }) => {
@@ -128,7 +129,15 @@ describe('inspector access control', () => {
   });
 
   it('the model server needs no IPC authorization at all', async () => {
-    expect(defaults(await load('recipes/com.lookout-edge.ModelServer.yaml'))).not.toHaveProperty('accessControl');
+    expect(defaults(await load('recipes/com.lookoutedge.ModelServer.yaml'))).not.toHaveProperty('accessControl');
+  });
+});
+
+describe('component names', () => {
+  it('fit the nucleus\'s recipe-variable pattern, so other components can use {<name>:work:path} (no hyphen)', () => {
+    // KernelConfigResolver: CROSS_COMPONENT_INTERPOLATION_REGEX = \{([.\w]+):([.\w]+):([^:}]+)}; a name with
+    // a hyphen is never matched and the variable stays literal in the dependent's script.
+    for (const name of COMPONENT_NAMES) expect(name).toMatch(/^[.\w]+$/);
   });
 });
 
@@ -140,11 +149,11 @@ describe('model component template', () => {
     expect(yaml).not.toMatch(/\{[A-Z_]+\}|BUCKET_NAME/);
     const reparsed = parse(yaml) as Recipe;
     expect(reparsed).toMatchObject({ ComponentName: 'widget-model', ComponentVersion: '3.0.0', ComponentDescription: 'widgets v3' });
-    expect(reparsed.ComponentDependencies).toEqual({ 'com.lookout-edge.ModelServer': { VersionRequirement: '>=0.1.0', DependencyType: 'SOFT' } });
+    expect(reparsed.ComponentDependencies).toEqual({ 'com.lookoutedge.ModelServer': { VersionRequirement: '>=0.1.0', DependencyType: 'SOFT' } });
     expect(reparsed.Manifests[0]?.Artifacts).toEqual([{ URI: 's3://models/widget-model/3.0.0/model.zip', Unarchive: 'ZIP', Permission: { Read: 'ALL' } }]);
     const install = JSON.stringify(reparsed.Manifests[0]?.Lifecycle);
     // Documented cross-component variables of its dependency, never a guessed path.
-    expect(install).toContain('{com.lookout-edge.ModelServer:work:path}');
+    expect(install).toContain('{com.lookoutedge.ModelServer:work:path}');
     expect(install).toContain('model verify');
     expect(install).toContain('model-registry/widget-model.json');
     expect(install).not.toContain('artifacts-unarchived');

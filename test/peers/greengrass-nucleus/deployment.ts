@@ -36,6 +36,8 @@ export interface InstalledInfo {
 
 export interface ResolveContext {
   platform: DevicePlatform;
+  /** The nucleus's own version: aws.greengrass.Nucleus is always installed and running (the device runs it). */
+  nucleusVersion: string;
   getRecipe(name: string, version: string): Promise<string>;
   listVersions?: (name: string) => Promise<string[]>;
   installed(name: string): InstalledInfo | undefined;
@@ -46,6 +48,8 @@ export interface ResolveContext {
 }
 
 export class DeploymentError extends Error {}
+
+export const NUCLEUS = 'aws.greengrass.Nucleus';
 
 export async function resolveDeployment(components: Record<string, DeploymentComponentSpec>, ctx: ResolveContext): Promise<Map<string, ServiceDefinition>> {
   const chosen = new Map<string, string>();
@@ -78,6 +82,13 @@ export async function resolveDeployment(components: Record<string, DeploymentCom
     await load(name, chosen.get(name) as string);
     const recipe = (recipes.get(name) as { recipe: Recipe }).recipe;
     for (const [dep, spec] of Object.entries(recipe.dependencies)) {
+      if (dep === NUCLEUS) {
+        // The nucleus component is the running nucleus: its version must satisfy the requirement, nothing starts.
+        if (!satisfies(ctx.nucleusVersion, spec.versionRequirement)) {
+          throw new DeploymentError(`${NUCLEUS}@${ctx.nucleusVersion} does not satisfy ${name}: ${spec.versionRequirement}`);
+        }
+        continue;
+      }
       const list = requirements.get(dep) ?? [];
       list.push({ from: name, range: spec.versionRequirement });
       requirements.set(dep, list);
@@ -127,7 +138,7 @@ export async function resolveDeployment(components: Record<string, DeploymentCom
       lifecycle,
       ...(runWith ? { runWith } : {}),
       runAs: ctx.runAsFor(runWith),
-      dependencies: Object.fromEntries(Object.entries(recipe.dependencies).map(([d, s]) => [d, s.type])),
+      dependencies: Object.fromEntries(Object.entries(recipe.dependencies).filter(([d]) => d !== NUCLEUS).map(([d, s]) => [d, s.type])),
     });
   }
   return defs;

@@ -28,7 +28,12 @@ export interface NucleusOptions {
   root: string;
   thingName: string;
   platform?: { os: 'linux'; architecture: string };
-  nucleusConfiguration?: { interpolateComponentConfiguration?: boolean };
+  /**
+   * The nucleus component's configuration: `interpolateComponentConfiguration` (default false) and the spooler's
+   * `mqtt.spooler.maxSizeInBytes` (default 2.5 MB); its version (default 2.14.3) is what recipes' dependencies on
+   * aws.greengrass.Nucleus are checked against.
+   */
+  nucleusConfiguration?: { interpolateComponentConfiguration?: boolean; spoolerMaxBytes?: number; version?: string };
   cloud: CloudSide;
   iotCore: IotCoreSide;
   runAs?: { user: string; group: string };
@@ -92,6 +97,8 @@ export async function startNucleus(options: NucleusOptions): Promise<Nucleus> {
     region: options.region ?? 'us-east-1',
     platform: options.platform ?? { os: 'linux', architecture: hostArchitecture() },
     interpolateComponentConfiguration: options.nucleusConfiguration?.interpolateComponentConfiguration ?? false,
+    nucleusVersion: options.nucleusConfiguration?.version ?? '2.14.3',
+    spoolerMaxBytes: options.nucleusConfiguration?.spoolerMaxBytes ?? 2.5 * 1024 * 1024,
     defaultRunAs: runAs,
     env: options.env ?? { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' },
     getRecipe: (n, v) => options.cloud.getRecipe(n, v),

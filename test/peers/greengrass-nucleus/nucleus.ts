@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   region: string;
   platform: DevicePlatform;
   interpolateComponentConfiguration: boolean;
+  nucleusVersion: string;
+  spoolerMaxBytes: number;
   defaultRunAs: PosixUser;
   env: Record<string, string>;
   getRecipe(name: string, version: string): Promise<string>;
@@ -59,7 +61,6 @@ export interface DeploymentResult {
   reason?: string;
 }
 
-const SPOOL_MAX_BYTES = 2.5 * 1024 * 1024;
 
 export class NucleusRuntime {
   readonly services = new Map<string, ComponentService>();
@@ -69,6 +70,7 @@ export class NucleusRuntime {
   private readonly listeners = new Set<() => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private spooled = 0;
+  private halted = false;
   ipc!: IpcServer;
 
   readonly variables: VariableContext;
@@ -101,17 +103,30 @@ export class NucleusRuntime {
         if (state === 'RUNNING' || state === 'ERRORED') this.services.get(name)?.reportFromComponent(state);
       },
       publishToIoTCore: (_component, topic, payload, qos, retain) => {
-        if (this.spooled + payload.length > SPOOL_MAX_BYTES) throw new Error('Spool is full: message rejected');
+        if (this.spooled + payload.length > this.opts.spoolerMaxBytes) throw new Error('Spool is full: message rejected');
         this.spooled += payload.length;
-        void this.opts
-          .publish(topic, payload, { qos, retain })
-          .catch(() => undefined)
-          .finally(() => {
-            this.spooled -= payload.length;
-          });
+        void this.sendSpooled(topic, payload, qos, retain).finally(() => {
+          this.spooled -= payload.length;
+        });
       },
       subscribeToIoTCore: (filter, onMessage) => this.opts.subscribe(filter, onMessage),
     });
+  }
+
+  /**
+   * The spooler keeps a QoS 1 message until IoT Core took it, resending while the connection is down; QoS 0 is
+   * tried once (dropped while offline). All of it is memory: a nucleus stop loses what is still spooled.
+   */
+  private async sendSpooled(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): Promise<void> {
+    for (;;) {
+      try {
+        await this.opts.publish(topic, payload, { qos, retain });
+        return;
+      } catch {
+        if (qos === 0 || this.halted) return;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   get ipcLog(): IpcLogEntry[] {
@@ -271,6 +286,7 @@ export class NucleusRuntime {
         installed: (n) => this.installedInfo(n),
         variables: this.variables,
         interpolateComponentConfiguration: this.opts.interpolateComponentConfiguration,
+        nucleusVersion: this.opts.nucleusVersion,
         runAsFor: (runWith) => (runWith?.posixUser && isRoot() ? resolvePosixUser(runWith.posixUser) : this.opts.defaultRunAs),
         warn: (m) => this.opts.notes.push(m),
       });
@@ -310,6 +326,7 @@ export class NucleusRuntime {
 
   /** Nucleus shutdown: dependents stop before their dependencies. */
   async stop(): Promise<void> {
+    this.halted = true;
     const defs = new Map([...this.services].map(([n, s]) => [n, s.def] as const));
     for (const name of topologicalOrder(defs).reverse()) await this.removeService(name);
     await this.ipc.stop();

@@ -332,6 +332,8 @@ export class ComponentService {
       });
       return this.enter('RUNNING');
     }
+    // Neither Startup nor Run: the component is done once installed (FINISHED satisfies a start request).
+    this.desired = this.desired.filter((d) => d !== 'RUNNING');
     return this.enter('FINISHED');
   }
 
