@@ -81,6 +81,14 @@ describe('configuration', () => {
     expect(problems.sort()).toEqual(['cameras: camera ids must be unique', 'modelServer.socketMode: must not be world-writable']);
   });
 
+  it('refuses GPU execution providers this build cannot run, saying why, instead of falling back to the CPU', () => {
+    const problems = problemsOf(() => loadConfig([{ source: 'file', values: { modelServer: { executionProviders: ['cuda', 'cpu', 'tensorrt'] } } }]));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^modelServer\.executionProviders\.0: cuda is not available in this build: onnxruntime-node .* inference runs on the CPU/);
+    expect(problems[1]).toMatch(/^modelServer\.executionProviders\.2: tensorrt is not available in this build/);
+    expect(loadConfig([{ source: 'file', values: { modelServer: { executionProviders: ['cpu'] } } }]).modelServer.executionProviders).toEqual(['cpu']);
+  });
+
   it('rejects bad --set flags and prototype keys', () => {
     expect(() => parseSetFlags(['novalue'])).toThrow(/key.path=value/);
     expect(() => parseSetFlags(['__proto__.x=1'])).toThrow(/bad key path/);

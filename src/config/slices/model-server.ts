@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { componentName, durationMs, positiveInt } from './common.js';
 
+/**
+ * ONNX Runtime execution providers. This build runs on the CPU only: `cuda` and `tensorrt` are refused when the
+ * configuration (or a model manifest) is validated, never silently replaced by the CPU.
+ */
+export const GPU_PROVIDERS_UNAVAILABLE =
+  'is not available in this build: onnxruntime-node from the npm registry carries no CUDA or TensorRT provider for arm64 (NVIDIA Jetson), and none on x64 without a separate download at install time; inference runs on the CPU (recipes/README.md, "What runs on a Jetson\'s GPU today")';
+export const executionProvidersSchema = z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).superRefine((providers, ctx) => {
+  providers.forEach((provider, i) => {
+    if (provider !== 'cpu') ctx.addIssue({ code: 'custom', path: [i], message: `${provider} ${GPU_PROVIDERS_UNAVAILABLE}` });
+  });
+});
+
 export const modelEntrySchema = z.strictObject({
   component: componentName,
   /**
@@ -37,7 +49,7 @@ export const modelServerSchema = z
      * FAILED, freeing the slot a hung runtime would hold; StartModel loads it again.
      */
     inferTimeoutMs: durationMs.min(100).default(30_000),
-    executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).default(['cpu']),
+    executionProviders: executionProvidersSchema.default(['cpu']),
   })
   .superRefine((value, ctx) => {
     const seen = new Set<string>();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executionProvidersSchema } from '../../../config/slices/model-server.js';
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
 
@@ -20,7 +21,7 @@ export const onnxParamsSchema = z.object({
     .optional(),
   /** Raw map value above which a pixel is painted when no normalisation is used. */
   pixelThreshold: z.number().optional(),
-  executionProviders: z.array(z.enum(['cpu', 'cuda', 'tensorrt'])).optional(),
+  executionProviders: executionProvidersSchema.optional(),
 });
 export type OnnxParams = z.infer<typeof onnxParamsSchema>;
 
