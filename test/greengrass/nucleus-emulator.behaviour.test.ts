@@ -168,6 +168,31 @@ Manifests:
     expect(n.logs('com.ex.Main')).toContain(`dep=${join(dir, 'v2', 'work', 'com.ex.Dep')} port=8080 other={com.ex.Other:work:path}`);
     expect(n.installedVersion('com.ex.Dep')).toBe('1.0.0');
   });
+
+  it('leaves a cross-component variable naming a hyphenated component literal; checks the nucleus version; an Install-only component stays FINISHED', async () => {
+    cloud.add('com.ex-hyphen.Dep', '1.0.0', recipe('com.ex-hyphen.Dep', '1.0.0', `Manifests:\n  - Lifecycle: { Install: "echo installed" }\n`));
+    cloud.add('com.ex.Uses', '1.0.0', recipe('com.ex.Uses', '1.0.0', `ComponentDependencies:
+  aws.greengrass.Nucleus: { VersionRequirement: ">=2.6.0 <3.0.0", DependencyType: SOFT }
+  com.ex-hyphen.Dep: { VersionRequirement: ">=1.0.0", DependencyType: SOFT }
+Manifests:
+  - Lifecycle: { Install: "echo 'dep={com.ex-hyphen.Dep:work:path}'" }
+`));
+    cloud.add('com.ex.TooNew', '1.0.0', recipe('com.ex.TooNew', '1.0.0', `ComponentDependencies:
+  aws.greengrass.Nucleus: { VersionRequirement: ">=3.0.0", DependencyType: SOFT }
+Manifests:
+  - Lifecycle: { Run: "echo never" }
+`));
+    const n = await boot();
+    expect(await n.deploy({ deploymentId: 'd1', components: { 'com.ex.Uses': { componentVersion: '1.0.0' } } })).toMatchObject({ status: 'SUCCEEDED' });
+    expect(n.logs('com.ex.Uses')).toContain('dep={com.ex-hyphen.Dep:work:path}');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(n.state('com.ex.Uses')).toBe('FINISHED');
+    expect(n.state('com.ex-hyphen.Dep')).toBe('FINISHED');
+    expect(n.stateHistory('com.ex.Uses').filter((st) => st === 'STARTING')).toHaveLength(1);
+    const refused = await n.deploy({ deploymentId: 'd2', components: { 'com.ex.TooNew': { componentVersion: '1.0.0' } } });
+    expect(refused).toMatchObject({ status: 'FAILED' });
+    expect(refused.reason).toMatch(/aws\.greengrass\.Nucleus@2\.14\.3 does not satisfy/);
+  });
 });
 
 describe('nucleus emulator: stopping', () => {
