@@ -1,18 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 
 /** The cookie the dashboard login sets so a browser (img, EventSource) can carry the token. */
 export const SESSION_COOKIE = 'lookout_edge_token';
 
-/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice('::ffff:'.length));
-  return false;
-}
+/** Where the rule lives: the status config slice (validation and start-up share it). */
+export { isLoopbackHost } from '../config/slices/status.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 

@@ -7,7 +7,8 @@ import type { InspectorControl, InspectorEvents } from '../core/inspector-status
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import { createPromMetrics } from './adapters/prom-metrics.js';
-import { isAuthorized, isLoopbackHost, presentedToken } from './auth.js';
+import { statusRuleProblems } from '../config/slices/status.js';
+import { isAuthorized, presentedToken } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { renderLogin } from './dashboard/login.js';
 import { EventStream } from './event-stream.js';
@@ -51,13 +52,9 @@ const MAX_HEADER_BYTES = 16 * 1024;
  */
 export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const { config, control, events } = deps;
-  if (!isLoopbackHost(config.host) && config.token === undefined) {
-    throw new LookoutError(
-      'CONFIG_INVALID',
-      `status.token: required when status.host (${config.host}) is not a loopback address`,
-      { details: { problems: [`status.token: required when status.host (${config.host}) is not a loopback address`] } },
-    );
-  }
+  // The schema already refused these; a config built without it is refused here with the same words.
+  const problems = statusRuleProblems(config).map(([path, message]) => `status.${path}: ${message}`);
+  if (problems.length > 0) throw new LookoutError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
   const log = deps.log.child({ stage: 'status' });
   const audit = deps.log.child({ stage: 'audit' });
   const metrics = deps.metrics ?? createPromMetrics();

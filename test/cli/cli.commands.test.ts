@@ -46,6 +46,19 @@ describe('lookout-edge CLI', () => {
     expect(JSON.parse(stdout).status.port).toBe(9001);
   });
 
+  it('config validate refuses what run refuses: status.host 0.0.0.0 without a token exits 78', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'le-cli-'));
+    const file = join(dir, 'open.yaml');
+    await writeFile(file, 'status:\n  host: 0.0.0.0\n');
+    const refused = await cli('config', 'validate', '--config', file);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/status\.token: required when status\.host \(0\.0\.0\.0\) is not a loopback address/);
+    const withToken = await cli('config', 'validate', '--config', file, '--set', 'status.token=s3cret-token');
+    expect(withToken.code).toBe(0);
+    const disabled = await cli('config', 'validate', '--config', file, '--set', 'status.enabled=false');
+    expect(disabled.code).toBe(0);
+  });
+
   it('config schema prints JSON Schema', async () => {
     const { code, stdout } = await cli('config', 'schema');
     expect(code).toBe(0);

@@ -17,10 +17,13 @@ describe('status server authentication', () => {
     h = undefined;
   });
 
-  it('refuses to be built on a non-loopback address without a token', () => {
+  it('refuses a non-loopback address without a token, in the schema and when built without it', () => {
     const inspector = new FakeInspector();
     for (const host of ['0.0.0.0', '192.168.10.5', '::']) {
-      const config = statusSchema.parse({ host, port: 0 });
+      const parsed = statusSchema.safeParse({ host, port: 0 });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]).toMatchObject({ path: ['token'], message: expect.stringContaining('required when status.host') });
+      const config = { ...statusSchema.parse({ port: 0 }), host };
       let caught: unknown;
       try {
         createStatusServer({ config, control: inspector, events: inspector.events, log: createLogger('silent') });

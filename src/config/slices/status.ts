@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { byteSize, durationMs, hostAddress, port, positiveInt, secret } from './common.js';
 
@@ -13,6 +14,27 @@ const commandsSchema = z
     timeoutMs: durationMs.min(100).default(30_000),
   })
   .prefault({});
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice('::ffff:'.length));
+  return false;
+}
+
+/**
+ * The rules across keys that the status server would refuse at start-up, as `[path, message]`.
+ * The schema applies them, so `config validate` refuses exactly what `run` refuses.
+ */
+export function statusRuleProblems(value: { enabled: boolean; host: string; token?: string | undefined }): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (value.enabled && !isLoopbackHost(value.host) && value.token === undefined) {
+    problems.push(['token', `required when status.host (${value.host}) is not a loopback address`]);
+  }
+  return problems;
+}
 
 /** The operator surface: status page, metrics, health, HTTP trigger and remote commands. */
 export const statusSchema = z
@@ -36,6 +58,9 @@ export const statusSchema = z
     /** How often live clients get a status snapshot (doubles as heartbeat). */
     statusIntervalMs: durationMs.min(50).default(2_000),
     commands: commandsSchema,
+  })
+  .superRefine((value, ctx) => {
+    for (const [path, message] of statusRuleProblems(value)) ctx.addIssue({ code: 'custom', path: [path], message });
   })
   .prefault({});
 export type StatusConfig = z.infer<typeof statusSchema>;
