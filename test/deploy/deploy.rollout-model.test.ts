@@ -49,6 +49,18 @@ function seed(models: { component: string; path?: string; startOnBoot: boolean }
 }
 
 describe('deploy rollout-model', () => {
+  it('a rollout the devices roll back makes the previous deployment the latest again, so neither joiners nor the next deploy get the broken model', async () => {
+    const previous = seed([entry('widgets-model')], { 'widgets-model': { componentVersion: '2.0.0' } });
+    aws.addCoreDevice({ thingName: 'gw-1', groupArns: [GROUP] });
+    aws.deviceProgress = () => ({ status: 'FAILED', reason: 'widgets-model: Install failed' });
+    const progress: string[] = [];
+    await expect(rolloutModel(apis, spec, WAIT, (line) => progress.push(line))).rejects.toMatchObject({ code: 'DEPLOYMENT_FAILED' });
+    const latest = aws.latestFor(GROUP)!;
+    expect(latest.deploymentId).not.toBe(previous.deploymentId);
+    expect(latest.components).toEqual(previous.components);
+    expect(progress.join('\n')).toMatch(/restores the previous components/);
+  });
+
   it('publishes the model component and switches the model server and the inspector to it in one deployment', async () => {
     seed([legacyEntry('widgets-model', '2.0.0'), legacyEntry('widgets-model-old', '1.0.0', false)], {
       'widgets-model': { componentVersion: '2.0.0' },

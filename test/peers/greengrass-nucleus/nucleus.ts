@@ -250,8 +250,10 @@ export class NucleusRuntime {
       existing.def = def;
       if (kind === 'reinstall' || existing.state === 'BROKEN') existing.requestReinstall();
       else if (kind === 'restart') existing.requestRestart();
-      else if (kind === 'configuration') this.ipc.configurationChanged(name, changedPaths(before, def.configuration));
-      if (existing.state === 'FINISHED' && kind !== 'none') existing.requestStart();
+      else if (kind === 'configuration') {
+        this.ipc.configurationChanged(name, changedPaths(before, def.configuration));
+        if (existing.state === 'FINISHED') existing.requestStart();
+      }
     }
     const members = [...defs.keys()].map((n) => this.services.get(n) as ComponentService);
     try {
