@@ -17,6 +17,7 @@ import { httpError, httpStatusOf, send, sendError } from './http-io.js';
 import type { StatusMetrics } from './metrics.js';
 import { matchRoute } from './router.js';
 import { buildRoutes } from './routes.js';
+import { SecureResponse } from './secure-response.js';
 
 export interface StatusServerDeps {
   readonly config: StatusConfig;
@@ -153,6 +154,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
         requestTimeout: config.requestTimeoutMs,
         maxHeaderSize: MAX_HEADER_BYTES,
+        ServerResponse: SecureResponse,
         keepAliveTimeout: 5_000,
         // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),

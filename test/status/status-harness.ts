@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { statusSchema } from '../../src/config/slices/status.js';
 import type { StatusConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
-import { createStatusServer, type StatusServer } from '../../src/status/status-server.js';
+import { createStatusServer, type StatusServer, type StatusServerDeps } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 
 export interface Harness {
@@ -16,7 +16,7 @@ export interface Harness {
 }
 
 /** A real status server on an ephemeral port in front of an in-memory inspector. */
-export async function startHarness(overrides: Record<string, unknown> = {}, cameras: string[] = ['cam1', 'cam2']): Promise<Harness> {
+export async function startHarness(overrides: Record<string, unknown> = {}, cameras: string[] = ['cam1', 'cam2'], mounts: StatusServerDeps['mounts'] = []): Promise<Harness> {
   const lines: string[] = [];
   const sink = new PassThrough();
   let partial = '';
@@ -28,7 +28,7 @@ export async function startHarness(overrides: Record<string, unknown> = {}, came
   const log = createLogger('debug', sink);
   const config = statusSchema.parse({ port: 0, ...overrides });
   const inspector = new FakeInspector(cameras);
-  const server = createStatusServer({ config, control: inspector, events: inspector.events, log });
+  const server = createStatusServer({ config, control: inspector, events: inspector.events, log, mounts });
   await server.start();
   const { port } = server.address();
   return {
