@@ -14,6 +14,7 @@ import type {
   WireStatusResponse,
 } from '../inference/edge-agent-wire.js';
 import type { BoundedExecutor } from './bounded-executor.js';
+import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.js';
 import { checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
 import { ReadBuffers } from './read-buffers.js';
@@ -66,9 +67,11 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     this.buffers = new ReadBuffers(deps.readBuffers ?? 4);
   }
 
-  private slot(component: string): ModelSlot {
+  /** Every RPC that names a model comes through here: the name is checked before it is looked up or echoed. */
+  private slot(name: string): ModelSlot {
+    const component = checkComponentName(name);
     const slot = this.deps.slots.get(component);
-    if (!slot) throw new LookoutError('MODEL_NOT_FOUND', `no model component ${JSON.stringify(component)}`, { details: { component } });
+    if (!slot) throw new LookoutError('MODEL_NOT_FOUND', `no model component ${quoteName(component)}`, { details: { component } });
     return slot;
   }
 
@@ -92,12 +95,14 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     const observer = this.deps.observer;
     if (!observer) return this.detect(req, ctx);
     const started = performance.now();
+    // A name that is not a component name is counted under one label, never as itself.
+    const label = COMPONENT_NAME.test(req.model_component) ? req.model_component : '(invalid)';
     try {
       const response = await this.detect(req, ctx);
-      observer.observeDetect(req.model_component, { seconds: (performance.now() - started) / 1000 });
+      observer.observeDetect(label, { seconds: (performance.now() - started) / 1000 });
       return response;
     } catch (err) {
-      observer.observeDetect(req.model_component, { seconds: (performance.now() - started) / 1000, error: toLookoutError(err) });
+      observer.observeDetect(label, { seconds: (performance.now() - started) / 1000, error: toLookoutError(err) });
       throw err;
     }
   }

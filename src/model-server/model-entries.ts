@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import type { ModelManifest, ModelRuntime } from './runtime.js';
+import { COMPONENT_NAME } from './component-name.js';
 import { readManifest } from './runtimes/manifest.js';
 
 export { readManifest };
@@ -28,7 +29,6 @@ export function sameModel(a: ModelEntry, b: ModelEntry): boolean {
   return a.component === b.component && a.dir === b.dir && (a.version ?? a.manifest?.version) === (b.version ?? b.manifest?.version);
 }
 
-const COMPONENT = /^[a-zA-Z0-9-_.]{1,128}$/;
 /** The entry for a model directory whose manifest is read: its runtime picked, MODEL_MANIFEST_INVALID when unknown. */
 export function entryFor(component: string, dir: string, manifest: ModelManifest, runtimes: Record<string, ModelRuntime>, startOnBoot: boolean, version = manifest.version): ModelEntry {
   const runtime = runtimes[manifest.runtime];
@@ -62,7 +62,7 @@ export async function loadModelEntries(config: ModelServerConfig, runtimes: Reco
       const dir = join(root, name);
       const hasManifest = await stat(join(dir, 'manifest.json')).then((s) => s.isFile(), () => false);
       if (!hasManifest) continue;
-      if (!COMPONENT.test(name)) throw new LookoutError('MODEL_MANIFEST_INVALID', `${dir}: directory name is not a valid component name`);
+      if (!COMPONENT_NAME.test(name)) throw new LookoutError('MODEL_MANIFEST_INVALID', `${dir}: directory name is not a valid component name`);
       byComponent.set(name, entryFor(name, dir, await readManifest(dir), runtimes, true));
     }
   }
