@@ -17,6 +17,7 @@ import { httpError, httpStatusOf, send, sendError } from './http-io.js';
 import type { StatusMetrics } from './metrics.js';
 import { matchRoute } from './router.js';
 import { buildRoutes } from './routes.js';
+import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
 import { SecureResponse } from './secure-response.js';
 
 export interface StatusServerDeps {
@@ -103,6 +104,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     // requests that try a token (not a browser's first visit, which carries none) are counted and throttled
     const triesToken = config.token !== undefined && (presentedToken(req) !== undefined || url.pathname === '/api/session');
     try {
+      const refused = (config.token === undefined ? refuseForeignHost(req, { host: config.host, port: bound?.port ?? config.port }) : undefined) ?? refuseCrossOrigin(req);
+      if (refused) throw refused;
       const wait = triesToken ? throttle.retryAfterMs(client) : 0;
       if (wait > 0) {
         throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
@@ -130,7 +133,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       const e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && triesToken) throttle.recordFailure(client);
+      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) throttle.recordFailure(client);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
