@@ -9,7 +9,7 @@ import { sleep } from '../core/abortable.js';
 import type { BackoffPolicy } from '../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
-import { checkInside, type Entry, hasExtension, isSafeName, moveNoClobber } from './safe-files.js';
+import { checkInside, type Entry, hasExtension, isHidden, moveNoClobber } from './safe-files.js';
 import { SettleTracker } from './settle-tracker.js';
 
 export interface FolderSourceDeps extends FrameSourceDeps {
@@ -179,7 +179,9 @@ export class FolderSource implements FrameSource {
     const names = new Set<string>();
     const ready: { name: string; mtimeMs: number }[] = [];
     for (const name of entries) {
-      if (!isSafeName(name) || !hasExtension(name, this.deps.config.extensions) || this.inFlight.has(name)) continue;
+      // Hidden names are a writer's work in progress; any other name we will not read is refused by
+      // checkInside (PATH_ESCAPE): logged once and moved to failed/, never skipped silently scan after scan.
+      if (isHidden(name) || !hasExtension(name, this.deps.config.extensions) || this.inFlight.has(name)) continue;
       names.add(name);
       let info: Entry;
       try {

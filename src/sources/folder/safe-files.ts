@@ -4,11 +4,20 @@ import { basename, extname, join, relative, isAbsolute } from 'node:path';
 import { LookoutError } from '../../core/errors.js';
 
 /**
- * A plain file name we are willing to read: no separators, no NUL, no `..`, not hidden (writers
- * often write `.name.tmp` and rename when done).
+ * A hidden name (`.name`): writers often write `.name.tmp` and rename it when done, so it is left alone,
+ * without a word, until then. `.` and `..` are hidden too.
+ */
+export function isHidden(name: string): boolean {
+  return name.startsWith('.');
+}
+
+/**
+ * A plain file name we are willing to read: not hidden, no separators (`/`, `\`), no NUL, at most 255
+ * bytes. `..` inside a name (`lot..7.jpg`) is harmless: only the entries `.` and `..` themselves
+ * leave a folder, and they are hidden.
  */
 export function isSafeName(name: string): boolean {
-  return name.length > 0 && name.length <= 255 && !/[/\\\0]/.test(name) && !name.includes('..') && !name.startsWith('.') && basename(name) === name;
+  return name.length > 0 && Buffer.byteLength(name) <= 255 && !/[/\\\0]/.test(name) && !isHidden(name) && basename(name) === name;
 }
 
 export function hasExtension(name: string, extensions: readonly string[]): boolean {
