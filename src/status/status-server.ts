@@ -17,6 +17,7 @@ import { httpError, httpStatusOf, send, sendError } from './http-io.js';
 import type { StatusMetrics } from './metrics.js';
 import { matchRoute } from './router.js';
 import { buildRoutes } from './routes.js';
+import { limitConnections } from './connection-limit.js';
 import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
 import { SecureResponse } from './secure-response.js';
 
@@ -158,10 +159,11 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         requestTimeout: config.requestTimeoutMs,
         maxHeaderSize: MAX_HEADER_BYTES,
         ServerResponse: SecureResponse,
-        keepAliveTimeout: 5_000,
+        keepAliveTimeout: config.keepAliveTimeoutMs,
         // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
       });
+      limitConnections(s, config, log);
       s.on('request', (req: IncomingMessage, res: ServerResponse) => {
         req.on('error', () => undefined);
         res.on('error', () => undefined);

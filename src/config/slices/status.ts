@@ -28,8 +28,21 @@ export function isLoopbackHost(host: string): boolean {
  * The rules across keys that the status server would refuse at start-up, as `[path, message]`.
  * The schema applies them, so `config validate` refuses exactly what `run` refuses.
  */
-export function statusRuleProblems(value: { enabled: boolean; host: string; token?: string | undefined }): Array<[string, string]> {
+export function statusRuleProblems(value: {
+  enabled: boolean;
+  host: string;
+  token?: string | undefined;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxEventClients: number;
+}): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
+  if (value.maxConnectionsPerAddress > value.maxConnections) {
+    problems.push(['maxConnectionsPerAddress', `must not exceed status.maxConnections (${value.maxConnections})`]);
+  }
+  if (value.maxEventClients >= value.maxConnections) {
+    problems.push(['maxEventClients', `must be below status.maxConnections (${value.maxConnections}): live clients would take every connection`]);
+  }
   if (value.enabled && !isLoopbackHost(value.host) && value.token === undefined) {
     problems.push(['token', `required when status.host (${value.host}) is not a loopback address`]);
   }
@@ -47,8 +60,16 @@ export const statusSchema = z
     /** Largest JSON body a POST may carry. */
     maxBodyBytes: byteSize.min(64).max(1024 * 1024).default(16 * 1024),
     /** Time allowed for a client to send the request headers / the whole request. */
-    headersTimeoutMs: durationMs.min(100).default(10_000),
-    requestTimeoutMs: durationMs.min(100).default(30_000),
+    headersTimeoutMs: durationMs.min(100).max(60_000).default(5_000),
+    requestTimeoutMs: durationMs.min(100).max(300_000).default(15_000),
+    /** An idle keep-alive connection is closed after this. */
+    keepAliveTimeoutMs: durationMs.min(100).max(60_000).default(2_000),
+    /**
+     * Open connections at once, and from one remote address; more are closed as they are accepted, so
+     * idle clients cannot use up the file descriptors the cameras and the outbox need.
+     */
+    maxConnections: positiveInt.max(4096).default(256),
+    maxConnectionsPerAddress: positiveInt.max(4096).default(32),
     /** Deadline for `POST /api/cameras/:id/trigger` (a whole inspection). */
     triggerTimeoutMs: durationMs.min(100).default(30_000),
     /** Live dashboard clients (server-sent events) at once; more are refused with 503. */
