@@ -46,7 +46,8 @@ export const ERROR_CATALOGUE = {
   SOURCE_PROTOCOL: { retryable: true, description: 'A camera answered with something we cannot use (bad status, content type or SOAP).' },
   FRAME_TOO_LARGE: { retryable: false, description: 'A frame exceeded the byte or pixel limit.' },
   FRAME_CORRUPT: { retryable: false, description: 'A frame could not be decoded.' },
-  FRAME_INVALID_SIZE: { retryable: false, description: 'A frame has dimensions outside what the model accepts.' },
+  FRAME_UNSUPPORTED_FORMAT: { retryable: false, description: 'A frame is not JPEG or PNG by its content (the file name does not count): SVG, WebP, GIF, TIFF… are refused before decoding.' },
+  FRAME_INVALID_SIZE: { retryable: false, description: 'A frame has dimensions outside what the model accepts, or is longer than 20:1.' },
   QUEUE_FULL: { retryable: true, description: 'A bounded queue is full; the item was refused and counted.' },
   PATH_ESCAPE: { retryable: false, description: 'A file name tried to leave its directory.' },
 

@@ -24,6 +24,18 @@ export function checkOutputSize(width: number, height: number): void {
   }
 }
 
+/** The longest side may be at most this many times the shortest (a 1×N strip is no inspection image). */
+export const MAX_ASPECT = 20;
+
+/** Throws FRAME_INVALID_SIZE when one side is more than MAX_ASPECT times the other. */
+export function checkAspect(width: number, height: number): void {
+  const [long, short] = width >= height ? [width, height] : [height, width];
+  if (short <= 0 || long > short * MAX_ASPECT) {
+    const ratio = short > 0 ? Math.round(long / short) : Infinity;
+    throw new LookoutError('FRAME_INVALID_SIZE', `frame is ${width}x${height}: aspect ratio ${ratio}:1 is over ${MAX_ASPECT}:1`, { details: { width, height } });
+  }
+}
+
 /** EXIF orientations 5–8 swap width and height. */
 export function orientedSize(width: number, height: number, orientation: number | undefined): { width: number; height: number } {
   return orientation !== undefined && orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height };

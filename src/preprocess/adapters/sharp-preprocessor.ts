@@ -3,7 +3,8 @@ import sharp from 'sharp';
 import { LookoutError } from '../../core/errors.js';
 import type { Frame, RawFrameData } from '../../core/frame.js';
 import type { PreprocessConfig } from '../../config/slices/preprocess.js';
-import { checkOutputSize, checkRoi, orientedSize, parseHexColor } from '../geometry.js';
+import { checkAspect, checkOutputSize, checkRoi, orientedSize, parseHexColor } from '../geometry.js';
+import { type AcceptedFormat, checkDecodedFormat, sniffFormat } from '../image-format.js';
 import type { PreprocessedFrame, Preprocessor } from '../preprocessor.js';
 import { jpegHeader } from './jpeg-header.js';
 
@@ -26,9 +27,11 @@ export function configureSharp(settings: SharpSettings = {}): void {
 }
 
 /**
- * decode (JPEG/PNG/…, or raw RGB from RTSP) → EXIF orientation → ROI → resize → packed RGB888.
+ * decode (JPEG or PNG, or raw RGB from RTSP) → EXIF orientation → ROI → resize → packed RGB888.
  * Bad input never hangs or crashes: over the byte/pixel limits → FRAME_TOO_LARGE, undecodable or
- * truncated → FRAME_CORRUPT, ROI outside the frame or a result outside 64..4096 → FRAME_INVALID_SIZE.
+ * truncated → FRAME_CORRUPT, any other format (SVG, WebP… by content, whatever the name) →
+ * FRAME_UNSUPPORTED_FORMAT before a decoder sees it, over 20:1, an ROI outside the frame or a result
+ * outside 64..4096 → FRAME_INVALID_SIZE.
  */
 export class SharpPreprocessor implements Preprocessor {
   private readonly background: { r: number; g: number; b: number; alpha: number };
@@ -49,7 +52,8 @@ export class SharpPreprocessor implements Preprocessor {
     // 'truncated', not 'warning': many IP cameras emit JPEGs with harmless warnings (extraneous
     // bytes before a marker) that must still decode; a cut-off file must not.
     const options = { limitInputPixels: this.config.maxInputPixels, failOn: 'truncated' as const };
-    const size = await this.sourceSize(bytes, options);
+    const format = sniffFormat(bytes);
+    const size = await this.sourceSize(bytes, format, options);
     return this.finish(sharp(bytes, options).rotate(), size.width, size.height);
   }
 
@@ -57,23 +61,25 @@ export class SharpPreprocessor implements Preprocessor {
    * The frame's size after EXIF orientation, from its header (JPEG: read in JS; other formats or an
    * unusual JPEG: sharp's metadata); FRAME_CORRUPT or FRAME_TOO_LARGE.
    */
-  private async sourceSize(bytes: Buffer, options: sharp.SharpOptions): Promise<{ width: number; height: number }> {
-    const header = jpegHeader(bytes) ?? (await this.sharpHeader(bytes, options));
+  private async sourceSize(bytes: Buffer, format: AcceptedFormat, options: sharp.SharpOptions): Promise<{ width: number; height: number }> {
+    const header = (format === 'jpeg' ? jpegHeader(bytes) : undefined) ?? (await this.sharpHeader(bytes, format, options));
     if (header.width * header.height > this.config.maxInputPixels) {
       throw new LookoutError('FRAME_TOO_LARGE', `frame is ${header.width}x${header.height}, more than ${this.config.maxInputPixels} pixels`, {
         details: { width: header.width, height: header.height },
       });
     }
+    checkAspect(header.width, header.height);
     return orientedSize(header.width, header.height, header.orientation);
   }
 
-  private async sharpHeader(bytes: Buffer, options: sharp.SharpOptions): Promise<{ width: number; height: number; orientation?: number }> {
+  private async sharpHeader(bytes: Buffer, format: AcceptedFormat, options: sharp.SharpOptions): Promise<{ width: number; height: number; orientation?: number }> {
     let meta: sharp.Metadata;
     try {
       meta = await sharp(bytes, options).metadata();
     } catch (err) {
       throw translate(err);
     }
+    checkDecodedFormat(format, meta.format);
     if (meta.width === undefined || meta.height === undefined) throw new LookoutError('FRAME_CORRUPT', 'frame has no dimensions');
     return { width: meta.width, height: meta.height, ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}) };
   }
@@ -84,6 +90,7 @@ export class SharpPreprocessor implements Preprocessor {
       throw new LookoutError('FRAME_CORRUPT', `raw frame has ${pixels.length} bytes for ${width}x${height} RGB`);
     }
     if (width * height > this.config.maxInputPixels) throw new LookoutError('FRAME_TOO_LARGE', `raw frame is ${width}x${height}`);
+    checkAspect(width, height);
     const { roi, width: outW, height: outH } = this.config;
     // Already the output size (no resize asked, or ffmpeg scaled the stream): nothing to do.
     if (!roi && (outW === undefined || outW === width) && (outH === undefined || outH === height)) {
