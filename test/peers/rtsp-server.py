@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A real RTSP server for tests: GStreamer's gst-rtsp-server serving a live videotestsrc as MJPEG/RTP.
 
-usage: rtsp-server.py PORT PATH WIDTH HEIGHT FPS [USER PASS]
+usage: rtsp-server.py PORT PATH WIDTH HEIGHT FPS [USER PASS [basic|digest]]
 Port 0 picks a free port. Prints "READY <port>" on stdout once listening. Runs until killed.
 """
 import sys
@@ -28,7 +28,15 @@ def main() -> None:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
-        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(sys.argv[6], sys.argv[7]), token)
+        if len(sys.argv) >= 9 and sys.argv[8] == "digest":
+            # Digest only (RFC 2617, MD5), as most IP cameras ask: gst-rtsp-server >= 1.16,
+            # gst_rtsp_auth_add_digest / gst_rtsp_auth_set_supported_methods
+            gi.require_version("GstRtsp", "1.0")
+            from gi.repository import GstRtsp
+            auth.add_digest(sys.argv[6], sys.argv[7], token)
+            auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        else:
+            auth.add_basic(GstRtspServer.RTSPAuth.make_basic(sys.argv[6], sys.argv[7]), token)
         server.set_auth(auth)
         perms = GstRtspServer.RTSPPermissions()
         perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)

@@ -12,6 +12,8 @@ export interface RtspServerOptions {
   readonly path?: string;
   readonly username?: string;
   readonly password?: string;
+  /** How the server asks for them: Basic (default) or Digest only, as most IP cameras. */
+  readonly authScheme?: 'basic' | 'digest';
 }
 
 /** A GStreamer RTSP server as a child process on loopback (TCP and UDP). */
@@ -29,7 +31,7 @@ export class RtspServer {
   async start(port = this.port): Promise<void> {
     const o = this.options;
     const args = [SCRIPT, String(port), o.path ?? '/cam', String(o.width ?? 320), String(o.height ?? 240), String(o.fps ?? 10)];
-    if (o.username && o.password) args.push(o.username, o.password);
+    if (o.username && o.password) args.push(o.username, o.password, o.authScheme ?? 'basic');
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';

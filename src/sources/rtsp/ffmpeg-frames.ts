@@ -5,7 +5,7 @@ import { redactText } from './rtsp-url.js';
 
 export interface FfmpegFramesOptions {
   readonly ffmpegPath: string;
-  /** With credentials; never logged. */
+  /** Never with credentials: a camera that asks for them is opened through rtsp-auth-relay.ts. */
   readonly url: string;
   readonly transport: 'tcp' | 'udp';
   readonly fps: number;

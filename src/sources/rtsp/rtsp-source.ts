@@ -7,7 +7,8 @@ import { handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { FIRST_FRAME_GRACE_MS, runFfmpegFrames } from './ffmpeg-frames.js';
 import type { RgbFrame } from './ppm-stream-parser.js';
-import { redactRtspUrl, withCredentials } from './rtsp-url.js';
+import { startAuthRelay } from './rtsp-auth-relay.js';
+import { redactRtspUrl } from './rtsp-url.js';
 
 /** Yields the stream URL for each connection attempt: fixed, or asked from an ONVIF device. */
 export interface StreamEndpoint {
@@ -110,10 +111,18 @@ export class RtspSource implements FrameSource {
     }
     const origin = redactRtspUrl(url);
     this.deps.log.info({ url: origin }, 'starting ffmpeg');
+    // With credentials, ffmpeg opens a loopback relay that answers the camera's challenge: they never
+    // appear on ffmpeg's command line (world-readable in /proc).
+    let relay: Awaited<ReturnType<typeof startAuthRelay>>;
+    try {
+      relay = await startAuthRelay(url, this.deps.config.auth);
+    } catch (err) {
+      throw new LookoutError('SOURCE_UNAVAILABLE', `cannot relay ${origin}: ${(err as Error).message}`, { cause: err });
+    }
     try {
       await runFfmpegFrames({
         ffmpegPath: this.deps.config.ffmpegPath,
-        url: withCredentials(url, this.deps.config.auth),
+        url: relay?.url ?? url,
         transport: this.deps.config.transport,
         fps: this.deps.config.fps,
         stallTimeoutMs: this.deps.config.stallTimeoutMs,
@@ -131,7 +140,10 @@ export class RtspSource implements FrameSource {
     } catch (err) {
       this.latest = undefined;
       this.deps.endpoint.reset?.();
+      if (relay?.authFailed) throw new LookoutError('SOURCE_AUTH_FAILED', `${origin} refused the credentials (RTSP 401)`, { cause: err });
       throw err;
+    } finally {
+      await relay?.close();
     }
   }
 }

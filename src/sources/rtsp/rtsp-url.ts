@@ -1,12 +1,3 @@
-/** Puts configured credentials into an rtsp URL (ffmpeg reads them from there). */
-export function withCredentials(url: string, auth?: { username: string; password: string }): string {
-  if (!auth) return url;
-  const u = new URL(url);
-  u.username = encodeURIComponent(auth.username);
-  u.password = encodeURIComponent(auth.password);
-  return u.toString();
-}
-
 /** The URL without user info, for logs, health and frame origins. */
 export function redactRtspUrl(url: string): string {
   try {
