@@ -187,7 +187,8 @@ export class CameraWorker {
     try {
       this.queue.push(job);
     } catch (err) {
-      this.deps.log.warn({ err: toLookoutError(err).toJSON(), depth: this.queue.depth }, 'inspection queue full: request refused');
+      // QUEUE_FULL goes back to the caller, who reports it (HTTP audit, MQTT trigger, folder hand-off)
+      // and the queue counts it: one log line per refusal, not two.
       job.settle(undefined, err);
       return;
     }
