@@ -1,4 +1,4 @@
-import { LookoutError } from '../src/core/errors.js';
+import { isLookoutError, LookoutError, toLookoutError } from '../src/core/errors.js';
 import type { AwsApis, Deployment, Progress } from './api.js';
 import { type DeploymentChange, planDeployment } from './deployment-plan.js';
 import { type DeviceOutcome, describeProgress, FAILED_OUTCOMES, readJobProgress } from './job-progress.js';
@@ -38,8 +38,27 @@ export async function deployToTarget(apis: Pick<AwsApis, 'greengrass' | 'iot'>, 
   progress(`created deployment ${created.deploymentId}: ${describeComponents(next.components)}`);
   const result: DeploymentResult = { deploymentId: created.deploymentId, ...(created.iotJobId ? { iotJobId: created.iotJobId } : {}), targetArn: change.targetArn, components, devices: [] };
   if (!wait.wait) return result;
-  result.devices = await waitForDeployment(apis, created.deploymentId, change.targetArn, wait, progress, created.iotJobId);
+  try {
+    result.devices = await waitForDeployment(apis, created.deploymentId, change.targetArn, wait, progress, created.iotJobId);
+  } catch (err) {
+    if (current && isLookoutError(err, 'DEPLOYMENT_FAILED') && !err.retryable) await restorePrevious(apis, current, progress);
+    throw err;
+  }
   return result;
+}
+
+/**
+ * The devices rolled a failed deployment back, but the target's latest deployment in the cloud is still the
+ * failed one: devices joining the group later would install it, and the next deployment (which carries the
+ * latest forward) would deploy it again. So the previous deployment is made the latest again.
+ */
+async function restorePrevious(apis: Pick<AwsApis, 'greengrass'>, previous: Deployment, progress: Progress): Promise<void> {
+  try {
+    const created = await apis.greengrass.createDeployment(planDeployment(previous, { targetArn: previous.targetArn, components: {} }));
+    progress(`the deployment failed: deployment ${created.deploymentId} restores the previous components (${previous.deploymentId}) as the target's latest deployment`);
+  } catch (err) {
+    progress(`the deployment failed, and restoring the previous deployment failed too (${toLookoutError(err).message}): redeploy it before the next change`);
+  }
 }
 
 function describeComponents(components: Record<string, { componentVersion: string }>): string {

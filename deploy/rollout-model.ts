@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { MODEL_ZIP, parseRecipe, renderModelRecipe } from '../component/render-recipe.js';
 import { COMPONENTS } from '../component/paths.js';
 import { zipTree } from '../component/zip-app.js';
-import { LookoutError, isLookoutError, toLookoutError } from '../src/core/errors.js';
-import type { AwsApis, Deployment, Progress } from './api.js';
+import { LookoutError } from '../src/core/errors.js';
+import type { AwsApis, Progress } from './api.js';
 import { builtComponent } from './built-recipes.js';
 import { type Json, parseMergeDocument } from './config-merge.js';
 import { type DeploymentResult, type WaitOptions, currentDeployment, deployToTarget } from './deployment.js';
-import { planDeployment, type RolloutOptions } from './deployment-plan.js';
+import type { RolloutOptions } from './deployment-plan.js';
 import { publishComponent } from './publish.js';
 import { parseTarget } from './target-arn.js';
 
@@ -89,7 +89,7 @@ export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 'iot' | 's
   const models: ModelEntry[] = [{ component: spec.modelComponent, startOnBoot: true }, ...kept];
   if (dropped.length > 0) progress(`dropping older model components: ${dropped.join(', ')}`);
 
-  const rollout = deployToTarget(
+  const result = await deployToTarget(
     apis,
     {
       targetArn: spec.targetArn,
@@ -108,26 +108,7 @@ export async function rolloutModel(apis: Pick<AwsApis, 'greengrass' | 'iot' | 's
     wait,
     progress,
   );
-  const result = await rollout.catch(async (err: unknown) => {
-    if (current && isLookoutError(err, 'DEPLOYMENT_FAILED') && !err.retryable) await restorePrevious(apis, current, progress);
-    throw err;
-  });
   return { ...result, modelArn: published.arn };
-}
-
-/**
- * The devices rolled the failed rollout back, but the target's latest deployment in the cloud still names the
- * broken model: devices joining the group later would install it, and the next `deploy deploy` (which carries the
- * latest deployment forward) would deploy it again. So the previous deployment is made the latest again.
- */
-async function restorePrevious(apis: Pick<AwsApis, 'greengrass'>, previous: Deployment, progress: Progress): Promise<void> {
-  const restored = planDeployment(previous, { targetArn: previous.targetArn, components: {} });
-  try {
-    const created = await apis.greengrass.createDeployment(restored);
-    progress(`the rollout failed: deployment ${created.deploymentId} restores the previous components (${previous.deploymentId}) as the target's latest deployment`);
-  } catch (err) {
-    progress(`the rollout failed, and restoring the previous deployment failed too (${toLookoutError(err).message}): redeploy it before the next change`);
-  }
 }
 
 function modelEntries(merge: Json): ModelEntry[] {

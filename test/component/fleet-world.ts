@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,6 +44,18 @@ export interface FleetWorld {
   /** `lookout-edge <args>` as a user runs it, against this world's AWS endpoint. */
   cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   stop(): Promise<void>;
+}
+
+/** A folder of the POSIX tools a stock core device has (links to this machine's), and no node. */
+async function deviceToolsWithoutNode(dir: string): Promise<string> {
+  const bin = join(dir, 'device-bin');
+  await mkdir(bin, { recursive: true });
+  await chmod(bin, 0o755);
+  for (const tool of ['sh', 'uname', 'getconf', 'awk', 'sort', 'head', 'printf', 'chmod', 'mv', 'mkdir', 'cat', 'rm', 'sleep', 'ls', 'id']) {
+    const found = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+    if (found) await symlink(found, join(bin, tool));
+  }
+  return bin;
 }
 
 export async function startFleetWorld(options: { interpolateComponentConfiguration?: boolean; spoolerMaxBytes?: number } = {}): Promise<FleetWorld> {
@@ -96,7 +109,8 @@ export async function startFleetWorld(options: { interpolateComponentConfigurati
       },
       subscribe: (filter, onMessage) => iotCore.subscribe(filter, onMessage),
     },
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin'.split(':').filter((p) => p !== '/usr/bin' || !process.execPath.startsWith('/usr/bin')).join(':') },
+    // A core device without Node.js: the service's PATH holds the shell tools the lifecycle scripts use, no node.
+    env: { PATH: await deviceToolsWithoutNode(dir) },
   });
 
   // Deployments reach the device like IoT jobs: each new one is run by the nucleus, in order.

@@ -115,8 +115,11 @@ describe('deploy deploy', () => {
       message: expect.stringMatching(/failed on 1 of 2 devices: gw-2 FAILED \(com\.lookoutedge\.Inspector: broken after update \(FAILED_ROLLBACK_COMPLETE\)\)$/),
     });
     // The reason is the execution's status details (DescribeJobExecution), asked once for the failed device.
-    const jobId = aws.latestFor(GROUP)!.iotJobId;
-    expect(aws.calls('DescribeJobExecution').map((r) => r.path)).toEqual([`/things/gw-2/jobs/${jobId}`]);
+    const [seeded, failedDeployment, restored] = [...aws.deployments.values()];
+    expect(aws.calls('DescribeJobExecution').map((r) => r.path)).toEqual([`/things/gw-2/jobs/${failedDeployment!.iotJobId}`]);
+    // The devices rolled back; the cloud's latest deployment is the previous one again, not the failed one.
+    expect(restored?.components).toEqual(seeded?.components);
+    expect(aws.latestFor(GROUP)?.deploymentId).toBe(restored?.deploymentId);
   });
 
   it('changing the topic prefix also merges the authorization policies for the new prefix', async () => {

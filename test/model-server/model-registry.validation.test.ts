@@ -77,7 +77,7 @@ describe('model server health endpoint', () => {
   it('refuses a non-loopback host without a token, as the inspector does', () => {
     const make = (values: Record<string, unknown>) => () =>
       new HealthServer({ config: statusSchema.parse(values), snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, skipped: 0 } }), metrics: createModelServerMetrics({ defaultMetrics: false }), log: silentLog });
-    expect(make({ host: '0.0.0.0' })).toThrow(/status\.token: required when status\.host \(0\.0\.0\.0\) is not a loopback address/);
+    expect(make({ host: '0.0.0.0' })).toThrow(/required when status\.host \(0\.0\.0\.0\) is not a loopback address/);
     expect(make({ host: '0.0.0.0', token: 'secret' })).not.toThrow();
   });
 
