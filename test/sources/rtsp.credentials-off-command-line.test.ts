@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/frame.js';
 import { cameraSchema } from '../../src/config/slices/sources.js';
 import { createFrameSource } from '../../src/sources/create-frame-source.js';
+import { startAuthRelay } from '../../src/sources/rtsp/rtsp-auth-relay.js';
 import { RtspServer } from '../peers/rtsp-server.js';
 import { memoryLogger, waitFor } from './kit.js';
 
@@ -78,5 +80,38 @@ describe('rtsp credentials', () => {
     await waitFor(() => health().lastError, 'an error', 20_000);
     expect(JSON.stringify(health())).toContain('SOURCE_AUTH_FAILED');
     expect(frames).toHaveLength(0);
+  });
+});
+
+/** Sends one DESCRIBE to `url` and returns whatever comes back before the connection closes (or 3 s). */
+const DESCRIBE_SCRIPT = `
+const { connect } = require('node:net');
+const u = new URL(process.argv[1]);
+const s = connect(Number(u.port), u.hostname, () => s.write('DESCRIBE ' + u.href + ' RTSP/1.0\\r\\nCSeq: 2\\r\\nAccept: application/sdp\\r\\n\\r\\n'));
+let got = '';
+s.on('data', (c) => { got += c; if (got.includes('\\r\\n\\r\\n')) { process.stdout.write(got.split('\\r\\n')[0]); process.exit(0); } });
+s.on('close', () => { process.stdout.write(got || 'closed'); process.exit(0); });
+s.on('error', () => {});
+setTimeout(() => { process.stdout.write(got || 'timeout'); process.exit(0); }, 3000);
+`;
+
+function describeAs(url: string, uid?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', DESCRIBE_SCRIPT, url], { stdio: ['ignore', 'pipe', 'pipe'], ...(uid !== undefined ? { uid, gid: uid } : {}) });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+}
+
+describe('rtsp auth relay', () => {
+  it('answers the camera\'s Digest challenge for our own user only: another local user gets the connection closed', async () => {
+    const relay = await startAuthRelay(digestCamera.url, { username: 'viewer', password: PASSWORD });
+    cleanups.push(async () => relay?.close());
+    expect(relay?.url).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/cam$/);
+    expect(await describeAs(relay!.url)).toBe('RTSP/1.0 200 OK');
+    if (process.getuid?.() !== 0) return; // switching to another user needs root
+    expect(await describeAs(relay!.url, 65534)).toBe('closed');
   });
 });

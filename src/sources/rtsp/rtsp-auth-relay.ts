@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { parseChallenges } from '../http/auth-challenge.js';
 import { DigestSession } from '../http/digest-auth.js';
@@ -10,9 +11,11 @@ import { DigestSession } from '../http/digest-auth.js';
  * ffmpeg connects to rtsp://127.0.0.1:<port>/<path>; each connection is piped to the camera. Requests
  * (RFC 2326: a text head, an optional Content-Length body) get their request URI pointed at the camera
  * and, once the camera has challenged, an Authorization header (Basic, or Digest per request). A 401
- * is answered by resending the request with credentials; a second 401 goes through to ffmpeg (wrong
- * credentials) and is remembered. Interleaved RTP/RTCP (`$`, channel, 16-bit length) passes untouched;
- * with UDP transport the media goes straight between camera and ffmpeg on this host.
+ * is answered by resending the request under the new challenge; a second 401 for the same request
+ * goes through to ffmpeg (wrong credentials) and is remembered. Interleaved RTP/RTCP (`$`, channel, 16-bit length) passes untouched;
+ * with UDP transport the media goes straight between camera and ffmpeg on this host. Only connections
+ * from our own user are relayed (Linux: the socket's owner in /proc/net/tcp): another local user who
+ * finds the port gets no authenticated session to the camera.
  */
 
 export interface RtspAuthRelay {
@@ -54,14 +57,37 @@ function takeMessage(buf: Buffer): { message: Message; rest: Buffer } | undefine
   return { message: { kind: 'text', head, body: buf.subarray(headEnd + 4, end) }, rest: buf.subarray(end) };
 }
 
+/** `127.0.0.1:port` as /proc/net/tcp spells it (address in host byte order, little-endian here). */
+const procAddress = (port: number): string => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * The uid owning the client end of a loopback connection to `localPort`, from /proc/net/tcp;
+ * undefined where that cannot be read (not Linux) or the line is not found.
+ */
+async function clientUid(socket: Socket, localPort: number): Promise<number | undefined> {
+  let table: string;
+  try {
+    table = await readFile('/proc/net/tcp', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const client = procAddress(socket.remotePort ?? 0);
+  const server = procAddress(localPort);
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === client && f[2] === server) return Number(f[7]);
+  }
+  return undefined;
+}
+
 const header = (head: string, name: string): string | undefined => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1]?.trim();
 const serialize = (head: string, body: Buffer): Buffer => Buffer.concat([Buffer.from(`${head}\r\n\r\n`, 'latin1'), body]);
 
 class RelayedConnection {
   private fromClient: Buffer = Buffer.alloc(0);
   private fromCamera: Buffer = Buffer.alloc(0);
-  /** Requests sent and not answered yet, by CSeq, with whether credentials went with them. */
-  private readonly pending = new Map<string, { head: string; body: Buffer; authorized: boolean }>();
+  /** Requests sent and not answered yet, by CSeq, with whether they were already resent after a 401. */
+  private readonly pending = new Map<string, { head: string; body: Buffer; resent: boolean }>();
 
   constructor(
     private readonly client: Socket,
@@ -91,15 +117,14 @@ class RelayedConnection {
       this.fromClient = taken.rest;
       const m = taken.message;
       if (m.kind === 'binary') this.camera.write(m.raw);
-      else this.sendRequest(this.relay.toCamera(m.head), m.body);
+      else this.sendRequest(this.relay.toCamera(m.head), m.body, false);
     }
   }
 
-  private sendRequest(head: string, body: Buffer): void {
-    const withAuth = this.relay.authorize(head);
+  private sendRequest(head: string, body: Buffer, resent: boolean): void {
     const cseq = header(head, 'CSeq');
-    if (cseq !== undefined) this.pending.set(cseq, { head, body, authorized: withAuth !== head });
-    this.camera.write(serialize(withAuth, body));
+    if (cseq !== undefined) this.pending.set(cseq, { head, body, resent });
+    this.camera.write(serialize(this.relay.authorize(head), body));
   }
 
   private onCamera(chunk: Buffer): void {
@@ -115,8 +140,10 @@ class RelayedConnection {
       const request = this.pending.get(cseq);
       this.pending.delete(cseq);
       if (/^RTSP\/\d\.\d 401/.test(m.head) && request) {
-        if (!request.authorized && this.relay.challenged(header(m.head, 'WWW-Authenticate') ?? '')) {
-          this.sendRequest(request.head, request.body); // the same CSeq: ffmpeg sees only the answer to it
+        // Once per request: the first challenge, or a new nonce (Digest nonces may be per connection or
+        // expire). The same CSeq: ffmpeg sees only the answer to the resent request.
+        if (!request.resent && this.relay.challenged(header(m.head, 'WWW-Authenticate') ?? '')) {
+          this.sendRequest(request.head, request.body, true);
           continue;
         }
         this.relay.authFailed = true;
@@ -148,12 +175,18 @@ class Relay implements RtspAuthRelay {
 
   async listen(): Promise<void> {
     const server = createServer((client) => {
-      const camera = connect({ host: this.camera.hostname.replace(/^\[|\]$/g, ''), port: Number(this.camera.port || 554) });
-      for (const socket of [client, camera]) {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
-      }
-      return new RelayedConnection(client, camera, this);
+      this.track(client);
+      client.on('error', () => client.destroy());
+      void clientUid(client, this.port).then((uid) => {
+        if (client.destroyed) return;
+        if (uid !== undefined && uid !== process.getuid?.()) {
+          client.destroy();
+          return;
+        }
+        const camera = connect({ host: this.camera.hostname.replace(/^\[|\]$/g, ''), port: Number(this.camera.port || 554) });
+        this.track(camera);
+        return new RelayedConnection(client, camera, this);
+      });
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -162,6 +195,11 @@ class Relay implements RtspAuthRelay {
     });
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : 0;
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
   }
 
   /** The request line's URI on the relay becomes the camera's (other URIs, e.g. from the SDP, stay). */
