@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,9 +45,9 @@ async function feed(count: number, gapMs = 0): Promise<string[]> {
     fed += 1;
     const name = `part-${String(fed).padStart(5, '0')}.jpg`;
     const image = await makeJpeg({ width: 128, height: 96, color: { r: 100 + (fed % 100), g: 120, b: 140 } });
+    // Written aside, then renamed in: the camera never sees half a file.
     await writeFile(join(inbox, `.${name}`), image, { mode: 0o666 });
-    await writeFile(join(inbox, name), image, { mode: 0o666 });
-    await rm(join(inbox, `.${name}`));
+    await rename(join(inbox, `.${name}`), join(inbox, name));
     names.push(name);
     if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
   }
