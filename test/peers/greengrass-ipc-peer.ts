@@ -1,8 +1,16 @@
 import { rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { toUtf8 } from '@smithy/util-utf8';
 import { matchesTopicFilter } from '../../src/publish/topic-filter.js';
+import {
+  encodeFrame as frame,
+  FLAG_CONNECTION_ACCEPTED,
+  FLAG_TERMINATE_STREAM,
+  FrameReader,
+  headerValue as header,
+  MESSAGE_TYPE,
+  type Message,
+} from './greengrass-nucleus/ipc-framing.js';
 
 /**
  * A protocol-level stand-in for the Greengrass nucleus's IPC server: a Unix socket speaking AWS
@@ -17,9 +25,6 @@ import { matchesTopicFilter } from '../../src/publish/topic-filter.js';
  * nucleus's local pub/sub does.
  */
 
-const MESSAGE_TYPE = { ApplicationMessage: 0, ApplicationError: 1, Ping: 2, PingResponse: 3, Connect: 4, ConnectAck: 5, ProtocolError: 6 } as const;
-const FLAG_CONNECTION_ACCEPTED = 1;
-const FLAG_TERMINATE_STREAM = 2;
 
 export type IpcOperation = 'PublishToIoTCore' | 'PublishToTopic' | 'GetConfiguration' | 'SubscribeToConfigurationUpdate' | 'SubscribeToIoTCore' | 'SubscribeToTopic' | 'UpdateState';
 export type IpcErrorShape = 'ServiceError' | 'UnauthorizedError' | 'ResourceNotFoundError' | 'InvalidArgumentsError';
@@ -68,28 +73,10 @@ export interface IpcPeerOptions {
 
 interface Conn {
   socket: Socket;
-  buffer: Buffer;
+  frames: FrameReader;
   connected: boolean;
   /** Open streaming operations by stream id: configuration updates, or a topic subscription with its filter. */
   streams: Map<number, { op: 'SubscribeToConfigurationUpdate' | 'SubscribeToIoTCore' | 'SubscribeToTopic'; topic?: string }>;
-}
-
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-
-function header(headers: MessageHeaders, name: string): unknown {
-  return headers[name]?.value;
-}
-
-function frame(type: number, flags: number, streamId: number, extra: MessageHeaders, body: unknown): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':message-type': { type: 'integer', value: type },
-      ':message-flags': { type: 'integer', value: flags },
-      ':stream-id': { type: 'integer', value: streamId },
-      ...extra,
-    },
-    body: body === undefined ? new Uint8Array(0) : fromUtf8(JSON.stringify(body)),
-  });
 }
 
 function valueAt(config: Record<string, unknown>, keyPath: readonly string[]): unknown {
@@ -257,17 +244,10 @@ export async function startIpcPeer(options: IpcPeerOptions): Promise<IpcPeer> {
   };
 
   const server: Server = createServer((socket) => {
-    const conn: Conn = { socket, buffer: Buffer.alloc(0), connected: false, streams: new Map() };
+    const conn: Conn = { socket, frames: new FrameReader(), connected: false, streams: new Map() };
     conns.add(conn);
     socket.on('data', (chunk: Buffer) => {
-      conn.buffer = Buffer.concat([conn.buffer, chunk]);
-      while (conn.buffer.length >= 4) {
-        const total = conn.buffer.readUInt32BE(0);
-        if (conn.buffer.length < total) break;
-        const bytes = conn.buffer.subarray(0, total);
-        conn.buffer = conn.buffer.subarray(total);
-        handle(conn, codec.decode(bytes));
-      }
+      for (const message of conn.frames.push(chunk)) handle(conn, message);
     });
     socket.on('error', () => undefined);
     socket.on('close', () => conns.delete(conn));
