@@ -60,7 +60,8 @@ describe('folder source', () => {
     expect(frames.map((f) => f.origin)).toEqual(['b.jpg', 'a.jpg']);
     expect(frames[0]?.data).toMatchObject({ kind: 'encoded' });
     await waitFor(async () => (await list(join(dir, 'processed'))).length === 2, 'moved');
-    expect(await list(dir)).toEqual(['notes.txt', 'processed']);
+    expect(await list(dir)).toEqual(['.lookout-moving', 'notes.txt', 'processed']);
+    expect(await list(join(dir, '.lookout-moving', 'processed'))).toEqual([]); // staging is left empty
   });
 
   it('waits until a file stops growing before reading it (partial writes)', async () => {

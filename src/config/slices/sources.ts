@@ -24,6 +24,8 @@ export const folderSourceSchema = z.strictObject({
   /** Replay mode for demos: loop over the folder's images forever at `intervalMs`, never moving them. */
   replay: z.boolean().default(false),
   intervalMs: durationMs.default(1_000),
+  /** A listing, read or move that takes longer marks the camera stalled (a hung mount, a wedged worker thread). */
+  stallTimeoutMs: durationMs.min(100).default(10_000),
 });
 
 export const httpSourceSchema = z.strictObject({

@@ -17,19 +17,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Races `work` against a deadline. The work itself cannot be cancelled (a library call); its late
- * result or rejection is swallowed.
+ * Races `work` against a deadline (and `signal`, when given). The work itself cannot be cancelled (a
+ * library call, a file-system call stuck in a worker thread); its late result or rejection is swallowed.
  */
-export function withTimeout<T>(work: Promise<T>, ms: number, code: ErrorCode, what: string): Promise<T> {
+export function withTimeout<T>(work: Promise<T>, ms: number, code: ErrorCode, what: string, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LookoutError(code, `${what} timed out after ${ms} ms`, { details: { timeoutMs: ms } })), ms);
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(new LookoutError('SOURCE_UNAVAILABLE', `${what} abandoned: the source is stopping`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new LookoutError(code, `${what} timed out after ${ms} ms`, { details: { timeoutMs: ms } }));
+    }, ms);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     work.then(
       (value) => {
-        clearTimeout(timer);
+        done();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        done();
         reject(err instanceof Error ? err : new Error(String(err)));
       },
     );

@@ -1,15 +1,15 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, readdir, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, realpath } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
-import { sleep } from '../core/abortable.js';
+import { sleep, withTimeout } from '../core/abortable.js';
 import type { BackoffPolicy } from '../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
-import { checkInside, type Entry, hasExtension, isHidden, moveNoClobber } from './safe-files.js';
+import { checkInside, type Entry, hasExtension, isHidden, moveNoClobber, moveOutOfInbox, readRegularFile, recoverStaged, type Stamp } from './safe-files.js';
 import { SettleTracker } from './settle-tracker.js';
 
 export interface FolderSourceDeps extends FrameSourceDeps {
@@ -36,12 +36,19 @@ const MIN_SCAN_GAP_MS = 20;
  * it: intake is lossless and ordered oldest-first. `markFailed(frameId)` moves an already processed
  * file to failed/ (the pipeline calls it when preprocessing fails after a synchronous handoff).
  * A crash before the move leaves the file in the inbox, so it is read again: at-least-once.
+ *
+ * Every file-system step (listing, read, move) runs under a watchdog: one that takes longer than
+ * `stallTimeoutMs` (a hung network mount, a worker thread blocked for good) marks the camera stalled
+ * and restarts the session, instead of leaving it "streaming" while nothing moves. Files are opened
+ * without following links and without blocking, and checked after opening (see readRegularFile).
  */
 export class FolderSource implements FrameSource {
   readonly cameraId: string;
   private readonly supervisor: SourceSupervisor;
   private readonly settle: SettleTracker;
   private readonly inFlight = new Set<string>();
+  /** What each in-flight file looked like when read (a rewrite in place sends it back to the inbox). */
+  private readonly stamps = new Map<string, Stamp>();
   private readonly processed = new Map<string, string>();
   private readonly processedDir: string;
   private readonly failedDir: string;
@@ -107,11 +114,20 @@ export class FolderSource implements FrameSource {
     }
   }
 
+  /** Runs one file-system step under the stall watchdog (and gives up on it when the source stops). */
+  private guard<T>(work: Promise<T>, what: string): Promise<T> {
+    return withTimeout(work, this.deps.config.stallTimeoutMs, 'SOURCE_STALLED', `folder ${what}`, this.supervisor.signal);
+  }
+
   private async open(): Promise<string> {
     try {
-      this.dirReal = await realpath(this.deps.config.path);
-      return this.dirReal;
+      const dir = await this.guard(realpath(this.deps.config.path), 'open');
+      const recovered = await this.guard(recoverStaged(dir, { processed: this.processedDir, failed: this.failedDir }), 'recovery');
+      if (recovered > 0) this.deps.log.info({ files: recovered }, 'finished moving files an earlier run had handled');
+      this.dirReal = dir;
+      return dir;
     } catch (err) {
+      if (err instanceof LookoutError) throw err;
       throw new LookoutError('SOURCE_UNAVAILABLE', `folder ${this.deps.config.path} is not readable: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -121,7 +137,7 @@ export class FolderSource implements FrameSource {
     try {
       const dir = this.dirReal ?? (await this.open());
       for (;;) {
-        const ready = await this.scan(dir);
+        const ready = await this.guard(this.scan(dir), 'listing');
         for (const name of ready) {
           const frame = await this.read(dir, name, partId);
           if (!frame) continue;
@@ -141,12 +157,15 @@ export class FolderSource implements FrameSource {
   }
 
   private async session(ctx: SessionContext): Promise<void> {
+    // a step abandoned by the watchdog may still hold its name: the new session starts afresh
+    this.inFlight.clear();
+    this.stamps.clear();
     const dir = await this.open();
     this.openWatcher(dir);
     try {
       ctx.connected();
       while (!ctx.signal.aborted) {
-        const ready = await this.scan(dir);
+        const ready = await this.guard(this.scan(dir), 'listing');
         for (const name of ready) {
           if (ctx.signal.aborted) return;
           const frame = await this.read(dir, name);
@@ -202,41 +221,28 @@ export class FolderSource implements FrameSource {
     if (this.inFlight.has(name)) return undefined; // capture() and the free-running loop raced for it
     this.inFlight.add(name);
     try {
-      if ((await checkInside(dir, name)).kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is no longer a regular file`);
-      const handle = await open(join(dir, name), 'r');
-      try {
-        const { size } = await handle.stat();
-        if (size > this.deps.maxBytes) {
-          throw new LookoutError('FRAME_TOO_LARGE', `${name} has ${size} bytes, more than ${this.deps.maxBytes}`, { details: { file: name, size } });
-        }
-        const bytes = Buffer.alloc(size);
-        let off = 0;
-        while (off < size) {
-          const { bytesRead } = await handle.read(bytes, off, size - off, off);
-          if (bytesRead === 0) break;
-          off += bytesRead;
-        }
-        const at = Date.now();
-        return encodedFrame(this.supervisor.nextFrameId(at), this.cameraId, at, off === size ? bytes : bytes.subarray(0, off), name, partId);
-      } finally {
-        await handle.close();
-      }
+      const { bytes, stamp } = await this.guard(readRegularFile(dir, name, this.deps.maxBytes), `read of ${name}`);
+      this.stamps.set(name, stamp);
+      const at = Date.now();
+      return encodedFrame(this.supervisor.nextFrameId(at), this.cameraId, at, bytes, name, partId);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.inFlight.delete(name);
+      this.inFlight.delete(name);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'SOURCE_STALLED' || this.supervisor.stopping) {
         this.settle.forget(name);
-        return undefined;
+        if (code === 'ENOENT') return undefined;
+        throw err;
       }
       await this.reject(dir, name, toLookoutError(err, 'SOURCE_UNAVAILABLE'));
-      this.inFlight.delete(name);
       return undefined;
     }
   }
 
   private async finish(dir: string, name: string, frameId: string, ok: boolean): Promise<void> {
+    const read = this.stamps.get(name);
     try {
-      const target = await moveNoClobber(join(dir, name), ok ? this.processedDir : this.failedDir);
-      if (ok) {
+      const target = await this.guard(moveOutOfInbox(dir, name, ok ? 'processed' : 'failed', ok ? this.processedDir : this.failedDir, read), `move of ${name}`);
+      if (ok && dirname(target) === this.processedDir) {
         this.processed.set(frameId, target);
         if (this.processed.size > REMEMBERED) {
           const oldest = this.processed.keys().next().value;
@@ -244,9 +250,11 @@ export class FolderSource implements FrameSource {
         }
       }
     } catch (err) {
+      if ((err as LookoutError).code === 'SOURCE_STALLED') throw err;
       this.deps.log.error({ file: name, err: (err as Error).message }, 'could not move a handled file; it stays in the inbox');
     } finally {
       this.inFlight.delete(name);
+      this.stamps.delete(name);
       this.settle.forget(name);
     }
   }
@@ -256,8 +264,9 @@ export class FolderSource implements FrameSource {
     this.supervisor.recordError(err);
     this.deps.log.warn({ file: name, code: err.code, err: err.message }, 'input moved to failed/');
     try {
-      await moveNoClobber(join(dir, name), this.failedDir);
+      await this.guard(moveOutOfInbox(dir, name, 'failed', this.failedDir), `move of ${name}`);
     } catch (moveErr) {
+      if ((moveErr as LookoutError).code === 'SOURCE_STALLED') throw moveErr;
       this.deps.log.error({ file: name, err: (moveErr as Error).message }, 'could not move a bad input to failed/');
     }
     this.settle.forget(name);

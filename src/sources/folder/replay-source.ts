@@ -1,5 +1,4 @@
-import { readdir, readFile, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, realpath } from 'node:fs/promises';
 import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
@@ -8,7 +7,7 @@ import { sleep } from '../core/abortable.js';
 import type { BackoffPolicy } from '../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
-import { checkInside, hasExtension, isSafeName } from './safe-files.js';
+import { checkInside, hasExtension, isSafeName, readRegularFile } from './safe-files.js';
 
 export interface ReplaySourceDeps extends FrameSourceDeps {
   readonly cameraId: string;
@@ -78,13 +77,14 @@ export class ReplaySource implements FrameSource {
     this.index += 1;
     if (name === undefined) throw new LookoutError('SOURCE_UNAVAILABLE', `no images to replay in ${this.deps.config.path}`);
     const dir = await realpath(this.deps.config.path);
-    const entry = await checkInside(dir, name);
-    if (entry.kind !== 'file') throw new LookoutError('SOURCE_UNAVAILABLE', `${name} is no longer a file`);
-    if (entry.size > this.deps.maxBytes) {
+    let bytes: Buffer;
+    try {
+      ({ bytes } = await readRegularFile(dir, name, this.deps.maxBytes));
+    } catch (err) {
+      if ((err as LookoutError).code !== 'FRAME_TOO_LARGE') throw err;
       this.supervisor.health.drop();
-      throw new LookoutError('FRAME_TOO_LARGE', `${name} has ${entry.size} bytes, more than ${this.deps.maxBytes}`, { retryable: true });
+      throw new LookoutError('FRAME_TOO_LARGE', (err as Error).message, { retryable: true });
     }
-    const bytes = await readFile(join(dir, name));
     const at = Date.now();
     return encodedFrame(this.supervisor.nextFrameId(at), this.cameraId, at, bytes, name, partId);
   }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, link, lstat, mkdir, realpath, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, open, readdir, readlink, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, extname, join, relative, isAbsolute } from 'node:path';
 import { LookoutError } from '../../core/errors.js';
 
@@ -54,6 +54,56 @@ export async function checkInside(dirReal: string, name: string): Promise<Entry>
 }
 
 /**
+ * Opening never blocks and never follows a link: a FIFO renamed over a checked file would otherwise
+ * block a libuv worker thread in openat() for good (the camera wedged, SIGTERM no longer exiting).
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** What a file looked like when it was read: a change means it was rewritten in place since. */
+export interface Stamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * Reads `dir/name` (a regular file, or a symlink to one inside `dir`) in full, refusing what it is
+ * not: the descriptor itself is checked after opening (regular file, still inside `dir`), so a swap
+ * between the check and the open cannot make us read a FIFO, a device or a file elsewhere.
+ * Files over `maxBytes` throw FRAME_TOO_LARGE unread.
+ */
+export async function readRegularFile(dirReal: string, name: string, maxBytes: number): Promise<{ bytes: Buffer; stamp: Stamp }> {
+  if ((await checkInside(dirReal, name)).kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is not a regular file`);
+  const path = join(dirReal, name);
+  const resolved = (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+  let handle;
+  try {
+    handle = await open(resolved, OPEN_FLAGS);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new LookoutError('PATH_ESCAPE', `${name} became a symlink`, { cause: err });
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new LookoutError('PATH_ESCAPE', `${name} is no longer a regular file`);
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => resolved);
+    if (!inside(dirReal, opened)) throw new LookoutError('PATH_ESCAPE', `${name} resolved outside the folder`);
+    if (st.size > maxBytes) {
+      throw new LookoutError('FRAME_TOO_LARGE', `${name} has ${st.size} bytes, more than ${maxBytes}`, { details: { file: name, size: st.size } });
+    }
+    const bytes = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const { bytesRead } = await handle.read(bytes, off, st.size - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return { bytes: off === st.size ? bytes : bytes.subarray(0, off), stamp: { size: st.size, mtimeMs: st.mtimeMs } };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Moves `from` into `toDir` without ever overwriting: `a.jpg`, then `a-1.jpg`, `a-2.jpg`…
  * `link` fails on an existing name, so there is no check-then-act race. Across file systems it
  * copies exclusively, then unlinks the source. Symlinks are moved as links (rename), never followed.
@@ -79,8 +129,10 @@ export async function moveNoClobber(from: string, toDir: string): Promise<string
         try {
           await link(from, target);
         } catch (err) {
-          // another file system, or one without hard links (some network mounts): copy, never clobber
+          // another file system, or one without hard links (some network mounts): copy, never clobber;
+          // only a regular file (copying a FIFO would block for good)
           if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+          if (!st.isFile()) throw err;
           await copyFile(from, target, constants.COPYFILE_EXCL);
         }
         await unlink(from);
@@ -92,4 +144,48 @@ export async function moveNoClobber(from: string, toDir: string): Promise<string
     }
   }
   throw new LookoutError('INTERNAL', `no free name for ${name} in ${toDir}`);
+}
+
+/** Inbox files are renamed into `<inbox>/.lookout-moving/<processed|failed>/` before they move on. */
+const STAGING = '.lookout-moving';
+export type Outcome = 'processed' | 'failed';
+
+/**
+ * Moves `dir/name` out of the inbox to `toDir`, never overwriting and never taking a newer file with
+ * it. The first step is a rename within the inbox, so the name is free at once: a writer that drops
+ * the next file under the same name creates a new file (with link-then-unlink, a writer truncating
+ * the name in between wrote into the file being moved and the unlink then dropped its file). A file
+ * rewritten in place after it was read (`read` differs from the file now) goes back to the inbox
+ * under a free name, to be read again, instead of to processed/ unread.
+ * A crash after the rename leaves the file staged; `recoverStaged` finishes the move at the next start.
+ */
+export async function moveOutOfInbox(dirReal: string, name: string, outcome: Outcome, toDir: string, read?: Stamp): Promise<string> {
+  const staging = join(dirReal, STAGING, outcome);
+  await mkdir(staging, { recursive: true, mode: 0o700 });
+  const staged = join(staging, name);
+  const leftover = await lstat(staged).then(
+    () => true,
+    () => false,
+  );
+  if (leftover) await moveNoClobber(staged, toDir); // an earlier move of this name failed half-way
+  await rename(join(dirReal, name), staged);
+  if (read) {
+    const now = await lstat(staged);
+    if (now.isFile() && (now.size !== read.size || now.mtimeMs !== read.mtimeMs)) return moveNoClobber(staged, dirReal);
+  }
+  return moveNoClobber(staged, toDir);
+}
+
+/** Finishes moves a crash interrupted (see moveOutOfInbox); returns how many files it moved. */
+export async function recoverStaged(dirReal: string, targets: Readonly<Record<Outcome, string>>): Promise<number> {
+  let moved = 0;
+  for (const outcome of ['processed', 'failed'] as const) {
+    const staging = join(dirReal, STAGING, outcome);
+    const names = await readdir(staging).catch(() => [] as string[]);
+    for (const name of names) {
+      await moveNoClobber(join(staging, name), targets[outcome]);
+      moved += 1;
+    }
+  }
+  return moved;
 }
