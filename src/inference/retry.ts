@@ -1,3 +1,4 @@
+import { backoffDelay } from '../core/backoff.js';
 import { LookoutError } from '../core/errors.js';
 
 export interface BackoffPolicy {
@@ -6,11 +7,6 @@ export interface BackoffPolicy {
   readonly maxAttempts: number;
 }
 
-/** Capped exponential backoff with "equal jitter": a delay in [d/2, d], d = min(max, initial * 2^(n-1)). */
-export function backoffDelay(policy: BackoffPolicy, retryNumber: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, retryNumber - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /** Sleeps `ms`, or rejects early when `signal` aborts (the client is stopping). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -45,7 +41,7 @@ export async function withRetry<T>(policy: BackoffPolicy, hooks: RetryHooks, att
       return await attempt(n);
     } catch (err) {
       if (!(err instanceof LookoutError) || n >= policy.maxAttempts || !hooks.shouldRetry(err) || hooks.signal?.aborted) throw err;
-      const delay = backoffDelay(policy, n);
+      const delay = backoffDelay({ initialMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs }, n);
       hooks.onRetry?.(err, n, delay);
       await sleep(delay, hooks.signal);
     }

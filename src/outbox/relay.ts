@@ -1,9 +1,10 @@
+import { backoffDelay } from '../core/backoff.js';
 import { type LookoutError, toLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { withDeadline } from '../core/deadline.js';
 import type { Publisher } from '../publish/publisher.js';
 import type { OutboxQueue, StoredMessage } from './outbox.js';
-import { backoffMs, classify } from './retry-policy.js';
+import { classify } from './retry-policy.js';
 
 export interface OutboxRelayDeps {
   readonly outbox: OutboxQueue;
@@ -154,7 +155,7 @@ export class OutboxRelay {
     this.consecutiveFailures += 1;
     this.lastError = { code: error.code, message: error.message, at: Date.now() };
     const { initialBackoffMs, maxBackoffMs } = this.deps.config.retry;
-    const wait = backoffMs(this.consecutiveFailures, initialBackoffMs, maxBackoffMs, factor);
+    const wait = backoffDelay({ initialMs: initialBackoffMs, maxMs: maxBackoffMs }, this.consecutiveFailures, factor);
     if (this.consecutiveFailures === 1 || this.consecutiveFailures % 20 === 0) {
       this.deps.log.warn({ code: error.code, attempt: this.consecutiveFailures, backoffMs: wait }, 'outbox relay: delivery failed, backing off');
     }

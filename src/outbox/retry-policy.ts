@@ -19,9 +19,3 @@ export const RETRY_TABLE: Partial<Record<ErrorCode, { action: RetryAction; backo
 export function classify(error: LookoutError): { action: RetryAction; backoffFactor: number } {
   return RETRY_TABLE[error.code] ?? { action: error.retryable ? 'retry' : 'dead-letter', backoffFactor: 1 };
 }
-
-/** Capped exponential backoff with full jitter: attempt 1 → up to initial, doubling, never above max. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, factor = 1, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, initialMs * factor * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}

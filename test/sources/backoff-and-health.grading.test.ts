@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../src/sources/core/backoff.js';
+import { Backoff } from '../../src/core/backoff.js';
 import { HealthTracker, gradeHealth } from '../../src/sources/core/health-tracker.js';
 
 describe('capped exponential backoff with jitter', () => {

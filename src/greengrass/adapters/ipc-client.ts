@@ -2,7 +2,7 @@ import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { withDeadline } from '../../core/deadline.js';
 import { type ErrorCode, LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { backoffMs } from '../../outbox/retry-policy.js';
+import { backoffDelay } from '../../core/backoff.js';
 import type { NucleusIpc } from '../nucleus-ipc.js';
 import { closeIpc, connectIpc, type IpcClient, translateIpcError } from './ipc-connection.js';
 
@@ -222,7 +222,7 @@ export class GreengrassIpc implements NucleusIpc {
   private scheduleReconnect(): void {
     if (!this.running || this.reconnectTimer || this.connecting || this.client) return;
     const { initialMs, maxMs } = this.deps.reconnect ?? { initialMs: 100, maxMs: 10_000 };
-    const wait = backoffMs(this.attempts + 1, initialMs, maxMs);
+    const wait = backoffDelay({ initialMs, maxMs }, this.attempts + 1);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       void this.ensureClient();

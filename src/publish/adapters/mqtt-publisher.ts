@@ -4,7 +4,7 @@ import type { PublishConfig } from '../../config/schema.js';
 import { withDeadline } from '../../core/deadline.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { backoffMs } from '../../outbox/retry-policy.js';
+import { backoffDelay } from '../../core/backoff.js';
 import { assertPublishable } from '../limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 import type { Subscriber } from '../subscriber.js';
@@ -173,7 +173,7 @@ export class MqttPublisher implements Publisher, Subscriber {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.client === client && !client.connected) client.reconnect();
-    }, backoffMs(this.attempts, minMs, maxMs));
+    }, backoffDelay({ initialMs: minMs, maxMs }, this.attempts));
   }
 
   private options(): IClientOptions {

@@ -2,7 +2,7 @@ import { toLookoutError, type LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { SourceHealth, SourceState } from '../frame-source.js';
 import { sleep } from './abortable.js';
-import { Backoff, type BackoffPolicy } from './backoff.js';
+import { Backoff, type BackoffPolicy } from '../../core/backoff.js';
 import { HealthTracker } from './health-tracker.js';
 
 /** What a running session may tell the supervisor. */

@@ -6,7 +6,7 @@ import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
 import { sleep, withTimeout } from '../core/abortable.js';
-import type { BackoffPolicy } from '../core/backoff.js';
+import type { BackoffPolicy } from '../../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { checkInside, type Entry, hasExtension, isHidden, moveNoClobber, moveOutOfInbox, readRegularFile, recoverStaged, type Stamp } from './safe-files.js';

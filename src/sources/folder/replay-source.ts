@@ -4,7 +4,7 @@ import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
 import { sleep } from '../core/abortable.js';
-import type { BackoffPolicy } from '../core/backoff.js';
+import type { BackoffPolicy } from '../../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { checkInside, hasExtension, isSafeName, readRegularFile } from './safe-files.js';

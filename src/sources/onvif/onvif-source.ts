@@ -1,7 +1,7 @@
 import { LookoutError } from '../../core/errors.js';
 import type { OnvifSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps } from '../frame-source.js';
-import type { BackoffPolicy } from '../core/backoff.js';
+import type { BackoffPolicy } from '../../core/backoff.js';
 import { SnapshotFetcher, redactUrl, splitCredentials } from '../http/snapshot-fetcher.js';
 import { SnapshotSource } from '../http/snapshot-source.js';
 import { RtspSource } from '../rtsp/rtsp-source.js';

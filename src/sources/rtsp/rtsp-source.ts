@@ -2,7 +2,7 @@ import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { RtspSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
-import type { BackoffPolicy } from '../core/backoff.js';
+import type { BackoffPolicy } from '../../core/backoff.js';
 import { handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { FIRST_FRAME_GRACE_MS, runFfmpegFrames } from './ffmpeg-frames.js';
