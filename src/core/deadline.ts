@@ -1,13 +1,59 @@
 import { type ErrorCode, LookoutError } from './errors.js';
 
-/**
- * Races `work` against a deadline; on timeout rejects with a LookoutError of `code`. The work itself
- * is not cancelled: only the waiting caller gives up (callers that can abort pass a signal to the work).
- */
-export function withDeadline<T>(work: Promise<T>, ms: number, what: string, code: ErrorCode): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LookoutError(code, `${what} did not finish within ${ms} ms`, { details: { timeoutMs: ms } })), ms);
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts: callers check the signal next. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface DeadlineOptions {
+  /** Give up early when this aborts (the caller is stopping). */
+  readonly signal?: AbortSignal;
+  /** The code of the error for an early give-up; the timeout's code when not given. */
+  readonly abortCode?: ErrorCode;
+}
+
+/**
+ * Races `work` against a deadline (and `options.signal`); on timeout rejects with a LookoutError of `code`.
+ * The work itself is not cancelled (a library call, a file-system call stuck in a worker thread): only the
+ * waiting caller gives up, and the work's late result or rejection is dropped.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string, code: ErrorCode, options: DeadlineOptions = {}): Promise<T> {
+  const { signal } = options;
+  return new Promise<T>((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(new LookoutError(options.abortCode ?? code, `${what} abandoned: stopping`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new LookoutError(code, `${what} did not finish within ${ms} ms`, { details: { timeoutMs: ms } }));
+    }, ms);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (err: unknown) => {
+        done();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -1,7 +1,7 @@
 import { LookoutError, isLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { type ModelInfo, ModelStatus } from '../core/model.js';
-import { sleep } from './retry.js';
+import { sleepUnlessStopped } from './retry.js';
 
 export interface EnsureRunningDeps {
   readonly component: string;
@@ -40,7 +40,7 @@ export async function ensureModelRunning(deps: EnsureRunningDeps): Promise<Model
       waitingForDeployment = true;
       const left = deadline - Date.now();
       if (left <= 0) throw err;
-      await sleep(Math.min(deps.pollIntervalMs, left), deps.signal);
+      await sleepUnlessStopped(Math.min(deps.pollIntervalMs, left), deps.signal);
       continue;
     }
     if (info.status !== last?.status) log.info({ component, status: ModelStatus[info.status], message: info.statusMessage }, 'model status');
@@ -65,6 +65,6 @@ export async function ensureModelRunning(deps: EnsureRunningDeps): Promise<Model
         details: { component, status: ModelStatus[info.status] },
       });
     }
-    await sleep(Math.min(deps.pollIntervalMs, left), deps.signal);
+    await sleepUnlessStopped(Math.min(deps.pollIntervalMs, left), deps.signal);
   }
 }

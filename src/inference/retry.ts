@@ -1,4 +1,5 @@
 import { backoffDelay } from '../core/backoff.js';
+import { sleep } from '../core/deadline.js';
 import { LookoutError } from '../core/errors.js';
 
 export interface BackoffPolicy {
@@ -7,24 +8,10 @@ export interface BackoffPolicy {
   readonly maxAttempts: number;
 }
 
-
-/** Sleeps `ms`, or rejects early when `signal` aborts (the client is stopping). */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new LookoutError('INFERENCE_UNAVAILABLE', 'client stopped', { retryable: false }));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new LookoutError('INFERENCE_UNAVAILABLE', 'client stopped', { retryable: false }));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Sleeps `ms`; rejects (at once or early) when `signal` aborts: the client is stopping. */
+export async function sleepUnlessStopped(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, signal);
+  if (signal?.aborted) throw new LookoutError('INFERENCE_UNAVAILABLE', 'client stopped', { retryable: false });
 }
 
 export interface RetryHooks {
@@ -43,7 +30,7 @@ export async function withRetry<T>(policy: BackoffPolicy, hooks: RetryHooks, att
       if (!(err instanceof LookoutError) || n >= policy.maxAttempts || !hooks.shouldRetry(err) || hooks.signal?.aborted) throw err;
       const delay = backoffDelay({ initialMs: policy.initialBackoffMs, maxMs: policy.maxBackoffMs }, n);
       hooks.onRetry?.(err, n, delay);
-      await sleep(delay, hooks.signal);
+      await sleepUnlessStopped(delay, hooks.signal);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { OnvifDevice, startProbe, type Probe } from 'node-onvif-ts';
 import { LookoutError } from '../../core/errors.js';
-import { withTimeout } from '../core/abortable.js';
+import { withDeadline } from '../../core/deadline.js';
 
 /**
  * The only module that touches node-onvif-ts. Its known defects are kept out here:
@@ -79,7 +79,7 @@ export async function connectOnvifDevice(o: OnvifConnectOptions): Promise<OnvifP
   try {
     // quiet until the library call itself settles (its own 3 s HTTP timeout ends it), not just
     // until our deadline: a late console.log must not reach stdout either
-    await withTimeout(quietly(() => device.init()), o.timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF init');
+    await withDeadline(quietly(() => device.init()), o.timeoutMs, 'ONVIF init', 'SOURCE_UNAVAILABLE');
   } catch (err) {
     throw translate(err, 'init');
   }
@@ -111,7 +111,7 @@ let probing: Promise<unknown> = Promise.resolve();
 export function discoverOnvifDevices(timeoutMs: number): Promise<DiscoveredDevice[]> {
   const run = probing.then(async () => {
     try {
-      const found: Probe[] = await withTimeout(quietly(() => startProbe()), timeoutMs, 'SOURCE_UNAVAILABLE', 'ONVIF discovery');
+      const found: Probe[] = await withDeadline(quietly(() => startProbe()), timeoutMs, 'ONVIF discovery', 'SOURCE_UNAVAILABLE');
       return found.map((p) => ({ urn: p.urn, name: p.name, hardware: p.hardware, xaddrs: p.xaddrs, scopes: p.scopes }));
     } catch (err) {
       throw translate(err, 'discovery');

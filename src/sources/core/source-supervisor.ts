@@ -1,7 +1,7 @@
 import { toLookoutError, type LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { SourceHealth, SourceState } from '../frame-source.js';
-import { sleep } from './abortable.js';
+import { sleep } from '../../core/deadline.js';
 import { Backoff, type BackoffPolicy } from '../../core/backoff.js';
 import { HealthTracker } from './health-tracker.js';
 

@@ -5,7 +5,7 @@ import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
-import { sleep, withTimeout } from '../core/abortable.js';
+import { sleep, withDeadline } from '../../core/deadline.js';
 import type { BackoffPolicy } from '../../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
@@ -116,7 +116,7 @@ export class FolderSource implements FrameSource {
 
   /** Runs one file-system step under the stall watchdog (and gives up on it when the source stops). */
   private guard<T>(work: Promise<T>, what: string): Promise<T> {
-    return withTimeout(work, this.deps.config.stallTimeoutMs, 'SOURCE_STALLED', `folder ${what}`, this.supervisor.signal);
+    return withDeadline(work, this.deps.config.stallTimeoutMs, `folder ${what}`, 'SOURCE_STALLED', { signal: this.supervisor.signal, abortCode: 'SOURCE_UNAVAILABLE' });
   }
 
   private async open(): Promise<string> {

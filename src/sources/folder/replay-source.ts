@@ -3,7 +3,7 @@ import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { FolderSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
-import { sleep } from '../core/abortable.js';
+import { sleep } from '../../core/deadline.js';
 import type { BackoffPolicy } from '../../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
