@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { type SqliteOutboxConfig, SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
-import { MIGRATIONS } from '../../src/outbox/adapters/sqlite/migrations.js';
+import { OUTBOX_MIGRATIONS } from '../../src/outbox/adapters/sqlite/migrations.js';
 import { openSqlConnection } from '../../src/sqlite/adapters/libsql-connection.js';
 
 const log = createLogger('silent');
@@ -45,8 +45,36 @@ describe('SQLite outbox', () => {
     await outbox.stop();
     const db = openSqlConnection(path, { busyTimeoutMs: 1_000, readonly: true });
     expect(db.pragmaValue('journal_mode')).toBe('wal');
-    expect(db.pragmaValue('user_version')).toBe(MIGRATIONS.at(-1)?.version);
+    expect(db.pragmaValue('user_version')).toBe(OUTBOX_MIGRATIONS.at(-1)?.version);
     db.close();
+  });
+
+  it('refuses a database a newer program migrated (a downgrade) and leaves it as it was', async () => {
+    const outbox = await open();
+    const path = join(dir, `o${n}.sqlite`);
+    outbox.enqueue(msg('kept'));
+    await outbox.stop();
+    const newer = (OUTBOX_MIGRATIONS.at(-1)?.version ?? 0) + 1;
+    const db = openSqlConnection(path, { busyTimeoutMs: 1_000 });
+    db.setPragma(`user_version = ${newer}`);
+    db.close();
+    const old = new SqliteOutbox({ config: { path, maxBytes: 1 << 26, maxRows: 1_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
+    await old.start(); // the outbox stays up, refusing writes, as for any database it cannot open
+    const refused = (() => {
+      try {
+        old.enqueue(msg('after'));
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    await old.stop();
+    expect(isLookoutError(refused, 'OUTBOX_UNAVAILABLE')).toBe(true);
+    expect((refused as Error).message).toMatch(new RegExp(`schema version ${newer}, newer than this program's`));
+    const after = openSqlConnection(path, { busyTimeoutMs: 1_000, readonly: true });
+    expect(after.pragmaValue('user_version')).toBe(newer);
+    expect(after.prepare<{ id: string }>('SELECT id FROM messages').all().map((r) => r.id)).toEqual(['kept']);
+    after.close();
   });
 
   it('keeps enqueue order, ignores a repeated id, and survives close/reopen', async () => {

@@ -13,8 +13,9 @@ import {
   type RollupCounts,
 } from '../types.js';
 import { type AuditRow, type EvidenceRow, type HistoryDbRow, toAudit, toRecord } from './sqlite/evidence-rows.js';
-import { migrate } from './sqlite/evidence-schema.js';
+import { EVIDENCE_MIGRATIONS } from './sqlite/evidence-schema.js';
 import { openSqlConnection } from '../../sqlite/adapters/libsql-connection.js';
+import { migrate } from '../../sqlite/adapters/migrate.js';
 import type { SqlConnection, SqlValue } from '../../sqlite/adapters/sql-connection.js';
 
 /** Opens (creating and migrating) the evidence database: WAL, NORMAL sync, a busy timeout for concurrent CLI readers. */
@@ -24,7 +25,7 @@ export function openSqliteEvidenceIndex(path: string): EvidenceIndex {
     db = openSqlConnection(path, { busyTimeoutMs: 5_000 });
     db.setPragma('journal_mode = WAL');
     db.setPragma('synchronous = NORMAL');
-    migrate(db);
+    migrate(db, EVIDENCE_MIGRATIONS, 'evidence', 'EVIDENCE_UNAVAILABLE');
   } catch (err) {
     db?.close();
     if (err instanceof LookoutError) throw err;

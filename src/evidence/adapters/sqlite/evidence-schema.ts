@@ -1,10 +1,11 @@
-import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
-import { LookoutError } from '../../../core/errors.js';
+import type { Migration } from '../../../sqlite/adapters/migrate.js';
 
-/** Numbered migrations; `PRAGMA user_version` holds how many ran. Append only. */
-const MIGRATIONS: readonly string[] = [
-  // 1: kept frames and the review audit trail
-  `CREATE TABLE evidence (
+/** The evidence index's schema, step by step (see sqlite/adapters/migrate.ts). Append only. */
+export const EVIDENCE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'kept frames and the review audit trail',
+    sql: `CREATE TABLE evidence (
      id TEXT PRIMARY KEY,
      camera_id TEXT NOT NULL,
      part_id TEXT,
@@ -45,8 +46,11 @@ const MIGRATIONS: readonly string[] = [
      mask_source TEXT
    );
    CREATE INDEX review_audit_evidence ON review_audit (evidence_id, seq);`,
-  // 2: every verdict, for reports
-  `CREATE TABLE verdict_history (
+  },
+  {
+    version: 2,
+    name: 'every verdict, for reports',
+    sql: `CREATE TABLE verdict_history (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL,
      camera_id TEXT NOT NULL,
@@ -75,18 +79,5 @@ const MIGRATIONS: readonly string[] = [
      total_area REAL NOT NULL,
      PRIMARY KEY (bucket, camera_id, name)
    ) WITHOUT ROWID;`,
+  },
 ];
-
-/** Runs the migrations this database has not had yet, each in its own transaction. */
-export function migrate(db: SqlConnection): void {
-  const current = Number(db.pragmaValue('user_version') ?? 0);
-  if (current > MIGRATIONS.length) {
-    throw new LookoutError('EVIDENCE_UNAVAILABLE', `evidence database is at version ${current}, newer than this program (${MIGRATIONS.length})`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.setPragma(`user_version = ${v + 1}`);
-    });
-  }
-}

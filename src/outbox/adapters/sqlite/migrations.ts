@@ -1,10 +1,7 @@
-import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
+import type { Migration } from '../../../sqlite/adapters/migrate.js';
 
-/**
- * Numbered migrations, applied in order inside one transaction each; the number reached is kept in
- * SQLite's `user_version`. Never edit a released migration: append a new one.
- */
-export const MIGRATIONS: readonly { readonly version: number; readonly name: string; readonly sql: string }[] = [
+/** The outbox's schema, step by step (see sqlite/adapters/migrate.ts). Append only. */
+export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'messages, dead letters, counters',
@@ -37,16 +34,3 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
     `,
   },
 ];
-
-/** Brings the schema up to the newest migration. Returns the version reached. */
-export function migrate(db: SqlConnection): number {
-  const current = Number(db.pragmaValue('user_version') ?? 0);
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
-      db.exec(migration.sql);
-      db.setPragma(`user_version = ${migration.version}`);
-    });
-  }
-  return Math.max(current, MIGRATIONS.at(-1)?.version ?? 0);
-}

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openSqlConnection } from '../../../sqlite/adapters/libsql-connection.js';
 import type { SqlConnection } from '../../../sqlite/adapters/sql-connection.js';
-import { migrate } from './migrations.js';
+import { migrate } from '../../../sqlite/adapters/migrate.js';
+import { OUTBOX_MIGRATIONS } from './migrations.js';
 
 export type SynchronousMode = 'FULL' | 'NORMAL';
 
@@ -29,7 +30,7 @@ export function openDatabase(path: string, synchronous: SynchronousMode): SqlCon
     // Keep the WAL from growing without bound under a steady write load.
     db.setPragma('wal_autocheckpoint = 1000');
     db.setPragma('foreign_keys = ON');
-    migrate(db);
+    migrate(db, OUTBOX_MIGRATIONS, 'outbox', 'OUTBOX_UNAVAILABLE');
     return db;
   } catch (err) {
     db.close();
