@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
 import { identifier } from '../config/slices/common.js';
 
 export const COMMANDS = ['set-threshold', 'pause', 'resume', 'snapshot', 'reload-model'] as const;
@@ -15,7 +16,7 @@ export const commandRequestSchema = z
     /** A score threshold in [0,1]; null drops the override. */
     threshold: z.number().min(0).max(1).nullable().optional(),
     /** For `snapshot`: the part being inspected, carried into the verdict. */
-    partId: z.string().min(1).max(128).optional(),
+    partId: z.string().regex(PART_ID_PATTERN, PART_ID_RULE).optional(),
   })
   .superRefine((req, ctx) => {
     const needsCamera = req.command === 'pause' || req.command === 'resume' || req.command === 'snapshot';

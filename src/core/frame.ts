@@ -1,3 +1,7 @@
+/** A part id as triggers and commands may give it (it travels in topics' payloads and file names). */
+export const PART_ID_PATTERN = /^[\w.:/-]{1,128}$/;
+export const PART_ID_RULE = 'partId: 1-128 of letters, digits and _ . : / -';
+
 /** A captured frame, still encoded as the camera sent it (JPEG/PNG) or already raw RGB (RTSP). */
 export interface Frame {
   /** Unique per frame: `<camera>-<capture time ms>-<sequence>`. */

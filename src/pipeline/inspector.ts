@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CameraConfig, DecideConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
+import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
 import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
@@ -103,8 +104,8 @@ export class Inspector implements InspectorControl {
   }
 
   inspectNow(cameraId: string, partId?: string): Promise<Verdict> {
-    if (partId !== undefined && !/^[\w.:/-]{1,128}$/.test(partId)) {
-      return Promise.reject(new LookoutError('COMMAND_INVALID', 'partId: 1-128 of letters, digits and _ . : / -'));
+    if (partId !== undefined && !PART_ID_PATTERN.test(partId)) {
+      return Promise.reject(new LookoutError('COMMAND_INVALID', PART_ID_RULE));
     }
     return this.worker(cameraId).inspectNow(partId);
   }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { toLookoutError } from '../core/errors.js';
+import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
 import type { InspectorControl } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Subscriber } from '../publish/subscriber.js';
 
 const MAX_TRIGGER_BYTES = 4096;
-const triggerSchema = z.strictObject({ partId: z.string().regex(/^[\w.:/-]{1,128}$/).optional() }).prefault({});
+const triggerSchema = z.strictObject({ partId: z.string().regex(PART_ID_PATTERN, PART_ID_RULE).optional() }).prefault({});
 
 /**
  * PLC triggers over MQTT (or Greengrass pub/sub): a message on `<base>/<camera>/trigger` with

@@ -6,6 +6,7 @@ import type { StatusConfig } from '../config/schema.js';
 import { identifier } from '../config/slices/common.js';
 import { withDeadline } from '../core/deadline.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
+import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
 import { sessionCookie, tokensEqual } from './auth.js';
 import { renderDashboard } from './dashboard/page.js';
 import type { EventStream } from './event-stream.js';
@@ -23,7 +24,7 @@ export interface RouteDeps {
   readonly audit: Logger;
 }
 
-const triggerBody = z.strictObject({ partId: z.string().min(1).max(128).optional() });
+const triggerBody = z.strictObject({ partId: z.string().regex(PART_ID_PATTERN, PART_ID_RULE).optional() });
 const emptyBody = z.strictObject({});
 const thresholdBody = z.strictObject({
   camera: z.union([z.literal('*'), identifier]),
