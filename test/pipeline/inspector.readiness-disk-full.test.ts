@@ -118,8 +118,10 @@ describe('readiness while the outbox disk is full', () => {
     // The first refused write or free-space probe takes readiness down; the full period starts there.
     await waitFor(async () => (await fetch(`${url}/readyz`)).status === 503, 10_000, '/readyz to go 503 on the full disk');
 
+    let freedAt = Infinity;
     const sampling = (async () => {
-      while (phase !== 'done') {
+      // bounded: a readiness that never comes back fails the assertions below instead of hanging
+      while (phase !== 'done' && Date.now() - freedAt < 30_000) {
         const res = await fetch(`${url}/readyz`);
         const body = (await res.json()) as typeof fullReadyz;
         if (phase === 'full' && res.status === 503) fullReadyz = body;
@@ -158,7 +160,7 @@ describe('readiness while the outbox disk is full', () => {
     phase = 'recovering';
     await otherWriter;
     unlinkSync(filler);
-    const freedAt = Date.now();
+    freedAt = Date.now();
     await sampling;
     phase = 'done';
     await triggering;
