@@ -49,6 +49,8 @@ export interface InspectorStatus {
     readonly oldestAgeMs: number | null;
     readonly evictions: number;
     readonly writable: boolean;
+    /** Why not writable (`disk full (free 12 KiB < 64 MiB)`) and since when (ms); absent while writable. */
+    readonly unwritable?: { readonly reason: string; readonly since: number };
   };
   /** The last error of each part (`source:cam1`, `inference`, `outbox`, `publish:cloud`, ...). */
   readonly lastErrors: Readonly<Record<string, { readonly code: string; readonly message: string; readonly at: number }>>;

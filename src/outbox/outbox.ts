@@ -1,4 +1,5 @@
 import type { LookoutError } from '../core/errors.js';
+import type { Unwritable } from './writability.js';
 
 /** A message waiting for delivery. `id` is the idempotency key consumers use to drop duplicates. */
 export interface OutboxMessage {
@@ -20,7 +21,10 @@ export interface OutboxStats {
   readonly oldestAgeMs: number | null;
   readonly evictions: number;
   readonly delivered: number;
+  /** False from the first refused write (or low free space) until writes reliably succeed again. */
   readonly writable: boolean;
+  /** Why not writable, and since when (absent while writable). */
+  readonly unwritable?: Unwritable;
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
   /** Messages removed because they passed `maxAgeMs` (also counted in `evictions`). */
   readonly expired?: number;

@@ -162,7 +162,13 @@ export class Inspector implements InspectorControl {
       model,
       cameras,
       latency: this.stats.summary(),
-      outbox: { depth: outbox.depth, oldestAgeMs: outbox.oldestAgeMs, evictions: outbox.evictions, writable: outbox.writable },
+      outbox: {
+        depth: outbox.depth,
+        oldestAgeMs: outbox.oldestAgeMs,
+        evictions: outbox.evictions,
+        writable: outbox.writable,
+        ...(outbox.unwritable ? { unwritable: { reason: outbox.unwritable.reason, since: outbox.unwritable.since } } : {}),
+      },
       lastErrors,
       ready: {
         model: model.status === 'RUNNING',

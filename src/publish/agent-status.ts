@@ -15,6 +15,8 @@ export interface AgentStatusDeps {
   /** Retained heartbeat period on transports without a last will (Greengrass IPC). */
   readonly heartbeatIntervalMs?: number;
   readonly details?: () => Record<string, unknown>;
+  /** Where health goes when the outbox refuses it (the relay's publisher). */
+  readonly direct?: Publisher;
   readonly log: Logger;
 }
 
@@ -23,7 +25,7 @@ export interface AgentStatusDeps {
  * `stopped` on a clean stop, `offline` from the broker's last will when we vanish. Where the
  * transport has no last will (Greengrass IPC) a retained `online` heartbeat carries
  * `heartbeatIntervalMs`, so consumers can call the agent gone after missed beats. Health goes
- * through the outbox every `healthIntervalMs`.
+ * through the outbox every `healthIntervalMs` (straight to `direct` while the outbox cannot take it).
  */
 export class AgentStatus {
   private timers: NodeJS.Timeout[] = [];
@@ -64,7 +66,8 @@ export class AgentStatus {
 
   async health(): Promise<void> {
     try {
-      await this.deps.delivery.health(this.deps.details?.());
+      const way = await this.deps.delivery.health(this.deps.details?.(), this.deps.direct);
+      if (way === 'direct') this.deps.log.debug({ publisher: this.deps.direct?.name }, 'health published directly: the outbox refused it');
     } catch (err) {
       this.deps.log.warn({ err: toLookoutError(err).toJSON() }, 'health message not written');
     }

@@ -79,6 +79,7 @@ export class DeliveryStack {
       payload,
       healthIntervalMs: publish.healthIntervalMs,
       ...(deps.healthDetails ? { details: deps.healthDetails } : {}),
+      ...(target ? { direct: target } : {}),
       log: log.child({ part: 'agent-status' }),
     });
   }

@@ -1,7 +1,9 @@
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
+import { isLookoutError } from '../core/errors.js';
 import type { NewOutboxMessage, OutboxQueue } from '../outbox/outbox.js';
 import { encodePayload, healthPayload, maskPayload, messageId, type PayloadContext, rejectPayload, verdictPayload } from './payloads.js';
+import type { Publisher } from './publisher.js';
 import type { RejectSignaller } from './reject-signaller.js';
 import type { Topics } from './topics.js';
 
@@ -63,11 +65,24 @@ export class Delivery {
     return messages;
   }
 
-  /** A health message through the outbox (durable, normal priority: evicted first when full). */
-  async health(details?: Record<string, unknown>): Promise<void> {
+  /**
+   * A health message through the outbox (durable, normal priority: evicted first when full). When the
+   * outbox refuses it (OUTBOX_UNAVAILABLE: its disk is full or read-only), it goes straight to `direct`
+   * if that is connected, not durable, so that the health topic says why while the outbox cannot;
+   * otherwise the refusal is thrown. Resolves with the way it went.
+   */
+  async health(details?: Record<string, unknown>, direct?: Publisher): Promise<'outbox' | 'direct'> {
     const ctx = this.deps.payload;
     const now = ctx.now?.() ?? Date.now();
     const payload = healthPayload(this.deps.outbox.stats(), Math.round((now - this.startedAt) / 1000), ctx, details);
-    await this.deps.outbox.write([{ id: payload.id, topic: this.deps.topics.agent('health'), payload: encodePayload('health', payload), priority: 'normal' }]);
+    const message = { id: payload.id, topic: this.deps.topics.agent('health'), payload: encodePayload('health', payload), priority: 'normal' as const };
+    try {
+      await this.deps.outbox.write([message]);
+      return 'outbox';
+    } catch (err) {
+      if (!isLookoutError(err, 'OUTBOX_UNAVAILABLE') || !direct?.isConnected()) throw err;
+      await direct.publish(message.topic, message.payload, { qos: 1 });
+      return 'direct';
+    }
   }
 }

@@ -89,6 +89,12 @@ describe('configuration', () => {
     expect(loadConfig([{ source: 'file', values: { modelServer: { executionProviders: ['cpu'] } } }]).modelServer.executionProviders).toEqual(['cpu']);
   });
 
+  it('refuses an outbox recovery that would call the disk back on one write, at once, or probe in a busy loop', () => {
+    const problems = problemsOf(() => loadConfig([{ source: 'file', values: { outbox: { recovery: { writes: 1, windowMs: 0, probeIntervalMs: 10, minFreeBytes: -1 } } } }]));
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['outbox.recovery.minFreeBytes', 'outbox.recovery.probeIntervalMs', 'outbox.recovery.windowMs', 'outbox.recovery.writes']);
+    expect(loadConfig([]).outbox.recovery).toEqual({ writes: 5, windowMs: 10_000, probeIntervalMs: 1_000, minFreeBytes: 64 * 1024 * 1024 });
+  });
+
   it('rejects bad --set flags and prototype keys', () => {
     expect(() => parseSetFlags(['novalue'])).toThrow(/key.path=value/);
     expect(() => parseSetFlags(['__proto__.x=1'])).toThrow(/bad key path/);

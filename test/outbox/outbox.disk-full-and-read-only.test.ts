@@ -38,7 +38,16 @@ afterAll(async () => {
 });
 
 const log = createLogger('silent');
-const config = (path: string) => ({ path, maxBytes: 1 << 30, maxRows: 1_000_000, maxAgeMs: 3_600_000, synchronous: 'FULL' as const, expireIntervalMs: 0 });
+const recovery = { writes: 3, windowMs: 1_000, probeIntervalMs: 100, minFreeBytes: 256 * 1024 };
+const config = (path: string, floor = recovery.minFreeBytes) => ({
+  path,
+  maxBytes: 1 << 30,
+  maxRows: 1_000_000,
+  maxAgeMs: 3_600_000,
+  synchronous: 'FULL' as const,
+  expireIntervalMs: 0,
+  recovery: { ...recovery, minFreeBytes: floor },
+});
 const msg = (id: string, size: number) => ({ id, topic: 'lookout/t/cam1/verdict', payload: Buffer.alloc(size, 120), priority: 'normal' as const });
 
 function tryEnqueue(outbox: SqliteOutbox, id: string, size: number): LookoutError | undefined {
@@ -51,7 +60,7 @@ function tryEnqueue(outbox: SqliteOutbox, id: string, size: number): LookoutErro
 }
 
 describe('outbox on a failing disk', () => {
-  it('disk full: degrades with OUTBOX_UNAVAILABLE (writable=false), no crash, and recovers when space returns', async (ctx) => {
+  it('disk full: degrades with OUTBOX_UNAVAILABLE (writable=false), no crash, and is writable again only after writes succeed over the recovery window', async (ctx) => {
     if (!mounted) ctx.skip();
     const sub = join(mnt, 'full');
     mkdirSync(sub);
@@ -75,9 +84,20 @@ describe('outbox on a failing disk', () => {
     expect(degraded.lastError?.code).toBe('OUTBOX_UNAVAILABLE');
     await expect(outbox.write([msg('w', 10)])).rejects.toMatchObject({ code: 'OUTBOX_UNAVAILABLE' });
 
+    // the reason names the free space once it has been read (right after the refusal)
+    await waitFor(() => /free/.test(outbox.stats().unwritable?.reason ?? ''), 5_000, 'the free space in the reason');
+    expect(outbox.stats().unwritable).toMatchObject({ cause: 'disk-full', reason: expect.stringMatching(/^disk full \(free \d+(\.\d+)? K?i?B < 256 KiB\)$/) });
+
     await unlink(filler);
     await waitFor(() => tryEnqueue(outbox, `after-${Date.now()}`, 100) === undefined, 5_000, 'the outbox to take writes again');
-    expect(outbox.stats().writable).toBe(true);
+    const firstWriteAt = Date.now();
+    // one write going through is not the disk being back
+    expect(outbox.stats()).toMatchObject({ writable: false, unwritable: { since: degraded.unwritable!.since } });
+    // writes counted once the free space read is above the floor again, over at least windowMs
+    await waitFor(() => /^disk full, recovering \(\d of 3 writes over 1 s\)$/.test(outbox.stats().unwritable?.reason ?? ''), 5_000, 'the reason to say recovering');
+    await waitFor(() => outbox.stats().writable, 10_000, 'writable after the recovery window');
+    expect(Date.now() - firstWriteAt).toBeGreaterThanOrEqual(recovery.windowMs - 50);
+    expect(outbox.stats().unwritable).toBeUndefined();
     expect(outbox.stats().depth).toBeGreaterThanOrEqual(written + 1);
     await outbox.stop();
   });
@@ -103,9 +123,11 @@ describe('outbox on a failing disk', () => {
       expect(error?.message).toMatch(/read-only|cannot be used/);
       expect(outbox.stats()).toMatchObject({ writable: false, lastError: { code: 'OUTBOX_UNAVAILABLE' } });
 
+      expect(outbox.stats().unwritable).toMatchObject({ cause: 'read-only', reason: expect.stringMatching(/^read-only/) });
+
       sh('mount', '-o', 'remount,bind,rw', view);
       await waitFor(() => tryEnqueue(outbox, 'after', 100) === undefined, 5_000, 'writes after remount');
-      expect(outbox.stats().writable).toBe(true);
+      await waitFor(() => outbox.stats().writable, 10_000, 'writable after the recovery window');
       expect(outbox.readBatch(10).map((m) => m.id)).toEqual(['before', 'after']);
       await outbox.stop();
     } finally {
@@ -134,5 +156,18 @@ describe('outbox on a failing disk', () => {
     } finally {
       sh('umount', '-l', view);
     }
+  });
+
+  it('free space below the floor: not writable, saying so, though writes still go through', async (ctx) => {
+    if (!mounted) ctx.skip();
+    const sub = join(mnt, 'floor');
+    mkdirSync(sub);
+    const outbox = new SqliteOutbox({ config: config(join(sub, 'outbox.sqlite'), 4 * 1024 * 1024), log });
+    await outbox.start();
+    expect(tryEnqueue(outbox, 'kept', 100)).toBeUndefined();
+    const stats = outbox.stats();
+    expect(stats).toMatchObject({ writable: false, depth: 1, unwritable: { cause: 'low-space', reason: expect.stringMatching(/^disk nearly full \(free \d+(\.\d+)? [KM]iB < 4 MiB\)$/) } });
+    expect(stats.unwritable?.freeBytes).toBeLessThan(4 * 1024 * 1024);
+    await outbox.stop();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -133,6 +133,29 @@ describe('reject signals and the delivery facade', () => {
     expect(JSON.parse(health?.payload.toString() ?? '{}')).toMatchObject({ kind: 'health', outbox: { writable: true }, details: { cameras: 1 } });
     await status.stop();
     expect(await retained()).toMatchObject({ state: 'stopped' });
+    await publisher.stop();
+    await outbox.stop();
+  });
+
+  it('sends health straight to the publisher, saying why, while the outbox cannot be written', async () => {
+    // a regular file where the outbox's directory should be: every open is refused (OUTBOX_UNAVAILABLE)
+    const blocker = join(dir, 'not-a-dir');
+    await writeFile(blocker, 'x');
+    const outbox = new SqliteOutbox({ config: { path: join(blocker, 'o4.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
+    await outbox.start();
+    const publisher = new MqttPublisher({ name: 'cloud-mqtt', broker: broker(cloud), clientId: 'agent-health', publishTimeoutMs: 1_000, log });
+    await publisher.start();
+    await waitConnected(publisher, 5_000);
+    const watcher = await mqtt.connectAsync(cloud.url, { clientId: 'health-watcher' });
+    const got = new Promise<Record<string, unknown>>((resolve) => watcher.on('message', (_t, p) => resolve(JSON.parse(p.toString()) as Record<string, unknown>)));
+    await watcher.subscribeAsync(topics.agent('health'), { qos: 1 });
+    const delivery = new Delivery({ outbox, topics, payload: ctx, log });
+    const status = new AgentStatus({ publishers: [], delivery, topics, payload: ctx, healthIntervalMs: 0, direct: publisher, log });
+
+    await status.health();
+    expect(await got).toMatchObject({ kind: 'health', outbox: { writable: false, unwritable: { cause: 'unusable', since: expect.any(Number) } } });
+    await expect(delivery.health()).rejects.toMatchObject({ code: 'OUTBOX_UNAVAILABLE' });
+    await watcher.endAsync();
     await publisher.stop();
     await outbox.stop();
   });

@@ -103,4 +103,21 @@ describe.skipIf(!haveChromium)(`dashboard in headless Debian chromium${haveChrom
     await page.waitForFunction(lacksClass, ['#banner', 'red'] as [string, string]);
     expect(pageErrors.join('\n')).toBe('');
   });
+
+  it('says on the outbox pill and in the red banner why the outbox is not writable, and since when', async () => {
+    h.inspector.outbox.writable = false;
+    h.inspector.outbox.unwritable = { reason: 'disk full (free 12 KiB < 64 MiB)', since: Date.parse('2026-12-05T06:20:01.000Z') };
+    await page.waitForSelector('#banner.red');
+    await page.waitForFunction(textIncludes, ['#outbox-text', 'disk full'] as [string, string]);
+    expect(await page.textContent('#outbox-text')).toBe('Outbox not writable \u00B7 disk full (free 12 KiB < 64 MiB)');
+    expect(await page.getAttribute('#outbox', 'class')).toContain('bad');
+    expect(await page.getAttribute('#outbox', 'title')).toMatch(/^since /);
+    expect(await page.textContent('#banner')).toContain('outbox: disk full (free 12 KiB < 64 MiB), since 2026-12-05T06:20:01.000Z');
+
+    h.inspector.outbox.writable = true;
+    delete h.inspector.outbox.unwritable;
+    await page.waitForFunction(lacksClass, ['#banner', 'red'] as [string, string]);
+    await page.waitForFunction(textIs, ['#outbox-text', 'Outbox 0'] as [string, string]);
+    expect(pageErrors.join('\n')).toBe('');
+  });
 });

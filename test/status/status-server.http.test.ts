@@ -17,7 +17,7 @@ describe('status server over real HTTP', () => {
     expect(await health.json()).toEqual({ ok: true });
     const ready = await fetch(`${h.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, reasons: [] });
+    expect(await ready.json()).toMatchObject({ ready: true, reasons: [], problems: [] });
   });
 
   it('answers /readyz 503 with the reasons when the model is not RUNNING, a camera is bad, the outbox is not writable', async () => {
@@ -35,6 +35,19 @@ describe('status server over real HTTP', () => {
       'camera cam2 is reconnecting',
       'outbox is not writable: disk full',
     ]);
+  });
+
+  it('answers /readyz 503 naming why the outbox is not writable and since when, in words and as problems', async () => {
+    const since = Date.parse('2026-12-05T06:20:01.000Z');
+    h.inspector.outbox.writable = false;
+    h.inspector.outbox.unwritable = { reason: 'disk full (free 12 KiB < 64 MiB)', since };
+    const res = await fetch(`${h.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      ready: false,
+      reasons: ['outbox: disk full (free 12 KiB < 64 MiB), since 2026-12-05T06:20:01.000Z'],
+      problems: [{ part: 'outbox', reason: 'disk full (free 12 KiB < 64 MiB)', since: '2026-12-05T06:20:01.000Z' }],
+    });
   });
 
   it('serves the inspector snapshot as /api/status', async () => {

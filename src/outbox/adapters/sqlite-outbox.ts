@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import type { OutboxConfig } from '../../config/schema.js';
+import { outboxRecoverySchema } from '../../config/slices/outbox.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { assertPublishable } from '../../publish/limits.js';
@@ -13,11 +15,16 @@ import { markFailed } from './sqlite/mark-failed.js';
 import { openDatabase } from './sqlite/open-database.js';
 import { readBatch } from './sqlite/read-batch.js';
 import { readOldestCreatedAt, readTotals } from './sqlite/read-totals.js';
-import { translateSqliteError } from './sqlite/translate-sqlite-error.js';
+import { translateSqliteError, unwritableCause } from './sqlite/translate-sqlite-error.js';
+import { writeProbe } from './sqlite/write-probe.js';
+import { DiskWatch } from './disk-watch.js';
 import { WalSync } from './sqlite/wal-sync.js';
 import type { SqlConnection } from '../../sqlite/adapters/sql-connection.js';
 
-export type SqliteOutboxConfig = Pick<OutboxConfig, 'path' | 'maxBytes' | 'maxRows' | 'maxAgeMs' | 'synchronous' | 'expireIntervalMs'>;
+export type SqliteOutboxConfig = Pick<OutboxConfig, 'path' | 'maxBytes' | 'maxRows' | 'maxAgeMs' | 'synchronous' | 'expireIntervalMs'> & {
+  /** The schema's defaults when absent. */
+  readonly recovery?: OutboxConfig['recovery'];
+};
 
 export interface SqliteOutboxDeps {
   readonly config: SqliteOutboxConfig;
@@ -38,7 +45,8 @@ interface Waiter {
  * loop (WalSync) before it resolves; enqueue()/enqueueMany() sync on the calling thread before they
  * return. When the disk refuses writes the outbox reports `writable: false` and OUTBOX_UNAVAILABLE in
  * stats().lastError, throws that code to callers, and tries to reopen the database on the next call
- * (at most every `reopenIntervalMs`).
+ * (at most every `reopenIntervalMs`). Writes that go through again do not make it writable at once:
+ * src/outbox/writability.ts decides, from the writes and the free space (DiskWatch).
  */
 export class SqliteOutbox implements OutboxQueue {
   private db: SqlConnection | undefined;
@@ -47,7 +55,9 @@ export class SqliteOutbox implements OutboxQueue {
   private rows = 0;
   private bytes = 0;
   private counters: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
-  private writable = false;
+  private readonly disk: DiskWatch;
+  /** Writable needs the database to have opened once. */
+  private opened = false;
   private lastError: OutboxStats['lastError'];
   private lastOpenAttempt = -Infinity;
   private expireTimer: NodeJS.Timeout | undefined;
@@ -55,7 +65,15 @@ export class SqliteOutbox implements OutboxQueue {
   private pending: { messages: OutboxMessage[]; waiters: Waiter[] } | undefined;
   private stopped = false;
 
-  constructor(private readonly deps: SqliteOutboxDeps) {}
+  constructor(private readonly deps: SqliteOutboxDeps) {
+    this.disk = new DiskWatch({
+      dir: dirname(deps.config.path),
+      recovery: deps.config.recovery ?? outboxRecoverySchema.parse({}),
+      probeWrite: () => this.withDb('probe', (db) => this.relaxed(db, () => writeProbe(db))),
+      log: deps.log,
+      now: () => this.now(),
+    });
+  }
 
   private now(): number {
     return this.deps.now?.() ?? Date.now();
@@ -65,6 +83,7 @@ export class SqliteOutbox implements OutboxQueue {
     this.stopped = false;
     this.lastOpenAttempt = -Infinity;
     this.tryOpen();
+    await this.disk.start();
     if (this.deps.config.expireIntervalMs > 0) {
       this.expireTimer = setInterval(() => {
         try {
@@ -83,6 +102,7 @@ export class SqliteOutbox implements OutboxQueue {
     this.stopped = true;
     if (this.expireTimer) clearInterval(this.expireTimer);
     this.expireTimer = undefined;
+    await this.disk.stop();
     this.closeDb();
     this.deps.log.debug({ reason }, 'outbox closed');
   }
@@ -180,6 +200,7 @@ export class SqliteOutbox implements OutboxQueue {
         oldest = null;
       }
     }
+    const unwritable = this.disk.state();
     return {
       depth: this.rows,
       bytes: this.bytes,
@@ -188,8 +209,9 @@ export class SqliteOutbox implements OutboxQueue {
       expired: this.counters.expired,
       delivered: this.counters.delivered,
       deadLettered: this.counters.dead_lettered,
-      writable: this.writable,
+      writable: this.opened && this.disk.writable,
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(unwritable ? { unwritable } : {}),
     };
   }
 
@@ -318,7 +340,7 @@ export class SqliteOutbox implements OutboxQueue {
         throw err;
       }
       this.db = db;
-      this.writable = true;
+      this.opened = true;
       this.deps.log.info({ path: this.deps.config.path, depth: this.rows, synchronous: this.deps.config.synchronous }, 'outbox open');
       return db;
     } catch (err) {
@@ -336,10 +358,7 @@ export class SqliteOutbox implements OutboxQueue {
     }
     try {
       const out = fn(db);
-      if (!this.writable && action !== 'read') {
-        this.writable = true;
-        this.deps.log.info({ path: this.deps.config.path }, 'outbox writable again');
-      }
+      if (action !== 'read') this.disk.succeeded();
       return out;
     } catch (err) {
       const e = translateSqliteError(err, action);
@@ -353,10 +372,8 @@ export class SqliteOutbox implements OutboxQueue {
   }
 
   private degrade(error: LookoutError): void {
-    const first = this.writable || !this.lastError;
-    this.writable = false;
     this.lastError = { code: error.code, message: error.message, at: this.now() };
-    if (first) this.deps.log.error({ err: error.toJSON(), path: this.deps.config.path }, 'outbox not writable: delivery is degraded');
+    this.disk.failed(unwritableCause(error), error);
   }
 
   private closeDb(): void {
@@ -372,3 +389,4 @@ export class SqliteOutbox implements OutboxQueue {
     }
   }
 }
+

@@ -202,7 +202,8 @@ export const DASHBOARD_JS = String.raw`
     var ob = s.outbox;
     $('outbox').className = 'pill ' + (ob.writable ? 'ok' : 'bad');
     $('outbox-dot').className = 'dot ' + (!ob.writable ? 'bad' : ob.depth > 0 ? 'degraded' : 'good');
-    $('outbox-text').textContent = 'Outbox ' + ob.depth + (ob.oldestAgeMs ? ' \u00B7 oldest ' + Math.round(ob.oldestAgeMs / 1000) + ' s' : '');
+    $('outbox-text').textContent = 'Outbox ' + (ob.writable ? ob.depth + (ob.oldestAgeMs ? ' \u00B7 oldest ' + Math.round(ob.oldestAgeMs / 1000) + ' s' : '') : 'not writable' + (ob.unwritable ? ' \u00B7 ' + ob.unwritable.reason : ''));
+    $('outbox').title = ob.unwritable ? 'since ' + new Date(ob.unwritable.since).toLocaleString() : '';
     var seen = new Set();
     s.cameras.forEach(function (cam) {
       seen.add(cam.id);

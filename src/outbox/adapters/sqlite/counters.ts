@@ -11,6 +11,6 @@ export function addToCounter(db: SqlConnection, name: CounterName, by: number): 
 export function readCounters(db: SqlConnection): Record<CounterName, number> {
   const rows = statement<{ name: CounterName; value: number }>(db, 'SELECT name, value FROM counters').all();
   const out: Record<CounterName, number> = { evictions: 0, expired: 0, delivered: 0, dead_lettered: 0 };
-  for (const row of rows) out[row.name] = row.value;
+  for (const row of rows) if (row.name in out) out[row.name] = row.value;
   return out;
 }
