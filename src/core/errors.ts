@@ -22,7 +22,7 @@ export const ERROR_CATALOGUE = {
   INFERENCE_UNAVAILABLE: { retryable: true, description: 'The model server cannot be reached (gRPC UNAVAILABLE or connection refused).' },
   INFERENCE_OVERLOADED: { retryable: true, description: 'The model server is out of memory or cannot keep up (gRPC RESOURCE_EXHAUSTED); back off.' },
   INFERENCE_TIMEOUT: { retryable: true, description: 'A call to the model server passed its deadline.' },
-  INFERENCE_INVALID_ARGUMENT: { retryable: false, description: 'The model server rejected the request (gRPC INVALID_ARGUMENT): wrong size or byte length.' },
+  INFERENCE_INVALID_ARGUMENT: { retryable: false, description: 'The model server rejected the request (gRPC INVALID_ARGUMENT): wrong size or byte length, or a shared-memory segment it will not use (another user\'s, a hard link, not a file).' },
   MODEL_NOT_FOUND: { retryable: false, description: 'No model with that component name on the model server (gRPC NOT_FOUND).' },
   MODEL_NOT_RUNNING: { retryable: true, description: 'The model is not RUNNING (gRPC FAILED_PRECONDITION), or did not reach RUNNING in time.' },
   MODEL_FAILED: { retryable: true, description: 'The model went to FAILED while starting.' },

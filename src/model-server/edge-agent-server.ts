@@ -9,8 +9,15 @@ import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
 import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
 import { ModelSet, type ModelSetChanges } from './model-set.js';
+import { resolveUserId } from '../system/local-accounts.js';
 import { DEFAULT_SHM_DIR } from './shm-access.js';
 import { removeStaleSocket, secureSocket } from './unix-socket.js';
+
+/** This process's uid and those of modelServer.shmOwners (names resolved through /etc/passwd). */
+async function resolveShmOwners(names: readonly string[]): Promise<ReadonlySet<number>> {
+  const uids = await Promise.all(names.map((name, i) => resolveUserId(name, `modelServer.shmOwners.${i}`)));
+  return new Set([process.getuid?.() ?? 0, ...uids]);
+}
 
 export interface EdgeAgentServerDeps {
   readonly config: ModelServerConfig;
@@ -58,10 +65,12 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
+    const shmOwners = await resolveShmOwners(config.shmOwners);
     const service = (this.service = new EdgeAgentService({
       slots: this.modelSet.slots,
       executor: this.executor,
       shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR,
+      shmOwners,
       inferTimeoutMs: config.inferTimeoutMs,
       log,
       readBuffers: config.concurrency + 1,

@@ -1,6 +1,7 @@
-import { readFile, chmod, chown, lstat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { LookoutError } from '../core/errors.js';
+import { resolveGroupId } from '../system/local-accounts.js';
 
 /** Preparing and securing the server's Unix socket file. */
 
@@ -31,20 +32,10 @@ export async function removeStaleSocket(path: string): Promise<boolean> {
   return true;
 }
 
-export async function resolveGroupId(group: string): Promise<number> {
-  if (/^\d+$/.test(group)) return Number(group);
-  const text = await readFile('/etc/group', 'utf8').catch(() => '');
-  for (const line of text.split('\n')) {
-    const [name, , gid] = line.split(':');
-    if (name === group && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
-  }
-  throw new LookoutError('CONFIG_INVALID', `modelServer.socketGroup: unknown group ${JSON.stringify(group)}`);
-}
-
 /** Applies the configured mode (never world-writable) and group to the bound socket. */
 export async function secureSocket(path: string, mode: string, group?: string): Promise<void> {
   const bits = parseInt(mode, 8);
   if (!Number.isInteger(bits) || (bits & 0o002) !== 0) throw new LookoutError('CONFIG_INVALID', `modelServer.socketMode ${mode}: must not be world-writable`);
-  if (group !== undefined) await chown(path, -1, await resolveGroupId(group));
+  if (group !== undefined) await chown(path, -1, await resolveGroupId(group, 'modelServer.socketGroup'));
   await chmod(path, bits);
 }

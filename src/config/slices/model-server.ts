@@ -34,6 +34,11 @@ export const modelServerSchema = z
       .refine((m) => (parseInt(m, 8) & 0o002) === 0, 'must not be world-writable')
       .default('0660'),
     socketGroup: z.string().optional(),
+    /**
+     * Users (names or uids) besides the server's own whose shared-memory segments it reads images from and
+     * writes masks into; a segment of anyone else is refused with INVALID_ARGUMENT before any byte moves.
+     */
+    shmOwners: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/, 'a user name or uid')).max(32).default([]),
     /** Every sub-directory with a manifest.json is served under its directory name. */
     modelsDir: z.string().min(1).optional(),
     /**
