@@ -27,9 +27,17 @@ export const ERROR_CATALOGUE = {
   MODEL_NOT_RUNNING: { retryable: true, description: 'The model is not RUNNING (gRPC FAILED_PRECONDITION), or did not reach RUNNING in time.' },
   MODEL_FAILED: { retryable: true, description: 'The model went to FAILED while starting.' },
   INFERENCE_FAILED: { retryable: false, description: 'The model server reported an internal or unknown error.' },
+  INFERENCE_SOCKET_UNTRUSTED: {
+    retryable: true,
+    description: 'The Edge Agent socket is not a socket owned by our user, root or `inference.socketOwner` (an impostor may have bound it first); the model server counts as unavailable until it is.',
+  },
   SHM_UNAVAILABLE: { retryable: false, description: 'POSIX shared memory cannot be used here; inline bytes are used instead.' },
 
   // model server and runtimes
+  SOCKET_PATH_UNSAFE: {
+    retryable: false,
+    description: 'The model server\'s socket directory is not private (not a directory, another user\'s, or writable by group or others), or another user\'s socket holds the path: it does not start.',
+  },
   RUNTIME_LOAD_FAILED: { retryable: false, description: 'A model runtime could not load its model.' },
   RUNTIME_INFER_FAILED: { retryable: false, description: 'A model runtime failed on one image.' },
   MODEL_MANIFEST_INVALID: { retryable: false, description: 'A model directory has a missing or invalid manifest.' },
