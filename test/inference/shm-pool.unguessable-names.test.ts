@@ -11,15 +11,15 @@ import { ShmPool } from '../../src/inference/shm-pool.js';
 describe('ShmPool segment names', () => {
   it('carry 128 random bits after the pid, differ between pools, and are created 0600', async () => {
     const pools = [new ShmPool({ prefix: 'le-name-test' }), new ShmPool({ prefix: 'le-name-test' })];
+    const leases = await Promise.all(pools.map((p) => p.acquire(4096)));
     try {
-      const leases = await Promise.all(pools.map((p) => p.acquire(4096)));
       const names = leases.map((l) => l?.segment.name ?? '');
       for (const name of names) expect(name).toMatch(new RegExp(`^/le-name-test-${process.pid}-[0-9a-f]{32}$`));
       expect(new Set(names.map((n) => n.slice(-32))).size).toBe(2);
       for (const lease of leases) expect((await stat(lease?.segment.path as string)).mode & 0o777).toBe(0o600);
-      for (const lease of leases) lease?.release();
     } finally {
       await Promise.all(pools.map((p) => p.close()));
+      for (const lease of leases) lease?.release(); // released after close: removed at once
     }
   });
 });
