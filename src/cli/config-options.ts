@@ -1,6 +1,8 @@
+import { isAbsolute } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigLayer, greengrassLayer, loadConfig, parseSetFlags, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { defaultEdgeAgentSocket } from '../config/slices/edge-agent-socket.js';
 import { readGreengrassLayer } from '../greengrass/component-config.js';
 
 export interface ConfigOptions {
@@ -32,13 +34,18 @@ export interface ResolvedConfig {
 
 /**
  * The environment layer: AWS_IOT_THING_NAME → thingName (set by the nucleus), LOOKOUT_EDGE_MODEL_REGISTRY →
- * modelServer.registryDir (set by the model server recipe's Setenv to {work:path}/model-registry).
+ * modelServer.registryDir (set by the model server recipe's Setenv to {work:path}/model-registry), and the
+ * Edge Agent socket for both sides: LOOKOUT_EDGE_SOCKET (set by both recipes' Setenv), else the private
+ * default (defaultEdgeAgentSocket) → modelServer.socket and inference.endpoint.
  */
-export function environmentLayer(env: NodeJS.ProcessEnv): ConfigLayer | undefined {
-  const values: Record<string, unknown> = {};
+export function environmentLayer(env: NodeJS.ProcessEnv, uid: number): ConfigLayer {
+  const socket = defaultEdgeAgentSocket(env, uid);
+  const values: Record<string, unknown> = {
+    modelServer: { socket, ...(env.LOOKOUT_EDGE_MODEL_REGISTRY ? { registryDir: env.LOOKOUT_EDGE_MODEL_REGISTRY } : {}) },
+    inference: { endpoint: isAbsolute(socket) ? `unix://${socket}` : `unix:${socket}` },
+  };
   if (env.AWS_IOT_THING_NAME) values.thingName = env.AWS_IOT_THING_NAME;
-  if (env.LOOKOUT_EDGE_MODEL_REGISTRY) values.modelServer = { registryDir: env.LOOKOUT_EDGE_MODEL_REGISTRY };
-  return Object.keys(values).length > 0 ? { source: 'environment', values } : undefined;
+  return { source: 'environment', values };
 }
 
 /**
@@ -47,8 +54,7 @@ export function environmentLayer(env: NodeJS.ProcessEnv): ConfigLayer | undefine
  * over an existing nucleus connection; without it, one is opened just for this read when under Greengrass.
  */
 export async function resolveConfigLayers(opts: ConfigOptions, env: NodeJS.ProcessEnv, greengrass?: () => Promise<unknown>): Promise<ResolvedConfig> {
-  const fromEnv = environmentLayer(env);
-  const below: ConfigLayer[] = fromEnv ? [fromEnv] : [];
+  const below: ConfigLayer[] = [environmentLayer(env, process.getuid?.() ?? 0)];
   const gg = greengrass ? greengrassLayer(await greengrass()) : await readGreengrassLayer(env);
   const above: ConfigLayer[] = [];
   if (opts.config) above.push(await readConfigFile(opts.config));

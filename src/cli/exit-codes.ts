@@ -9,7 +9,7 @@ export const EXIT = {
 } as const;
 
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === 'CONFIG_INVALID' || code === 'CONFIG_SOURCE_UNREADABLE') return EXIT.CONFIG;
+  if (code === 'CONFIG_INVALID' || code === 'CONFIG_SOURCE_UNREADABLE' || code === 'SOCKET_PATH_UNSAFE') return EXIT.CONFIG;
   if (code === 'USAGE') return EXIT.USAGE;
   return EXIT.FAILURE;
 }

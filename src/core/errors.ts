@@ -22,14 +22,22 @@ export const ERROR_CATALOGUE = {
   INFERENCE_UNAVAILABLE: { retryable: true, description: 'The model server cannot be reached (gRPC UNAVAILABLE or connection refused).' },
   INFERENCE_OVERLOADED: { retryable: true, description: 'The model server is out of memory or cannot keep up (gRPC RESOURCE_EXHAUSTED); back off.' },
   INFERENCE_TIMEOUT: { retryable: true, description: 'A call to the model server passed its deadline.' },
-  INFERENCE_INVALID_ARGUMENT: { retryable: false, description: 'The model server rejected the request (gRPC INVALID_ARGUMENT): wrong size or byte length.' },
+  INFERENCE_INVALID_ARGUMENT: { retryable: false, description: 'The model server rejected the request (gRPC INVALID_ARGUMENT): wrong size or byte length, or a shared-memory segment it will not use (another user\'s, a hard link, not a file).' },
   MODEL_NOT_FOUND: { retryable: false, description: 'No model with that component name on the model server (gRPC NOT_FOUND).' },
   MODEL_NOT_RUNNING: { retryable: true, description: 'The model is not RUNNING (gRPC FAILED_PRECONDITION), or did not reach RUNNING in time.' },
   MODEL_FAILED: { retryable: true, description: 'The model went to FAILED while starting.' },
   INFERENCE_FAILED: { retryable: false, description: 'The model server reported an internal or unknown error.' },
+  INFERENCE_SOCKET_UNTRUSTED: {
+    retryable: true,
+    description: 'The Edge Agent socket is not a socket owned by our user, root or `inference.socketOwner` (an impostor may have bound it first); the model server counts as unavailable until it is.',
+  },
   SHM_UNAVAILABLE: { retryable: false, description: 'POSIX shared memory cannot be used here; inline bytes are used instead.' },
 
   // model server and runtimes
+  SOCKET_PATH_UNSAFE: {
+    retryable: false,
+    description: 'The model server\'s socket directory is not private (not a directory, another user\'s, or writable by group or others), or another user\'s socket holds the path: it does not start.',
+  },
   RUNTIME_LOAD_FAILED: { retryable: false, description: 'A model runtime could not load its model.' },
   RUNTIME_INFER_FAILED: { retryable: false, description: 'A model runtime failed on one image.' },
   MODEL_MANIFEST_INVALID: { retryable: false, description: 'A model directory has a missing or invalid manifest.' },

@@ -58,8 +58,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         values: {
           thingName: 'demo-gateway',
           logging: { level: 'info' },
-          modelServer: { socket: join(dir, 'edge-agent.sock'), models: [{ component: model.component, path: model.dir }] },
-          inference: { endpoint: `unix://${join(dir, 'edge-agent.sock')}`, modelComponent: model.component },
+          // In a folder the model server creates 0700 (the demo folder may be group-writable under umask 002).
+          modelServer: { socket: join(dir, 'run', 'edge-agent.sock'), models: [{ component: model.component, path: model.dir }] },
+          inference: { endpoint: `unix://${join(dir, 'run', 'edge-agent.sock')}`, modelComponent: model.component },
           cameras: Array.from({ length: options.cameras }, (_, i) => ({
             id: `line-${i + 1}`,
             source: { type: 'folder', path: model.replayDirs[i % model.replayDirs.length], replay: true, intervalMs: Math.round(1000 / options.fps) },

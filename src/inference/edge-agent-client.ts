@@ -3,7 +3,9 @@ import { LookoutError, isLookoutError } from '../core/errors.js';
 import { MAX_SIDE, MIN_SIDE, type RgbImage, rgbByteLength } from '../core/image.js';
 import type { Logger } from '../core/log.js';
 import type { DetectResult, ModelInfo, ModelStatus } from '../core/model.js';
+import { resolveUserId } from '../system/local-accounts.js';
 import { createEdgeAgentRpc, type EdgeAgentRpc } from './adapters/grpc-channel.js';
+import { checkAgentSocket, unixSocketPath } from './agent-socket.js';
 import type { WireBitmap, WireDetectAnomaliesRequest } from './edge-agent-wire.js';
 import type { DetectOptions, InferenceClient } from './inference-client.js';
 import { ensureModelRunning } from './model-lifecycle.js';
@@ -61,9 +63,11 @@ export class EdgeAgentClient implements InferenceClient {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    this.rpc = this.deps.rpc ?? createEdgeAgentRpc(config.endpoint);
+    const endpoint = config.endpoint;
+    if (endpoint === undefined) throw new LookoutError('INTERNAL', 'inference.endpoint is not set (the environment layer sets its default)');
+    this.rpc = this.deps.rpc ?? createEdgeAgentRpc(endpoint, await this.socketCheck(endpoint));
     const dir = this.deps.shmDir;
-    if (config.transport === 'shm' || (config.transport === 'auto' && config.endpoint.startsWith('unix:'))) {
+    if (config.transport === 'shm' || (config.transport === 'auto' && endpoint.startsWith('unix:'))) {
       if (ShmPool.probe(dir)) {
         this.pool = new ShmPool({ dir, maxSegments: this.deps.maxShmSegments ?? 4 });
       } else if (config.transport === 'shm') {
@@ -73,6 +77,16 @@ export class EdgeAgentClient implements InferenceClient {
       }
     }
     log.info({ endpoint: config.endpoint, transport: this.transport }, 'edge agent client ready');
+  }
+
+  /** For a unix: endpoint, the check that the socket is ours, root's or inference.socketOwner's (agent-socket.ts). */
+  private async socketCheck(endpoint: string): Promise<{ beforeCall?: () => void }> {
+    const path = unixSocketPath(endpoint);
+    if (path === undefined) return {};
+    const { socketOwner } = this.deps.config;
+    const owners = new Set([process.getuid?.() ?? 0, 0]);
+    if (socketOwner !== undefined) owners.add(await resolveUserId(socketOwner, 'inference.socketOwner'));
+    return { beforeCall: () => checkAgentSocket(path, owners) };
   }
 
   async stop(reason = 'stop'): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -112,11 +113,18 @@ export interface ShmPoolOptions {
   readonly dir?: string;
   /** Segments at most, i.e. shm calls in flight at once. */
   readonly maxSegments?: number;
-  /** Name prefix; the pid and a counter follow. */
+  /** Name prefix; the pid and 128 random bits follow. */
   readonly prefix?: string;
 }
 
-let counter = 0;
+/**
+ * `<prefix>-<pid>-<32 hex digits>`: the pid tells whose a leftover segment was; the random part keeps another
+ * local user from guessing the next name and creating it first (our O_EXCL create would then fail, or a
+ * careless create would write into their file).
+ */
+function segmentName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(16).toString('hex')}`;
+}
 
 export class ShmPool {
   private readonly free: ShmSegment[] = [];
@@ -133,7 +141,7 @@ export class ShmPool {
 
   /** Whether segments can be created here at all (creates and removes a probe file). */
   static probe(dir = DEFAULT_SHM_DIR): boolean {
-    const path = join(dir, `lookout-edge-probe-${process.pid}-${counter++}`);
+    const path = join(dir, segmentName('lookout-edge-probe'));
     try {
       closeSync(openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o600));
       unlinkSync(path);
@@ -180,7 +188,7 @@ export class ShmPool {
   }
 
   private async create(): Promise<ShmSegment> {
-    const base = `${this.options.prefix ?? 'lookout-edge'}-${process.pid}-${counter++}`;
+    const base = segmentName(this.options.prefix ?? 'lookout-edge');
     const path = join(this.dir, base);
     let file: FileHandle;
     try {

@@ -4,13 +4,20 @@ import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { type ModelInfo, ModelStatus } from '../core/model.js';
+import { resolveUserId } from '../system/local-accounts.js';
 import { GrpcEdgeAgentServer } from './adapters/grpc-server.js';
 import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
 import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
 import { ModelSet, type ModelSetChanges } from './model-set.js';
 import { DEFAULT_SHM_DIR } from './shm-access.js';
-import { removeStaleSocket, secureSocket } from './unix-socket.js';
+import { prepareSocketDirectory, removeStaleSocket, secureSocket } from './unix-socket.js';
+
+/** This process's uid and those of modelServer.shmOwners (names resolved through /etc/passwd). */
+async function resolveShmOwners(names: readonly string[]): Promise<ReadonlySet<number>> {
+  const uids = await Promise.all(names.map((name, i) => resolveUserId(name, `modelServer.shmOwners.${i}`)));
+  return new Set([process.getuid?.() ?? 0, ...uids]);
+}
 
 export interface EdgeAgentServerDeps {
   readonly config: ModelServerConfig;
@@ -58,10 +65,12 @@ export class EdgeAgentServer {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
+    const shmOwners = await resolveShmOwners(config.shmOwners);
     const service = (this.service = new EdgeAgentService({
       slots: this.modelSet.slots,
       executor: this.executor,
       shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR,
+      shmOwners,
       inferTimeoutMs: config.inferTimeoutMs,
       log,
       readBuffers: config.concurrency + 1,
@@ -73,18 +82,24 @@ export class EdgeAgentServer {
       this.grpc = grpcServer;
       this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
     } else {
-      if (await removeStaleSocket(config.socket)) log.warn({ socket: config.socket }, 'removed a stale socket file');
+      const socket = config.socket;
+      if (socket === undefined) throw new LookoutError('INTERNAL', 'modelServer.socket is not set (the environment layer sets its default)');
+      const uid = process.getuid?.() ?? 0;
+      if ((await prepareSocketDirectory(socket, uid)) === 'shared') {
+        log.warn({ socket }, 'the socket is in a shared directory: another local user can bind this path before the model server starts (clients check the socket owner)');
+      }
+      if (await removeStaleSocket(socket, uid)) log.warn({ socket }, 'removed a stale socket file');
       // Bind inside a private (0700) directory, set mode and group, then rename into place: the socket
       // never appears at its public path with the process umask's permissions.
-      const privateDir = await mkdtemp(join(dirname(config.socket), '.lookout-edge-'));
+      const privateDir = await mkdtemp(join(dirname(socket), '.lookout-edge-'));
       const staging = join(privateDir, 'agent.sock');
       try {
         const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log });
         await grpcServer.start();
         this.grpc = grpcServer;
         await secureSocket(staging, config.socketMode, config.socketGroup);
-        await rename(staging, config.socket);
-        this.socketPath = config.socket;
+        await rename(staging, socket);
+        this.socketPath = socket;
       } catch (err) {
         await this.grpc?.stop(0);
         this.grpc = undefined;
@@ -92,7 +107,7 @@ export class EdgeAgentServer {
       } finally {
         await rm(privateDir, { recursive: true, force: true });
       }
-      this.boundAddress = `unix://${config.socket}`;
+      this.boundAddress = `unix://${socket}`;
     }
     log.info({ address: this.boundAddress, models: [...this.modelSet.slots.keys()] }, 'edge agent server listening');
     this.modelSet.startOnBoot();

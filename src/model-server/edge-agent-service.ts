@@ -18,7 +18,7 @@ import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.
 import { checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
 import { ReadBuffers } from './read-buffers.js';
-import { type OpenSegment, openMaskSegment, readSegment, writeSegment } from './shm-access.js';
+import { type OpenSegment, openMaskSegment, readSegment, type ShmOwners, writeSegment } from './shm-access.js';
 
 /** Per-call context the transport adapter extracts from the call (metadata). */
 export interface CallContext {
@@ -46,6 +46,8 @@ export interface EdgeAgentServiceDeps {
   readonly slots: ReadonlyMap<string, ModelSlot>;
   readonly executor: BoundedExecutor;
   readonly shmDir: string;
+  /** Segments owned by other uids are refused (shm-access.ts). */
+  readonly shmOwners: ShmOwners;
   /** Time limit of one runtime call (modelServer.inferTimeoutMs). */
   readonly inferTimeoutMs: number;
   readonly log: Logger;
@@ -126,11 +128,11 @@ export class EdgeAgentService implements EdgeAgentHandlers {
       try {
         const { width, height, source, maskHandle } = checked;
         if (source.kind === 'shm') readBuffer = this.buffers.take(source.handle.size, source.handle.offset);
-        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, 'bitmap', readBuffer);
+        const pixels = source.kind === 'inline' ? source.bytes : await readSegment(source.handle, this.deps.shmOwners, 'bitmap', readBuffer);
         // A segmentation model (classes in its manifest) may paint a mask: its segment is opened now, so an
         // unusable one fails the call before the model runs. A classification model paints none (no runtime
         // returns a mask without classes): its segment is left alone, not even opened.
-        if (maskHandle && lease.model.manifest.classes.length > 0) maskFile = openMaskSegment(maskHandle, 'anomaly_mask_params');
+        if (maskHandle && lease.model.manifest.classes.length > 0) maskFile = openMaskSegment(maskHandle, this.deps.shmOwners, 'anomaly_mask_params');
         const wantMask = maskHandle !== undefined || ctx.wantMask;
         let result;
         const inference = lease.model.infer({ width, height, pixels }, { wantMask });
@@ -153,7 +155,7 @@ export class EdgeAgentService implements EdgeAgentHandlers {
             throw new LookoutError('RUNTIME_INFER_FAILED', `runtime returned a ${result.mask.width}x${result.mask.height} mask for a ${width}x${height} image`);
           }
           if (maskHandle) {
-            maskFile ??= openMaskSegment(maskHandle, 'anomaly_mask_params');
+            maskFile ??= openMaskSegment(maskHandle, this.deps.shmOwners, 'anomaly_mask_params');
             await writeSegment(maskFile, maskHandle, result.mask.pixels);
             mask = { width, height, shared_memory_handle: { name: maskHandle.name, offset: maskHandle.offset, size: expected } };
           } else {

@@ -9,11 +9,20 @@ import type { WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
  * name must be a plain shm_open name (optional leading slash, then one path component, no dots-only
  * names), the segment must be an existing regular file under the shm directory (no symlinks followed), and
  * offset + size must lie inside it. Anything else is INFERENCE_INVALID_ARGUMENT (INVALID_ARGUMENT).
+ *
+ * Whose segment it is: Node cannot ask the socket who the caller is (no SO_PEERCRED), so the socket's
+ * permissions decide who may call at all, and a segment is used only when its owner is one of `owners`
+ * (this server's own uid and modelServer.shmOwners) and it has exactly one link (a hard link to another
+ * program's file is refused). Checked on the opened descriptor, before a byte is read or written.
+ * INVALID_ARGUMENT, not PERMISSION_DENIED: the Edge Agent protocol documents no other status for a bad handle.
  */
 
 const SHM_NAME = /^\/?([A-Za-z0-9_][A-Za-z0-9._-]{0,254})$/;
 
 export const DEFAULT_SHM_DIR = '/dev/shm';
+
+/** The uids whose segments this server reads and writes. */
+export type ShmOwners = ReadonlySet<number>;
 
 export interface CheckedHandle {
   readonly name: string;
@@ -42,7 +51,7 @@ export interface OpenSegment {
   close(): void;
 }
 
-function openSegment(h: CheckedHandle, flags: number, what: string): OpenSegment {
+function openSegment(h: CheckedHandle, owners: ShmOwners, flags: number, what: string): OpenSegment {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO planted under the name must not block us; it is then refused as not a file.
@@ -54,6 +63,8 @@ function openSegment(h: CheckedHandle, flags: number, what: string): OpenSegment
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw invalid(`${what}: ${h.name} is not a shared memory segment`);
+    if (!owners.has(st.uid)) throw invalid(`${what}: shared memory segment ${h.name} belongs to uid ${st.uid}, neither this server's user nor one of modelServer.shmOwners; refusing to use it`);
+    if (st.nlink !== 1) throw invalid(`${what}: shared memory segment ${h.name} has ${st.nlink} links (a hard link to another file); refusing to use it`);
     if (h.offset + h.size > st.size) throw invalid(`${what}: offset ${h.offset} + size ${h.size} lies beyond segment ${h.name} (${st.size} bytes)`);
     let closed = false;
     return {
@@ -75,8 +86,8 @@ const readAt = promisify(read);
 const writeAt = promisify(write);
 
 /** Reads the handle's byte range (the input bitmap) into `into` (exactly h.size bytes) or a new buffer. */
-export async function readSegment(h: CheckedHandle, what: string, into?: Buffer): Promise<Buffer> {
-  const seg = openSegment(h, constants.O_RDONLY, what);
+export async function readSegment(h: CheckedHandle, owners: ShmOwners, what: string, into?: Buffer): Promise<Buffer> {
+  const seg = openSegment(h, owners, constants.O_RDONLY, what);
   try {
     const out = into ?? Buffer.allocUnsafeSlow(h.size);
     const sync = h.size <= SYNC_IO_MAX_BYTES;
@@ -93,8 +104,8 @@ export async function readSegment(h: CheckedHandle, what: string, into?: Buffer)
 }
 
 /** Opens the mask segment for writing; fails early (before inference) when it is unusable. */
-export function openMaskSegment(h: CheckedHandle, what: string): OpenSegment {
-  return openSegment(h, constants.O_WRONLY, what);
+export function openMaskSegment(h: CheckedHandle, owners: ShmOwners, what: string): OpenSegment {
+  return openSegment(h, owners, constants.O_WRONLY, what);
 }
 
 export async function writeSegment(seg: OpenSegment, h: CheckedHandle, bytes: Uint8Array): Promise<void> {

@@ -76,8 +76,9 @@ export class ModelSupervisor extends EventEmitter<{ status: [component: string, 
   /** Called by workers when a call says the model is not there; starts a new ensure cycle. */
   reportFailure(err: LookoutError): void {
     this.lastError = err;
-    if (err.code === 'MODEL_NOT_RUNNING' || err.code === 'INFERENCE_UNAVAILABLE' || err.code === 'MODEL_NOT_FOUND') {
-      this.setStatus(err.code === 'INFERENCE_UNAVAILABLE' ? 'UNKNOWN' : 'STOPPED', err.message);
+    const unreachable = err.code === 'INFERENCE_UNAVAILABLE' || err.code === 'INFERENCE_SOCKET_UNTRUSTED';
+    if (unreachable || err.code === 'MODEL_NOT_RUNNING' || err.code === 'MODEL_NOT_FOUND') {
+      this.setStatus(unreachable ? 'UNKNOWN' : 'STOPPED', err.message);
       void this.ensure();
     }
   }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,8 +74,6 @@ beforeAll(async () => {
   await mkdir(inbox, { recursive: true });
   await chmod(join(world.dir, 'line'), 0o777);
   await chmod(inbox, 0o777);
-  await mkdir(join(world.dir, 'run'), { recursive: true });
-  await chmod(join(world.dir, 'run'), 0o777);
   project = await readGdkProject(root);
   const built = await gdkBuild(project);
   if (built.code !== 0) throw new Error(`gdk component build failed:\n${built.output}`);
@@ -144,13 +142,14 @@ describe('on a Greengrass core (nucleus emulator, default nucleus settings)', ()
   }, 120_000);
 
   it('a first deployment to the thing group installs both, runs them as a non-root user, and every IPC call is allowed', async () => {
-    const socket = join(world.dir, 'run', 'edge-agent.sock');
+    // No socket configured: the recipes' Setenv put it in the model server's work folder, which the inspector
+    // reaches through {com.lookoutedge.ModelServer:work:path}.
     const inspector = {
-      inference: { endpoint: `unix://${socket}`, modelComponent: MODEL, modelStartTimeoutMs: 120_000 },
+      inference: { modelComponent: MODEL, modelStartTimeoutMs: 120_000 },
       status: { enabled: false },
       cameras: [{ id: 'cam1', source: { type: 'folder', path: inbox, settleMs: 50 }, preprocess: { width: 64, height: 64 } }],
     };
-    const server = { modelServer: { socket }, status: { port: await freePort() } };
+    const server = { status: { port: await freePort() } };
     const deployed = await world.cli(
       'deploy', 'deploy', '--target-arn', GROUP,
       '--component', `${INSPECTOR}=${project.version}`, '--component', `${SERVER}=${project.version}`,
@@ -168,6 +167,8 @@ describe('on a Greengrass core (nucleus emulator, default nucleus settings)', ()
     await waitFor(() => world.messages.some((m) => m.topic === `lookout/${THING}/state` && m.body.state === 'online'), 20_000, 'state online in IoT Core');
     expect(world.iotCore.refused).toEqual([]);
     expect(world.nucleus.ipcLog.filter((e) => !e.authorized)).toEqual([]);
+    const socket = await lstat(join(world.nucleus.root, 'work', SERVER, 'edge-agent.sock'));
+    expect([socket.isSocket(), socket.uid]).toEqual([true, world.nucleus.runAs.uid]);
   }, 300_000);
 
   it('rollout-model to a fleet with no model: the model registers itself, the model server loads it live, verdicts reach IoT Core', async () => {

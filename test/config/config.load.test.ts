@@ -16,7 +16,7 @@ function problemsOf(fn: () => unknown): string[] {
 describe('configuration', () => {
   it('fills every default from an empty layer and freezes the result', () => {
     const config = loadConfig([]);
-    expect(config.inference.endpoint).toBe('unix:///tmp/aws.iot.lookoutvision.EdgeAgent.sock');
+    expect(config.inference.modelComponent).toBe('lookout-edge-demo-model');
     expect(config.status.host).toBe('127.0.0.1');
     expect(config.decide.failSafe).toBe('reject');
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { chown, link, mkdir, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -247,6 +247,15 @@ describe('hostile inputs', () => {
       );
     const detect = (bitmap: Record<string, unknown>, model = 'm1', extra: Record<string, unknown> = {}) => code(client.call('DetectAnomalies', { modelComponent: model, bitmap, ...extra }));
     const pixels = (w: number, h: number) => Buffer.alloc(w * h * 3, 0x20);
+    // Segments the model server must not write into: another user's (we run as root: chowned to nobody) and a
+    // second name (hard link) for a file. Their bytes must come out unchanged.
+    const shm = `/dev/shm/le-hostile-${process.pid}`;
+    const segs = { theirs: `${shm}-theirs`, mine: `${shm}-mine`, alias: `${shm}-alias` };
+    await writeFile(segs.theirs, Buffer.alloc(96 * 96 * 3, 7));
+    await chown(segs.theirs, 65534, 65534);
+    await writeFile(segs.mine, Buffer.alloc(96 * 96 * 3, 7));
+    await link(segs.mine, segs.alias);
+    const maskInto = (path: string) => detect({ width: 96, height: 96, byteData: pixels(96, 96) }, 'seg', { anomalyMaskParams: { sharedMemoryHandle: { name: path.slice('/dev/shm'.length), size: 96 * 96 * 3, offset: 0 } } });
     const inputs: Array<{ name: string; expected: string; call: () => Promise<string> }> = [
       { name: 'an unknown model', expected: 'NOT_FOUND', call: () => detect({ width: 96, height: 96, byteData: pixels(96, 96) }, 'nope') },
       { name: 'a 100 KiB model name', expected: 'INVALID_ARGUMENT', call: () => detect({ width: 96, height: 96, byteData: pixels(96, 96) }, 'm'.repeat(100 * 1024)) },
@@ -258,6 +267,8 @@ describe('hostile inputs', () => {
       { name: 'shared memory with ..', expected: 'INVALID_ARGUMENT', call: () => detect({ width: 96, height: 96, sharedMemoryHandle: { name: '../../etc/passwd', size: 96 * 96 * 3, offset: 0 } }) },
       { name: 'a shared memory segment that does not exist', expected: 'INVALID_ARGUMENT', call: () => detect({ width: 96, height: 96, sharedMemoryHandle: { name: '/lookout-no-such-segment', size: 96 * 96 * 3, offset: 0 } }) },
       { name: 'a mask into a segment that does not exist', expected: 'INVALID_ARGUMENT', call: () => detect({ width: 96, height: 96, byteData: pixels(96, 96) }, 'seg', { anomalyMaskParams: { sharedMemoryHandle: { name: '/lookout-no-such-mask', size: 96 * 96 * 3, offset: 0 } } }) },
+      { name: 'a mask into another user\'s segment', expected: 'INVALID_ARGUMENT', call: () => maskInto(segs.theirs) },
+      { name: 'a mask into a hard link to a segment', expected: 'INVALID_ARGUMENT', call: () => maskInto(segs.alias) },
       { name: 'StartModel of an unknown model', expected: 'NOT_FOUND', call: () => code(client.call('StartModel', { modelComponent: 'nope' })) },
       { name: 'DescribeModel with an empty name', expected: 'INVALID_ARGUMENT', call: () => code(client.call('DescribeModel', { modelComponent: '' })) },
     ];
@@ -266,8 +277,10 @@ describe('hostile inputs', () => {
         for (const input of inputs) record('grpc', input.name, input.expected, await input.call());
       });
       expect(await detect({ width: 96, height: 96, byteData: pixels(96, 96) })).toBe('OK');
+      for (const path of [segs.theirs, segs.mine]) expect((await readFile(path)).every((b) => b === 7)).toBe(true);
     } finally {
       client.close();
+      await Promise.all(Object.values(segs).map((p) => unlink(p).catch(() => undefined)));
     }
     expect(results.grpc!.filter((o) => o.got !== o.expected)).toEqual([]);
   }, 60_000);

@@ -105,7 +105,7 @@ describe('agents unlike ours', () => {
     expect(c.transport).toBe('shm');
     const r = await c.detect('m', image(96, 64), { wantMask: true });
     const params = agent.requests[0]?.anomaly_mask_params as { shared_memory_handle: { name: string; size: number }; legacy_shared_memory_handle: unknown };
-    expect(params.shared_memory_handle).toMatchObject({ name: expect.stringMatching(/^\/lookout-edge-\d+-\d+$/), size: 96 * 64 * 3 });
+    expect(params.shared_memory_handle).toMatchObject({ name: expect.stringMatching(/^\/lookout-edge-\d+-[0-9a-f]{32}$/), size: 96 * 64 * 3 });
     expect(params.legacy_shared_memory_handle).toBeNull();
     expect(r.mask?.pixels.length).toBe(96 * 64 * 3);
     expect(r.mask?.pixels.every((b) => b === 0x42)).toBe(true);

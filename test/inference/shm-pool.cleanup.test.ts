@@ -20,7 +20,7 @@ describe('ShmPool', () => {
     const c = await pool.acquire(5 * 1024 * 1024);
     expect(c?.segment.name).toBe(a?.segment.name);
     expect((await stat(c?.segment.path as string)).size).toBeGreaterThanOrEqual(5 * 1024 * 1024);
-    expect(c?.segment.name).toMatch(/^\/le-pool-test-\d+-\d+$/);
+    expect(c?.segment.name).toMatch(/^\/le-pool-test-\d+-[0-9a-f]{32}$/);
     await c?.segment.write(new Uint8Array([1, 2, 3]), 4096);
     expect([...(await (c?.segment.read(3, 4096) as Promise<Buffer>))]).toEqual([1, 2, 3]);
     await expect(c?.segment.read(10, 5 * 1024 * 1024 + 1)).rejects.toMatchObject({ code: 'INFERENCE_FAILED' });
@@ -38,7 +38,7 @@ describe('ShmPool', () => {
       process.exit(0);`;
     const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root });
     const path = stdout.trim();
-    expect(path).toMatch(/^\/dev\/shm\/le-exit-test-\d+-\d+$/);
+    expect(path).toMatch(/^\/dev\/shm\/le-exit-test-\d+-[0-9a-f]{32}$/);
     await expect(stat(path)).rejects.toThrow(/ENOENT/);
   });
 

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chown, link, mkdtemp, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, waitFor, type RawClient, type TestServer } from '../peers/edge-agent-peer.js';
 
@@ -147,5 +149,72 @@ describe('mask into shared memory', () => {
     const gone = await detectShm('classify', h, { shared_memory_handle: { name: '/le-nope', size: LEN, offset: 0 } });
     expect(gone.detect_anomaly_result.anomaly_mask).toBeNull();
     expect(await statusOf(detectShm('classify', h, { shared_memory_handle: { name: '../../tmp/x', size: LEN, offset: 0 } }))).toBe(S.INVALID_ARGUMENT);
+  });
+});
+
+describe('whose segments', () => {
+  // We run as root here, so another user's segment is one of ours chowned to nobody (65534).
+  const NOBODY = 65534;
+
+  it('refuses a mask segment owned by another user and leaves its bytes alone (another program\'s segment)', async () => {
+    const input = await segment(image(W, H, 255).pixels);
+    const theirs = await segment(new Uint8Array(LEN).fill(9));
+    await chown(theirs.path, NOBODY, NOBODY);
+    const call = detectShm('segment', { name: input.name, size: LEN, offset: 0 }, { shared_memory_handle: { name: theirs.name, size: LEN, offset: 0 } });
+    await expect(call).rejects.toMatchObject({ code: S.INVALID_ARGUMENT, details: expect.stringMatching(/belongs to uid 65534.*modelServer\.shmOwners/) });
+    expect((await readFile(theirs.path)).every((b) => b === 9)).toBe(true);
+  });
+
+  it('refuses to read an input segment owned by another user', async () => {
+    const theirs = await segment(LEN);
+    await chown(theirs.path, NOBODY, NOBODY);
+    expect(await statusOf(detectShm('classify', { name: theirs.name, size: LEN, offset: 0 }))).toBe(S.INVALID_ARGUMENT);
+  });
+
+  it('refuses a segment with a second link (a hard link to another program\'s file) and leaves it alone', async () => {
+    const input = await segment(image(W, H, 255).pixels);
+    const original = await segment(new Uint8Array(LEN).fill(5));
+    const alias = `/dev/shm/le-test-hardlink-${process.pid}`;
+    await link(original.path, alias);
+    made.push(alias);
+    const call = detectShm('segment', { name: input.name, size: LEN, offset: 0 }, { shared_memory_handle: { name: alias.slice('/dev/shm'.length), size: LEN, offset: 0 } });
+    await expect(call).rejects.toMatchObject({ code: S.INVALID_ARGUMENT, details: expect.stringMatching(/2 links/) });
+    expect((await readFile(original.path)).every((b) => b === 5)).toBe(true);
+  });
+
+  it('uses segments of a user listed in modelServer.shmOwners (by name, through /etc/passwd)', async () => {
+    const other = await startServer([{ component: 'segment', script: { segment: true }, manifest: { classes: [{ name: 'dent', hexColor: '#FF0080' }] } }], {
+      config: { shmOwners: ['nobody'] },
+    });
+    const oc = rawClient(other.address, { keepCase: true, longs: Number, defaults: true, oneofs: true });
+    try {
+      await waitFor(async () => (await oc.call<{ models: { status: number }[] }>('ListModels', {})).models.every((m) => m.status === 2));
+      const input = await segment(image(W, H, 255).pixels);
+      const theirs = await segment(LEN);
+      await chown(input.path, NOBODY, NOBODY);
+      await chown(theirs.path, NOBODY, NOBODY);
+      await oc.call('DetectAnomalies', {
+        model_component: 'segment',
+        bitmap: { width: W, height: H, shared_memory_handle: { name: input.name, size: LEN, offset: 0 } },
+        anomaly_mask_params: { shared_memory_handle: { name: theirs.name, size: LEN, offset: 0 } },
+      });
+      expect([...(await readFile(theirs.path)).subarray(0, 3)]).toEqual([0xff, 0x00, 0x80]);
+    } finally {
+      oc.close();
+      await other.stop();
+      await removeDir(other.dir);
+    }
+  });
+
+  it('does not start with an unknown user in modelServer.shmOwners', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'le-shm-owners-'));
+    try {
+      await expect(startServer([], { dir, config: { shmOwners: ['no-such-user-here'] } })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('modelServer.shmOwners.0: unknown user "no-such-user-here"'),
+      });
+    } finally {
+      await removeDir(dir);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,22 @@ describe('inspector: triggers, backpressure and the fail-safe', () => {
 
     const again = await startServer([{ component: 'm1', manifest: { input: { width: 160, height: 120 } } }], { dir });
     cleanup.push(() => again.stop());
+    await waitFor(async () => (await app.inspector.inspectNow('cam1', 'after')).outcome === 'pass', 10_000, 'recovery');
+  });
+
+  it('fails safe while the Edge Agent socket belongs to another user (an impostor bound it), and recovers when it is ours again', async () => {
+    const camera = await httpCamera();
+    const { app, agent } = await setUp([{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }]);
+    expect((await app.inspector.inspectNow('cam1', 'before')).outcome).toBe('pass');
+
+    // We run as root: another user's socket is ours chowned to nobody.
+    await chown(agent.socket, 65534, 65534);
+    const during = await app.inspector.inspectNow('cam1', 'during');
+    expect(during).toMatchObject({ outcome: 'reject', basis: 'fail-safe', partId: 'during' });
+    expect(during.error?.code).toBe('INFERENCE_SOCKET_UNTRUSTED');
+    await waitFor(() => app.inspector.status().model.status === 'UNKNOWN', 10_000, 'model status UNKNOWN');
+
+    await chown(agent.socket, 0, 0);
     await waitFor(async () => (await app.inspector.inspectNow('cam1', 'after')).outcome === 'pass', 10_000, 'recovery');
   });
 

@@ -25,8 +25,20 @@ describe.each(APPS)('$name recipe', ({ file, name, command }) => {
 
   it('has a DefaultConfiguration that our schema accepts once accessControl is removed', async () => {
     const config = loadConfig([greengrassLayer(defaults(await load(file)))]);
-    expect(config.inference.endpoint).toBe('unix:///tmp/aws.iot.lookoutvision.EdgeAgent.sock');
-    expect(config.modelServer.socket).toBe('/tmp/aws.iot.lookoutvision.EdgeAgent.sock');
+    // No socket in the configuration: Setenv LOOKOUT_EDGE_SOCKET (below) names it.
+    expect(config.inference.endpoint).toBeUndefined();
+    expect(config.modelServer.socket).toBeUndefined();
+  });
+
+  it('puts the Edge Agent socket in the model server\'s work folder (0700, its user\'s), never AWS\'s /tmp path', async () => {
+    const recipe = await load(file);
+    // The inspector reaches it through the documented cross-component variable of its direct dependency.
+    const expected = name === 'com.lookoutedge.ModelServer' ? '{work:path}/edge-agent.sock' : '{com.lookoutedge.ModelServer:work:path}/edge-agent.sock';
+    for (const manifest of recipe.Manifests) {
+      expect((manifest.Lifecycle as { Run: { Setenv: Record<string, string> } }).Run.Setenv.LOOKOUT_EDGE_SOCKET).toBe(expected);
+    }
+    if (name !== 'com.lookoutedge.ModelServer') expect(Object.keys(recipe.ComponentDependencies ?? {})).toContain('com.lookoutedge.ModelServer');
+    expect(JSON.stringify(defaults(recipe))).not.toContain('/tmp/');
   });
 
   it('would be refused by the schema if a key were misspelt (the check can fail)', async () => {

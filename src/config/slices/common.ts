@@ -14,3 +14,5 @@ export const identifier = z
 /** A Greengrass component name, as Lookout for Vision used for models. */
 export const componentName = z.string().regex(/^[a-zA-Z0-9-_.]{1,128}$/, 'a component name: 1-128 of a-z A-Z 0-9 - _ .');
 export const secret = z.string().min(1).max(4096);
+/** A local user: its name (looked up in /etc/passwd when used) or its uid. */
+export const localUser = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/, 'a user name or uid');

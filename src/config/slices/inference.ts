@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { componentName, durationMs } from './common.js';
+import { componentName, durationMs, localUser } from './common.js';
+import { DEFAULT_SOCKET_DESCRIPTION } from './edge-agent-socket.js';
 
 /** How the inspector reaches the Edge Agent (AWS's or ours). */
 export const inferenceSchema = z
@@ -7,7 +8,13 @@ export const inferenceSchema = z
     endpoint: z
       .string()
       .regex(/^(unix:\/\/?\/.+|unix:.+|dns:.+|[A-Za-z0-9.-]+:\d+)$/, 'a gRPC target: unix:///path.sock or host:port')
-      .default('unix:///tmp/aws.iot.lookoutvision.EdgeAgent.sock'),
+      .optional()
+      .describe(`unset: unix:// + ${DEFAULT_SOCKET_DESCRIPTION}`),
+    /**
+     * Besides our own user and root, the user that may own the Edge Agent socket (a model server running as
+     * another user). Any other owner, or a path that is not a socket, and the model server counts as unavailable.
+     */
+    socketOwner: localUser.optional().describe('user (name or uid) besides ours and root that may own the Edge Agent socket'),
     modelComponent: componentName.default('lookout-edge-demo-model'),
     /** inline bytes, POSIX shared memory, or shared memory when available. */
     transport: z.enum(['auto', 'shm', 'inline']).default('auto'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { componentName, durationMs, positiveInt } from './common.js';
+import { componentName, durationMs, localUser, positiveInt } from './common.js';
+import { DEFAULT_SOCKET_DESCRIPTION } from './edge-agent-socket.js';
 
 /**
  * ONNX Runtime execution providers. This build runs on the CPU only: `cuda` and `tensorrt` are refused when the
@@ -26,7 +27,12 @@ export const modelEntrySchema = z.strictObject({
 
 export const modelServerSchema = z
   .strictObject({
-    socket: z.string().min(1).default('/tmp/aws.iot.lookoutvision.EdgeAgent.sock'),
+    /**
+     * The Edge Agent socket. Unset: LOOKOUT_EDGE_SOCKET, else a private directory (edge-agent-socket.ts), which
+     * the environment layer fills in. Its directory must be ours and writable by no one else, or a shared sticky
+     * one such as /tmp (AWS's path /tmp/aws.iot.lookoutvision.EdgeAgent.sock, for Lookout for Vision clients).
+     */
+    socket: z.string().min(1).optional().describe(DEFAULT_SOCKET_DESCRIPTION),
     /** File mode of the socket, octal string; group access, never world-writable. */
     socketMode: z
       .string()
@@ -34,6 +40,11 @@ export const modelServerSchema = z
       .refine((m) => (parseInt(m, 8) & 0o002) === 0, 'must not be world-writable')
       .default('0660'),
     socketGroup: z.string().optional(),
+    /**
+     * Users (names or uids) besides the server's own whose shared-memory segments it reads images from and
+     * writes masks into; a segment of anyone else is refused with INVALID_ARGUMENT before any byte moves.
+     */
+    shmOwners: z.array(localUser).max(32).default([]).describe('users (names or uids) besides our own whose shared-memory segments are used'),
     /** Every sub-directory with a manifest.json is served under its directory name. */
     modelsDir: z.string().min(1).optional(),
     /**

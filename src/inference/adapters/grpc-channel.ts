@@ -49,9 +49,10 @@ type UnaryMethod = (req: unknown, metadata: grpc.Metadata, options: grpc.CallOpt
  * One long-lived grpc-js channel to `target` (`unix:///path.sock` or `host:port`). grpc-js reconnects on
  * its own after the agent restarts; reconnect backoff is kept short so a restarted local agent is found
  * within a second or two. Calls made while disconnected fail fast with UNAVAILABLE (no wait-for-ready),
- * which our retry loop handles.
+ * which our retry loop handles. `beforeCall` runs before every call and may refuse it by throwing (the
+ * socket owner check: every connection attempt starts from a call).
  */
-export function createEdgeAgentRpc(target: string): EdgeAgentRpc {
+export function createEdgeAgentRpc(target: string, options: { readonly beforeCall?: () => void } = {}): EdgeAgentRpc {
   const Client = grpc.makeGenericClientConstructor(edgeAgentServiceDefinition(), 'EdgeAgent');
   const client = new Client(target, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -69,6 +70,12 @@ export function createEdgeAgentRpc(target: string): EdgeAgentRpc {
       const fn = methods[method];
       if (!fn) {
         reject(new LookoutError('INTERNAL', `no method ${method}`));
+        return;
+      }
+      try {
+        options.beforeCall?.();
+      } catch (err) {
+        reject(err as Error);
         return;
       }
       fn.call(client, req, metadata, { deadline: Date.now() + deadlineMs }, (err, res) => {
