@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../config/schema.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import type { InspectorControl, InspectorEvents } from '../core/inspector-status.js';
@@ -44,9 +45,11 @@ export interface StatusServer {
 }
 
 const STOP_GRACE_MS = 1_000;
-/** Wrong tokens one address may present per minute before it is refused for the rest of the minute. */
+/** Wrong tokens one address may present per minute; more are answered 429 (the right token still passes). */
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
 const MAX_HEADER_BYTES = 16 * 1024;
+/** How long a wrong token past the limit waits for its 429 (the connection caps bound how many wait). */
+const THROTTLED_DELAY_MS = 500;
 
 /**
  * The operator surface over HTTP. Loopback by default; on any other address a bearer token is
@@ -95,6 +98,20 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     }
   };
 
+  /**
+   * A wrong token is counted against its address; past the limit it is answered 429 after a short
+   * delay. Only wrong tokens are throttled: the right one passes from any address, so one guesser
+   * behind a NAT does not lock out the operators behind the same address.
+   */
+  const refuseWrongToken = async (client: string, refusal: LookoutError): Promise<LookoutError> => {
+    const throttled = throttle.retryAfterMs(client) > 0;
+    throttle.recordFailure(client);
+    if (!throttled) return refusal;
+    await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
+    const sec = Math.ceil(throttle.retryAfterMs(client) / 1000);
+    return httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://status.invalid');
@@ -107,10 +124,6 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     try {
       const refused = (config.token === undefined ? refuseForeignHost(req, { host: config.host, port: bound?.port ?? config.port }) : undefined) ?? refuseCrossOrigin(req);
       if (refused) throw refused;
-      const wait = triesToken ? throttle.retryAfterMs(client) : 0;
-      if (wait > 0) {
-        throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
-      }
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none') {
         if (deps.mounts?.length) {
@@ -133,8 +146,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       }
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
-      const e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) throttle.recordFailure(client);
+      let e = toLookoutError(err);
+      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = await refuseWrongToken(client, e);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
