@@ -6,6 +6,12 @@ import { byteSize, durationMs, hostAddress, port, positiveInt, secret } from './
 const commandsSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /**
+     * Accept commands on the local path (a plant MQTT broker or Greengrass local pub/sub) when there is
+     * no cloud path to take them from. Off by default: whoever can publish there could pause cameras or
+     * set thresholds.
+     */
+    allowLocal: z.boolean().default(false),
     /** Requests larger than this are answered with PAYLOAD_INVALID without being parsed. */
     maxRequestBytes: byteSize.min(64).max(128 * 1024).default(8 * 1024),
     /** Commands handled at once; more are answered with QUEUE_FULL. */
