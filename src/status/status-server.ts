@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../config/schema.js';
@@ -8,7 +9,7 @@ import type { InspectorControl, InspectorEvents } from '../core/inspector-status
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import { createPromMetrics } from './adapters/prom-metrics.js';
-import { statusRuleProblems } from '../config/slices/status.js';
+import { isLoopbackHost, statusRuleProblems } from '../config/slices/status.js';
 import { isAuthorized, presentedToken } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { renderLogin } from './dashboard/login.js';
@@ -20,7 +21,8 @@ import { matchRoute } from './router.js';
 import { buildRoutes } from './routes.js';
 import { limitConnections } from './connection-limit.js';
 import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
-import { SecureResponse } from './secure-response.js';
+import { SecureResponse, TlsSecureResponse } from './secure-response.js';
+import { readTlsPair } from './tls-files.js';
 
 export interface StatusServerDeps {
   readonly config: StatusConfig;
@@ -66,6 +68,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const metrics = deps.metrics ?? createPromMetrics();
   const stream = new EventStream({ maxClients: config.maxEventClients, maxBacklogBytes: config.maxEventBacklogBytes, log });
   const throttle = new AuthThrottle(AUTH_LIMITS);
+  const secure = config.tls !== undefined;
   const routes = buildRoutes({ config, control, metrics, stream, audit });
 
   let server: Server | undefined;
@@ -122,7 +125,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     // requests that try a token (not a browser's first visit, which carries none) are counted and throttled
     const triesToken = config.token !== undefined && (presentedToken(req) !== undefined || url.pathname === '/api/session');
     try {
-      const refused = (config.token === undefined ? refuseForeignHost(req, { host: config.host, port: bound?.port ?? config.port }) : undefined) ?? refuseCrossOrigin(req);
+      const listen = { host: config.host, port: bound?.port ?? config.port, secure };
+      const refused = (config.token === undefined ? refuseForeignHost(req, listen) : undefined) ?? refuseCrossOrigin(req, secure);
       if (refused) throw refused;
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none') {
@@ -161,13 +165,13 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const address = (): { host: string; port: number; url: string } => {
     if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
     const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-    return { host: bound.address, port: bound.port, url: `http://${host}:${bound.port}` };
+    return { host: bound.address, port: bound.port, url: `${secure ? 'https' : 'http'}://${host}:${bound.port}` };
   };
 
   return {
     async start() {
       if (server) return;
-      const s = createServer({
+      const options: ServerOptions = {
         headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
         requestTimeout: config.requestTimeoutMs,
         maxHeaderSize: MAX_HEADER_BYTES,
@@ -175,7 +179,14 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         keepAliveTimeout: config.keepAliveTimeoutMs,
         // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
-      });
+      };
+      // A TLS handshake gets no longer than the request headers would (Node's default is 120 s).
+      const s: Server = config.tls
+        ? createHttpsServer({ ...options, ...(await readTlsPair(config.tls)), ServerResponse: TlsSecureResponse, handshakeTimeout: config.headersTimeoutMs })
+        : createServer(options);
+      if (!config.tls && !isLoopbackHost(config.host)) {
+        log.warn({ host: config.host, key: 'status.tls' }, 'status server is not on loopback and speaks plain HTTP: its token and session cookie cross the network in clear; set status.tls.certFile and status.tls.keyFile');
+      }
       limitConnections(s, config, log);
       s.on('request', (req: IncomingMessage, res: ServerResponse) => {
         req.on('error', () => undefined);

@@ -59,6 +59,23 @@ describe('lookout-edge CLI', () => {
     expect(disabled.code).toBe(0);
   });
 
+  it('config validate reads status.tls as run does: a key that is not the certificate\'s exits 78', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'le-cli-'));
+    const pair = async (name: string) => {
+      const files = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) };
+      const subject = ['-subj', '/CN=localhost', '-days', '1', '-keyout', files.keyFile, '-out', files.certFile];
+      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', ...subject]);
+      return files;
+    };
+    const [a, b] = [await pair('a'), await pair('b')];
+    const file = join(dir, 'tls.json');
+    await writeFile(file, JSON.stringify({ status: { tls: { certFile: a.certFile, keyFile: b.keyFile } } }));
+    const refused = await cli('config', 'validate', '--config', file);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/status\.tls\.keyFile: .*b\.key is not the private key of the certificate/);
+    expect((await cli('config', 'validate', '--config', file, '--set', `status.tls.keyFile=${a.keyFile}`)).code).toBe(0);
+  });
+
   it('config schema prints JSON Schema', async () => {
     const { code, stdout } = await cli('config', 'schema');
     expect(code).toBe(0);

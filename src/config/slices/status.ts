@@ -63,6 +63,12 @@ export const statusSchema = z
     port: port.default(8080),
     /** Required when `host` is not a loopback address; then enforced on every route but /healthz. */
     token: secret.optional(),
+    /**
+     * Serve HTTPS with this PEM certificate (chain) and unencrypted PEM key, both read at start-up; the
+     * session cookie is then `Secure` and responses carry Strict-Transport-Security. Use it whenever
+     * `host` is not a loopback address: without it the token crosses the network in clear.
+     */
+    tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     /** Largest JSON body a POST may carry. */
     maxBodyBytes: byteSize.min(64).max(1024 * 1024).default(16 * 1024),
     /** Time allowed for a client to send the request headers / the whole request. */
