@@ -21,6 +21,7 @@ import { DeliveryStack } from './publish/delivery-stack.js';
 import { createReportRoutes } from './reports/report-routes.js';
 import { createFrameSource } from './sources/create-frame-source.js';
 import { createStatusServer, type StatusServer } from './status/status-server.js';
+import { readTlsPair } from './status/tls-files.js';
 
 export interface InspectorApp {
   readonly inspector: Inspector;
@@ -150,6 +151,8 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       ...(status ? { statusUrl: status.address().url } : {}),
       outboxStats: () => stack.outbox.stats(),
       restartStatus: async (slice) => {
+        // a certificate or key that cannot be used leaves the running server as it is
+        if (slice.enabled && slice.tls) await readTlsPair(slice.tls);
         await status?.stop('configuration changed');
         status = undefined;
         await startStatus(slice);

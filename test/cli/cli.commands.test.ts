@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { selfSigned } from '../helpers/tls.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -61,13 +62,7 @@ describe('lookout-edge CLI', () => {
 
   it('config validate reads status.tls as run does: a key that is not the certificate\'s exits 78', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'le-cli-'));
-    const pair = async (name: string) => {
-      const files = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`) };
-      const subject = ['-subj', '/CN=localhost', '-days', '1', '-keyout', files.keyFile, '-out', files.certFile];
-      await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', ...subject]);
-      return files;
-    };
-    const [a, b] = [await pair('a'), await pair('b')];
+    const [a, b] = [await selfSigned(dir, 'a'), await selfSigned(dir, 'b')];
     const file = join(dir, 'tls.json');
     await writeFile(file, JSON.stringify({ status: { tls: { certFile: a.certFile, keyFile: b.keyFile } } }));
     const refused = await cli('config', 'validate', '--config', file);

@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { statusSchema } from '../../src/config/slices/status.js';
@@ -11,41 +8,10 @@ import { isLookoutError, type LookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { createStatusServer } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
+import { httpsRequest, selfSigned } from '../helpers/tls.js';
 import { type Harness, startHarness } from './status-harness.js';
 
-const run = promisify(execFile);
 const TOKEN = 's3cret-floor-token-0123456789';
-
-/** A self-signed P-256 certificate for localhost and 127.0.0.1, made by openssl for this test. */
-async function selfSigned(dir: string, name: string): Promise<{ certFile: string; keyFile: string }> {
-  const certFile = join(dir, `${name}.crt`);
-  const keyFile = join(dir, `${name}.key`);
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-  ]);
-  return { certFile, keyFile };
-}
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTPS request that trusts only the test's certificate (checked as localhost's, whatever the Host header says). */
-function httpsRequest(url: string, ca: Buffer, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, ca, servername: 'localhost', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 const json = { 'content-type': 'application/json' };
 
