@@ -112,8 +112,8 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     const control = inspector;
 
     // PLC triggers prefer the local path; remote commands come from the cloud (the local path only by
-    // opt-in: status.commands.allowLocal). A refused subscription
-    // is logged and the inspector goes on (the HTTP trigger and the status page still work).
+    // opt-in: status.commands.allowLocal). A refused subscription is logged and the inspector goes on
+    // (the HTTP trigger and the status page still work).
     const triggerPath = stack.subscriber('local');
     if (triggerPath) {
       const base = stack.topics.base;

@@ -50,7 +50,7 @@ const STOP_GRACE_MS = 1_000;
 /** Wrong tokens one address may present per minute; more are answered 429 (the right token still passes). */
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
 const MAX_HEADER_BYTES = 16 * 1024;
-/** How long a wrong token past the limit waits for its 429 (the connection caps bound how many wait). */
+/** How long a token from an address past the limit waits before it is checked (the connection caps bound how many wait). */
 const THROTTLED_DELAY_MS = 500;
 
 /**
@@ -101,16 +101,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     }
   };
 
-  /**
-   * A wrong token is counted against its address; past the limit it is answered 429 after a short
-   * delay. Only wrong tokens are throttled: the right one passes from any address, so one guesser
-   * behind a NAT does not lock out the operators behind the same address.
-   */
-  const refuseWrongToken = async (client: string, refusal: LookoutError): Promise<LookoutError> => {
-    const throttled = throttle.retryAfterMs(client) > 0;
+  /** A wrong token is counted against its address; past the limit it is answered 429 instead of 401. */
+  const refuseWrongToken = (client: string, throttled: boolean, refusal: LookoutError): LookoutError => {
     throttle.recordFailure(client);
     if (!throttled) return refusal;
-    await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     const sec = Math.ceil(throttle.retryAfterMs(client) / 1000);
     return httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
   };
@@ -124,6 +118,12 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     const client = req.socket.remoteAddress ?? 'unknown';
     // requests that try a token (not a browser's first visit, which carries none) are counted and throttled
     const triesToken = config.token !== undefined && (presentedToken(req) !== undefined || url.pathname === '/api/session');
+    // The right token passes from any address, so one guesser behind a NAT does not lock out the operators
+    // behind it; but once an address is past the limit every token it presents, the right one too, waits a
+    // little before it is checked: an answer that came sooner for the right token would let a guesser stop
+    // waiting for the others, and the connection caps then bound how many guesses an address has in flight.
+    const throttled = triesToken && throttle.retryAfterMs(client) > 0;
+    if (throttled) await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     try {
       const listen = { host: config.host, port: bound?.port ?? config.port, secure };
       const refused = (config.token === undefined ? refuseForeignHost(req, listen) : undefined) ?? refuseCrossOrigin(req, secure);
@@ -151,7 +151,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       let e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = await refuseWrongToken(client, e);
+      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = refuseWrongToken(client, throttled, e);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
