@@ -50,6 +50,8 @@ const STOP_GRACE_MS = 1_000;
 /** Wrong tokens one address may present per minute; more are answered 429 (the right token still passes). */
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
 const MAX_HEADER_BYTES = 16 * 1024;
+/** Below this a token is guessable at the throttled rate (tens a second per address): warned at start-up. */
+const MIN_TOKEN_CHARS = 16;
 /** How long a token from an address past the limit waits before it is checked (the connection caps bound how many wait). */
 const THROTTLED_DELAY_MS = 500;
 
@@ -184,6 +186,9 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       const s: Server = config.tls
         ? createHttpsServer({ ...options, ...(await readTlsPair(config.tls)), ServerResponse: TlsSecureResponse, handshakeTimeout: config.headersTimeoutMs })
         : createServer(options);
+      if (config.token !== undefined && config.token.length < MIN_TOKEN_CHARS) {
+        log.warn({ key: 'status.token', minLength: MIN_TOKEN_CHARS }, 'status.token is short: the right token always passes, so a guesser is slowed, never stopped; use a long random one (openssl rand -hex 16)');
+      }
       if (!config.tls && !isLoopbackHost(config.host)) {
         log.warn({ host: config.host, key: 'status.tls' }, 'status server is not on loopback and speaks plain HTTP: its token and session cookie cross the network in clear; set status.tls.certFile and status.tls.keyFile');
       }

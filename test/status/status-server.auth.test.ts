@@ -112,6 +112,14 @@ describe('status server authentication', () => {
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
   });
 
+  it('warns once at start-up about a token short enough to guess, and not about a long one', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: 'short' });
+    expect(h.logs().filter((l) => l.key === 'status.token')).toMatchObject([{ level: 40, msg: expect.stringContaining('status.token is short') }]);
+    await h.close();
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    expect(h.logs().filter((l) => l.key === 'status.token')).toEqual([]);
+  });
+
   it('throttle: a sliding window per address, bounded memory', () => {
     let now = 0;
     const throttle = new AuthThrottle({ maxFailures: 3, windowMs: 1_000, maxAddresses: 2 }, () => now);
