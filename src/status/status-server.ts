@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../config/schema.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
@@ -74,6 +74,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const routes = buildRoutes({ config, control, metrics, stream, audit });
 
   let server: Server | undefined;
+  const sockets = new Set<Socket>();
   let ticker: NodeJS.Timeout | undefined;
   let bound: AddressInfo | undefined;
 
@@ -193,6 +194,11 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         log.warn({ host: config.host, key: 'status.tls' }, 'status server is not on loopback and speaks plain HTTP: its token and session cookie cross the network in clear; set status.tls.certFile and status.tls.keyFile');
       }
       limitConnections(s, config, log);
+      // every accepted socket, a TLS one still in its handshake included (closeAllConnections knows only HTTP ones)
+      s.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
       s.on('request', (req: IncomingMessage, res: ServerResponse) => {
         req.on('error', () => undefined);
         res.on('error', () => undefined);
@@ -204,7 +210,9 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
         const status =
           err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        // A failed TLS handshake (https forwards it here) gets no HTTP answer: there is no channel to send it on.
+        const http = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
+        if (http && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
         else socket.destroy();
       });
       await new Promise<void>((resolve, reject) => {
@@ -237,7 +245,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       stream.closeAll();
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
       s.closeIdleConnections();
-      const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS);
+      const grace = setTimeout(() => {
+        s.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      }, STOP_GRACE_MS);
       await closed;
       clearTimeout(grace);
       log.info({ reason }, 'status server stopped');

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +91,24 @@ describe('status server over TLS', () => {
       expect(exitCodeFor((caught as LookoutError).code)).toBe(78);
     }
   });
+
+  it('closes a connection that never finishes its TLS handshake after the headers timeout', async () => {
+    h = await startHarness({ tls: files, headersTimeoutMs: 200, requestTimeoutMs: 200 });
+    const socket = connect(h.server.address().port, '127.0.0.1');
+    await once(socket, 'connect');
+    const closed = await Promise.race([once(socket, 'close').then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 10 s'), 10_000).unref())]);
+    expect(closed).toBe('closed');
+  });
+
+  it('stops without waiting for a connection that is still in its TLS handshake', async () => {
+    h = await startHarness({ tls: files, headersTimeoutMs: 60_000, requestTimeoutMs: 60_000 });
+    const socket = connect(h.server.address().port, '127.0.0.1');
+    await once(socket, 'connect');
+    const closed = once(socket, 'close');
+    await h.close(); // before, this waited for the 60 s handshake timeout
+    h = undefined;
+    await closed;
+  }, 20_000);
 
   it('takes the certificate and the key together or not at all', () => {
     expect(statusSchema.safeParse({ tls: { certFile: files.certFile } }).error?.issues[0]?.path).toEqual(['tls', 'keyFile']);
