@@ -111,9 +111,8 @@ export class DeliveryStack {
    * given; undefined when none of the configured ones can. With `fallback` false, only the path named.
    */
   subscriber(prefer: 'local' | 'cloud', fallback = true): (Publisher & Subscriber) | undefined {
-    const first = prefer === 'local' ? this.local : this.cloud;
-    const order = !fallback ? [first] : prefer === 'local' ? [this.local, this.cloud] : [this.cloud, this.local];
-    return order.find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+    const [first, second] = prefer === 'local' ? [this.local, this.cloud] : [this.cloud, this.local];
+    return (fallback ? [first, second] : [first]).find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
   }
 
   stats(): DeliveryStackStats {
