@@ -21,6 +21,7 @@ import { DeliveryStack } from './publish/delivery-stack.js';
 import { createReportRoutes } from './reports/report-routes.js';
 import { createFrameSource } from './sources/create-frame-source.js';
 import { createStatusServer, type StatusServer } from './status/status-server.js';
+import { readTlsPair } from './status/tls-files.js';
 
 export interface InspectorApp {
   readonly inspector: Inspector;
@@ -110,8 +111,9 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await inspector.start();
     const control = inspector;
 
-    // PLC triggers prefer the local path; remote commands come from the cloud. A refused subscription
-    // is logged and the inspector goes on (the HTTP trigger and the status page still work).
+    // PLC triggers prefer the local path; remote commands come from the cloud (the local path only by
+    // opt-in: status.commands.allowLocal). A refused subscription is logged and the inspector goes on
+    // (the HTTP trigger and the status page still work).
     const triggerPath = stack.subscriber('local');
     if (triggerPath) {
       const base = stack.topics.base;
@@ -120,8 +122,8 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         (err: unknown) => log.error({ err: toLookoutError(err, 'SUBSCRIBE_FAILED').toJSON() }, 'PLC triggers over MQTT are off'),
       );
     }
-    const commandPath = stack.subscriber('cloud');
-    if (commandPath && config.status.commands.enabled) {
+    const commandPath = config.status.commands.enabled ? commandSubscriber(stack, config, log) : undefined;
+    if (commandPath) {
       const channel: CommandChannel = {
         subscribe: async (topic, handler) => void (await commandPath.subscribe(topic, (_t, payload) => handler(payload))),
         publish: (topic, payload) => commandPath.publish(topic, payload, { qos: 1 }),
@@ -149,6 +151,8 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       ...(status ? { statusUrl: status.address().url } : {}),
       outboxStats: () => stack.outbox.stats(),
       restartStatus: async (slice) => {
+        // a certificate or key that cannot be used leaves the running server as it is
+        if (slice.enabled && slice.tls) await readTlsPair(slice.tls);
         await status?.stop('configuration changed');
         status = undefined;
         await startStatus(slice);
@@ -162,4 +166,20 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await stopAll('start-up failed');
     throw err;
   }
+}
+
+/**
+ * Where remote commands come from: the cloud path; the local one (plant broker, local pub/sub) only
+ * when `status.commands.allowLocal` says so, because anyone who can publish there could command us.
+ */
+function commandSubscriber(stack: DeliveryStack, config: Readonly<Config>, log: Logger): ReturnType<DeliveryStack['subscriber']> {
+  const cloud = stack.subscriber('cloud', false);
+  if (cloud) return cloud;
+  const local = stack.subscriber('local', false);
+  if (!local || config.status.commands.allowLocal) return local;
+  log.warn(
+    { stage: 'commands', transport: `publish.local: ${config.publish.local}`, key: 'status.commands.allowLocal' },
+    'remote commands are off: with publish.cloud none the only command path is the local one, where anyone who can publish could pause cameras or set thresholds; set status.commands.allowLocal to true to accept them there',
+  );
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { configJsonSchema } from '../config/schema.js';
+import { readTlsPair } from '../status/tls-files.js';
 import { type ConfigOptions, resolveConfig, withConfigOptions } from './config-options.js';
 
 export function configCommand(): Command {
@@ -12,6 +13,8 @@ export function configCommand(): Command {
       .option('--print', 'print the effective configuration (secrets redacted) when valid'),
   ).action(async (opts: ConfigOptions & { print?: boolean }) => {
     const config = await resolveConfig(opts, process.env);
+    // `run` reads the status server's certificate and key at start-up; validation refuses what it would.
+    if (config.status.enabled && config.status.tls) await readTlsPair(config.status.tls);
     if (opts.print) {
       process.stdout.write(`${JSON.stringify(config, redactSecrets, 2)}\n`);
     } else {

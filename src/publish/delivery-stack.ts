@@ -109,11 +109,11 @@ export class DeliveryStack {
 
   /**
    * A transport that can also subscribe (PLC triggers, remote commands), in the order of preference
-   * given; undefined when none of the configured ones can.
+   * given; undefined when none of the configured ones can. With `fallback` false, only the path named.
    */
-  subscriber(prefer: 'local' | 'cloud'): (Publisher & Subscriber) | undefined {
-    const order = prefer === 'local' ? [this.local, this.cloud] : [this.cloud, this.local];
-    return order.find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
+  subscriber(prefer: 'local' | 'cloud', fallback = true): (Publisher & Subscriber) | undefined {
+    const [first, second] = prefer === 'local' ? [this.local, this.cloud] : [this.cloud, this.local];
+    return (fallback ? [first, second] : [first]).find((p): p is Publisher & Subscriber => p !== undefined && canSubscribe(p));
   }
 
   stats(): DeliveryStackStats {

@@ -1,6 +1,7 @@
 /**
  * Slows down token guessing: counts wrong tokens per client address in a sliding window; past
- * `maxFailures` the address is refused (HTTP 429) until its oldest failure leaves the window.
+ * `maxFailures` the address's wrong tokens are refused (HTTP 429) until its oldest failure leaves the
+ * window. Callers consult it for wrong tokens only: the right token passes from any address (NAT).
  * Bounded memory: at most `maxAddresses` are tracked, the least recently failing forgotten first.
  */
 export class AuthThrottle {

@@ -43,6 +43,7 @@ export function isAuthorized(req: IncomingMessage, token: string | undefined): b
   return given !== undefined && tokensEqual(given, token);
 }
 
-export function sessionCookie(token: string): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+/** The login cookie; `Secure` (sent over HTTPS only) when the server speaks TLS. */
+export function sessionCookie(token: string, secure = false): string {
+  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }

@@ -18,11 +18,11 @@ function splitHost(value: string): { name: string; port: number | undefined } | 
  * for loopback: a page on a rebound DNS name reaches 127.0.0.1 with its own name in `Host`.
  * Returns the refusal (421), or undefined to go on.
  */
-export function refuseForeignHost(req: IncomingMessage, listen: { host: string; port: number }): LookoutError | undefined {
+export function refuseForeignHost(req: IncomingMessage, listen: { host: string; port: number; secure: boolean }): LookoutError | undefined {
   const { port } = listen;
   const host = req.headers.host;
   const parsed = host === undefined ? undefined : splitHost(host);
-  const portOk = parsed !== undefined && (parsed.port ?? 80) === port;
+  const portOk = parsed !== undefined && (parsed.port ?? (listen.secure ? 443 : 80)) === port;
   // the configured loopback address itself (say 127.0.0.2) is as good as the usual names
   const own = listen.host.includes(':') ? `[${listen.host.replace(/^\[|\]$/g, '')}]` : listen.host;
   if (parsed !== undefined && (LOOPBACK_NAMES.has(parsed.name) || parsed.name === own.toLowerCase()) && portOk) return undefined;
@@ -31,10 +31,10 @@ export function refuseForeignHost(req: IncomingMessage, listen: { host: string; 
 
 /**
  * A state change from another site's page (CSRF, rebinding) is refused with 403, token or not:
- * `Origin` must be this server's own (`http://` + `Host`); without `Origin`, `Sec-Fetch-Site:
- * cross-site` is refused. Requests with neither (curl, scripts) go on.
+ * `Origin` must be this server's own (`http://` + `Host`, `https://` when `secure`); without
+ * `Origin`, `Sec-Fetch-Site: cross-site` is refused. Requests with neither (curl, scripts) go on.
  */
-export function refuseCrossOrigin(req: IncomingMessage): LookoutError | undefined {
+export function refuseCrossOrigin(req: IncomingMessage, secure = false): LookoutError | undefined {
   if (!STATE_CHANGING.has(req.method ?? 'GET')) return undefined;
   const origin = req.headers.origin;
   const host = req.headers.host?.trim().toLowerCase();
@@ -42,6 +42,7 @@ export function refuseCrossOrigin(req: IncomingMessage): LookoutError | undefine
     const site = req.headers['sec-fetch-site'];
     return site?.trim().toLowerCase() === 'cross-site' ? httpError('UNAUTHORIZED', 'cross-site requests may not change state', 403) : undefined;
   }
-  if (host !== undefined && origin.trim().toLowerCase() === `http://${host}`) return undefined;
-  return httpError('UNAUTHORIZED', `Origin ${JSON.stringify(origin)} may not change state here (only http://${host ?? '<host>'})`, 403);
+  const scheme = secure ? 'https' : 'http';
+  if (host !== undefined && origin.trim().toLowerCase() === `${scheme}://${host}`) return undefined;
+  return httpError('UNAUTHORIZED', `Origin ${JSON.stringify(origin)} may not change state here (only ${scheme}://${host ?? '<host>'})`, 403);
 }

@@ -170,7 +170,7 @@ export function buildRoutes(deps: RouteDeps): Route[] {
           audit.warn({ via: 'http', action: 'login', outcome: 'error', code: 'UNAUTHORIZED' }, 'dashboard login refused');
           throw new LookoutError('UNAUTHORIZED', 'wrong token');
         }
-        sendJson(res, 200, { ok: true }, { 'set-cookie': sessionCookie(body.token) });
+        sendJson(res, 200, { ok: true }, { 'set-cookie': sessionCookie(body.token, config.tls !== undefined) });
       },
     },
     {

@@ -41,3 +41,14 @@ export class SecureResponse<Request extends IncomingMessage = IncomingMessage> e
     return super.setHeader(name, value);
   }
 }
+
+/** Browsers that once reached us over HTTPS keep to it for a year (no includeSubDomains: a device name). */
+export const HSTS = 'max-age=31536000';
+
+/** The response class when the server speaks TLS: the same headers plus Strict-Transport-Security. */
+export class TlsSecureResponse<Request extends IncomingMessage = IncomingMessage> extends SecureResponse<Request> {
+  constructor(req: Request) {
+    super(req);
+    this.setHeader('strict-transport-security', HSTS);
+  }
+}

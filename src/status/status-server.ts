@@ -1,13 +1,15 @@
 import type { EventEmitter } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../config/schema.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import type { InspectorControl, InspectorEvents } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import { createPromMetrics } from './adapters/prom-metrics.js';
-import { statusRuleProblems } from '../config/slices/status.js';
+import { isLoopbackHost, statusRuleProblems } from '../config/slices/status.js';
 import { isAuthorized, presentedToken } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { renderLogin } from './dashboard/login.js';
@@ -19,7 +21,8 @@ import { matchRoute } from './router.js';
 import { buildRoutes } from './routes.js';
 import { limitConnections } from './connection-limit.js';
 import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
-import { SecureResponse } from './secure-response.js';
+import { SecureResponse, TlsSecureResponse } from './secure-response.js';
+import { readTlsPair } from './tls-files.js';
 
 export interface StatusServerDeps {
   readonly config: StatusConfig;
@@ -44,9 +47,13 @@ export interface StatusServer {
 }
 
 const STOP_GRACE_MS = 1_000;
-/** Wrong tokens one address may present per minute before it is refused for the rest of the minute. */
+/** Wrong tokens one address may present per minute; more are answered 429 (the right token still passes). */
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
 const MAX_HEADER_BYTES = 16 * 1024;
+/** Below this a token is guessable at the throttled rate (tens a second per address): warned at start-up. */
+const MIN_TOKEN_CHARS = 16;
+/** How long a token from an address past the limit waits before it is checked (the connection caps bound how many wait). */
+const THROTTLED_DELAY_MS = 500;
 
 /**
  * The operator surface over HTTP. Loopback by default; on any other address a bearer token is
@@ -63,9 +70,11 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const metrics = deps.metrics ?? createPromMetrics();
   const stream = new EventStream({ maxClients: config.maxEventClients, maxBacklogBytes: config.maxEventBacklogBytes, log });
   const throttle = new AuthThrottle(AUTH_LIMITS);
+  const secure = config.tls !== undefined;
   const routes = buildRoutes({ config, control, metrics, stream, audit });
 
   let server: Server | undefined;
+  const sockets = new Set<Socket>();
   let ticker: NodeJS.Timeout | undefined;
   let bound: AddressInfo | undefined;
 
@@ -95,6 +104,14 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     }
   };
 
+  /** A wrong token is counted against its address; past the limit it is answered 429 instead of 401. */
+  const refuseWrongToken = (client: string, throttled: boolean, refusal: LookoutError): LookoutError => {
+    throttle.recordFailure(client);
+    if (!throttled) return refusal;
+    const sec = Math.ceil(throttle.retryAfterMs(client) / 1000);
+    return httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://status.invalid');
@@ -104,13 +121,16 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     const client = req.socket.remoteAddress ?? 'unknown';
     // requests that try a token (not a browser's first visit, which carries none) are counted and throttled
     const triesToken = config.token !== undefined && (presentedToken(req) !== undefined || url.pathname === '/api/session');
+    // The right token passes from any address, so one guesser behind a NAT does not lock out the operators
+    // behind it; but once an address is past the limit every token it presents, the right one too, waits a
+    // little before it is checked: an answer that came sooner for the right token would let a guesser stop
+    // waiting for the others, and the connection caps then bound how many guesses an address has in flight.
+    const throttled = triesToken && throttle.retryAfterMs(client) > 0;
+    if (throttled) await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     try {
-      const refused = (config.token === undefined ? refuseForeignHost(req, { host: config.host, port: bound?.port ?? config.port }) : undefined) ?? refuseCrossOrigin(req);
+      const listen = { host: config.host, port: bound?.port ?? config.port, secure };
+      const refused = (config.token === undefined ? refuseForeignHost(req, listen) : undefined) ?? refuseCrossOrigin(req, secure);
       if (refused) throw refused;
-      const wait = triesToken ? throttle.retryAfterMs(client) : 0;
-      if (wait > 0) {
-        throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
-      }
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none') {
         if (deps.mounts?.length) {
@@ -133,8 +153,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       }
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
-      const e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) throttle.recordFailure(client);
+      let e = toLookoutError(err);
+      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = refuseWrongToken(client, throttled, e);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
@@ -148,13 +168,13 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const address = (): { host: string; port: number; url: string } => {
     if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
     const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-    return { host: bound.address, port: bound.port, url: `http://${host}:${bound.port}` };
+    return { host: bound.address, port: bound.port, url: `${secure ? 'https' : 'http'}://${host}:${bound.port}` };
   };
 
   return {
     async start() {
       if (server) return;
-      const s = createServer({
+      const options: ServerOptions = {
         headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
         requestTimeout: config.requestTimeoutMs,
         maxHeaderSize: MAX_HEADER_BYTES,
@@ -162,8 +182,23 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
         keepAliveTimeout: config.keepAliveTimeoutMs,
         // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
         connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
-      });
+      };
+      // A TLS handshake gets no longer than the request headers would (Node's default is 120 s).
+      const s: Server = config.tls
+        ? createHttpsServer({ ...options, ...(await readTlsPair(config.tls)), ServerResponse: TlsSecureResponse, handshakeTimeout: config.headersTimeoutMs })
+        : createServer(options);
+      if (config.token !== undefined && config.token.length < MIN_TOKEN_CHARS) {
+        log.warn({ key: 'status.token', minLength: MIN_TOKEN_CHARS }, 'status.token is short: the right token always passes, so a guesser is slowed, never stopped; use a long random one (openssl rand -hex 16)');
+      }
+      if (!config.tls && !isLoopbackHost(config.host)) {
+        log.warn({ host: config.host, key: 'status.tls' }, 'status server is not on loopback and speaks plain HTTP: its token and session cookie cross the network in clear; set status.tls.certFile and status.tls.keyFile');
+      }
       limitConnections(s, config, log);
+      // every accepted socket, a TLS one still in its handshake included (closeAllConnections knows only HTTP ones)
+      s.on('connection', (socket: Socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
       s.on('request', (req: IncomingMessage, res: ServerResponse) => {
         req.on('error', () => undefined);
         res.on('error', () => undefined);
@@ -175,7 +210,9 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
         const status =
           err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+        // A failed TLS handshake (https forwards it here) gets no HTTP answer: there is no channel to send it on.
+        const http = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
+        if (http && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
         else socket.destroy();
       });
       await new Promise<void>((resolve, reject) => {
@@ -208,7 +245,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       stream.closeAll();
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
       s.closeIdleConnections();
-      const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS);
+      const grace = setTimeout(() => {
+        s.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      }, STOP_GRACE_MS);
       await closed;
       clearTimeout(grace);
       log.info({ reason }, 'status server stopped');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { selfSigned } from '../helpers/tls.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -57,6 +58,17 @@ describe('lookout-edge CLI', () => {
     expect(withToken.code).toBe(0);
     const disabled = await cli('config', 'validate', '--config', file, '--set', 'status.enabled=false');
     expect(disabled.code).toBe(0);
+  });
+
+  it('config validate reads status.tls as run does: a key that is not the certificate\'s exits 78', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'le-cli-'));
+    const [a, b] = [await selfSigned(dir, 'a'), await selfSigned(dir, 'b')];
+    const file = join(dir, 'tls.json');
+    await writeFile(file, JSON.stringify({ status: { tls: { certFile: a.certFile, keyFile: b.keyFile } } }));
+    const refused = await cli('config', 'validate', '--config', file);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/status\.tls\.keyFile: .*b\.key is not the private key of the certificate/);
+    expect((await cli('config', 'validate', '--config', file, '--set', `status.tls.keyFile=${a.keyFile}`)).code).toBe(0);
   });
 
   it('config schema prints JSON Schema', async () => {

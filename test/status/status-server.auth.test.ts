@@ -91,18 +91,33 @@ describe('status server authentication', () => {
     expect(JSON.stringify(h.logs())).not.toContain(TOKEN);
   });
 
-  it('refuses an address that keeps guessing tokens with 429 and Retry-After, the right token included', async () => {
+  it('answers wrong tokens past the limit with 429 and Retry-After, while the right token passes from the same address (NAT)', async () => {
     h = await startHarness({ host: '0.0.0.0', token: TOKEN });
-    for (let i = 0; i < 10; i++) {
-      const wrong = i % 2 === 0 ? await postJson(`${h.url}/api/session`, { token: `guess-${i}` }) : await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer guess-${i}` } });
-      expect(wrong.status).toBe(401);
-    }
-    const blocked = await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(blocked.status).toBe(429);
-    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await blocked.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    const url = h.url;
+    const guess = (i: number): Promise<Response> =>
+      i % 2 === 0 ? postJson(`${url}/api/session`, { token: `guess-${i}` }) : fetch(`${url}/api/status`, { headers: { authorization: `Bearer guess-${i}` } });
+    for (let i = 0; i < 10; i++) expect((await guess(i)).status).toBe(401);
+    const past = await Promise.all(Array.from({ length: 10 }, (_, i) => guess(10 + i)));
+    expect(past.map((r) => r.status)).toEqual(Array(10).fill(429));
+    expect(Number(past[0]?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await past[0]?.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+
+    const ok = await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    const login = await postJson(`${h.url}/api/session`, { token: TOKEN });
+    expect(login.status).toBe(200);
+    const still = await fetch(`${h.url}/api/status`, { headers: { authorization: 'Bearer guess-again' } });
+    expect(still.status).toBe(429);
     // requests that present no token are not what is throttled: health checks go on
     expect((await fetch(`${h.url}/healthz`)).status).toBe(200);
+  });
+
+  it('warns once at start-up about a token short enough to guess, and not about a long one', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: 'short' });
+    expect(h.logs().filter((l) => l.key === 'status.token')).toMatchObject([{ level: 40, msg: expect.stringContaining('status.token is short') }]);
+    await h.close();
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    expect(h.logs().filter((l) => l.key === 'status.token')).toEqual([]);
   });
 
   it('throttle: a sliding window per address, bounded memory', () => {

@@ -6,6 +6,12 @@ import { byteSize, durationMs, hostAddress, port, positiveInt, secret } from './
 const commandsSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
+    /**
+     * Accept commands on the local path (a plant MQTT broker or Greengrass local pub/sub) when there is
+     * no cloud path to take them from. Off by default: whoever can publish there could pause cameras or
+     * set thresholds.
+     */
+    allowLocal: z.boolean().default(false),
     /** Requests larger than this are answered with PAYLOAD_INVALID without being parsed. */
     maxRequestBytes: byteSize.min(64).max(128 * 1024).default(8 * 1024),
     /** Commands handled at once; more are answered with QUEUE_FULL. */
@@ -57,6 +63,12 @@ export const statusSchema = z
     port: port.default(8080),
     /** Required when `host` is not a loopback address; then enforced on every route but /healthz. */
     token: secret.optional(),
+    /**
+     * Serve HTTPS with this PEM certificate (chain) and unencrypted PEM key, both read at start-up; the
+     * session cookie is then `Secure` and responses carry Strict-Transport-Security. Use it whenever
+     * `host` is not a loopback address: without it the token crosses the network in clear.
+     */
+    tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     /** Largest JSON body a POST may carry. */
     maxBodyBytes: byteSize.min(64).max(1024 * 1024).default(16 * 1024),
     /** Time allowed for a client to send the request headers / the whole request. */
