@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,4 +103,49 @@ describe('model server health endpoint', () => {
       await health.stop();
     }
   });
+
+  it('throttles wrong tokens per address but always lets the right one through (operators behind one NAT address)', async () => {
+    const health = makeHealth({ port: 0, token: 'the-right-token-1234' });
+    await health.start();
+    try {
+      const url = health.address().url;
+      const wrong = await Promise.all(Array.from({ length: 12 }, (_, i) => fetch(`${url}/readyz`, { headers: { authorization: `Bearer guess-${i}` } }).then((r) => r.status)));
+      expect(wrong.filter((s) => s === 401)).toHaveLength(10);
+      expect((await fetch(`${url}/readyz`, { headers: { authorization: 'Bearer guess-x' } })).status).toBe(429);
+      expect((await fetch(`${url}/readyz`, { headers: { authorization: 'Bearer the-right-token-1234' } })).status).toBe(200);
+    } finally {
+      await health.stop();
+    }
+  });
+
+  it('without a token answers only loopback Host names (DNS rebinding), and refuses status.tls it cannot serve', async () => {
+    expect(() => makeHealth({ tls: { certFile: '/x.pem', keyFile: '/y.pem' } })).toThrow(/status\.tls: the model server's health endpoint speaks plain HTTP only/);
+    const health = makeHealth({ port: 0 });
+    await health.start();
+    try {
+      const { port } = health.address();
+      const statusFor = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path: '/metrics', headers: { host } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await statusFor(`localhost:${port}`)).toBe(200);
+      expect(await statusFor(`attacker.example:${port}`)).toBe(421);
+    } finally {
+      await health.stop();
+    }
+  });
 });
+
+function makeHealth(values: Record<string, unknown>): HealthServer {
+  return new HealthServer({
+    config: statusSchema.parse(values),
+    snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, skipped: 0 } }),
+    metrics: createModelServerMetrics({ defaultMetrics: false }),
+    log: silentLog,
+  });
+}

@@ -1,11 +1,13 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../../config/schema.js';
 import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { isAuthorized, isLoopbackHost, presentedToken } from '../../status/auth.js';
 import { AuthThrottle } from '../../status/auth-throttle.js';
 import { httpError, httpStatusOf, send, sendError, sendJson } from '../../status/http-io.js';
+import { refuseForeignHost } from '../../status/request-origin.js';
 import { matchRoute, type Route } from '../../status/router.js';
 import type { ModelServerMetrics } from './metrics.js';
 import { assessReadiness, type ModelServerSnapshot } from './readiness.js';
@@ -23,12 +25,16 @@ const MAX_HEADER_BYTES = 16 * 1024;
 /** Scrapers and probes only: a handful of connections at once is plenty. */
 const MAX_CONNECTIONS = 32;
 const STOP_GRACE_MS = 500;
+/** As the status server: past the limit every token an address presents waits this long before it is checked. */
+const THROTTLED_DELAY_MS = 500;
 
 /**
  * The model server's health endpoint, built from the inspector's HTTP pieces (router, JSON answers,
  * bearer token, throttle): `GET /healthz` (the process answers; open), `GET /readyz` (200 when the gRPC
  * server listens and every startOnBoot model is RUNNING, else 503 with the reasons), `GET /metrics`.
- * Loopback by default; on any other address a token is required on every route but /healthz.
+ * Loopback by default; on any other address a token is required on every route but /healthz. Without a
+ * token only loopback Host names are answered (DNS rebinding); wrong tokens are throttled per address
+ * while the right one always passes, as on the status server. Plain HTTP only: `status.tls` is refused.
  */
 export class HealthServer {
   private server: Server | undefined;
@@ -40,6 +46,10 @@ export class HealthServer {
     const { config } = deps;
     if (!isLoopbackHost(config.host) && config.token === undefined) {
       const problem = `status.token: required when status.host (${config.host}) is not a loopback address`;
+      throw new LookoutError('CONFIG_INVALID', problem, { details: { problems: [problem] } });
+    }
+    if (config.tls !== undefined) {
+      const problem = 'status.tls: the model server\'s health endpoint speaks plain HTTP only; keep it on loopback and scrape it locally';
       throw new LookoutError('CONFIG_INVALID', problem, { details: { problems: [problem] } });
     }
     this.routes = [
@@ -122,17 +132,25 @@ export class HealthServer {
     const url = new URL(req.url ?? '/', 'http://health.invalid');
     const client = req.socket.remoteAddress ?? 'unknown';
     const triesToken = config.token !== undefined && presentedToken(req) !== undefined;
+    const throttled = triesToken && this.throttle.retryAfterMs(client) > 0;
+    if (throttled) await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     try {
-      const wait = triesToken ? this.throttle.retryAfterMs(client) : 0;
-      if (wait > 0) throw httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${Math.ceil(wait / 1000)} s`, 429, { retryAfterSec: Math.ceil(wait / 1000) });
+      const refused = config.token === undefined ? refuseForeignHost(req, { host: config.host, port: this.bound?.port ?? config.port, secure: false }) : undefined;
+      if (refused) throw refused;
       const match = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
       if (match.kind === 'wrong-method') throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname}`, 405, { allow: [...match.allow, 'HEAD'] });
       if (!match.route.open && !isAuthorized(req, config.token)) throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
-      const e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && triesToken) this.throttle.recordFailure(client);
+      let e = toLookoutError(err);
+      if (e.code === 'UNAUTHORIZED' && triesToken) {
+        this.throttle.recordFailure(client);
+        if (throttled) {
+          const sec = Math.ceil(this.throttle.retryAfterMs(client) / 1000);
+          e = httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
+        }
+      }
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
