@@ -13,9 +13,10 @@ import type {
   WireModelRequest,
   WireStatusResponse,
 } from '../inference/edge-agent-wire.js';
+import type { ByteAdmission } from './admission.js';
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.js';
-import { checkDetectRequest, toWireResult } from './detect-request.js';
+import { type CheckedDetectRequest, checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
 import { ReadBuffers } from './read-buffers.js';
 import { type OpenSegment, openMaskSegment, readSegment, writeSegment } from './shm-access.js';
@@ -45,6 +46,8 @@ export interface DetectObserver {
 export interface EdgeAgentServiceDeps {
   readonly slots: ReadonlyMap<string, ModelSlot>;
   readonly executor: BoundedExecutor;
+  /** Every DetectAnomalies call reserves its input bytes here before it is queued (modelServer.queueBytes). */
+  readonly admission: ByteAdmission;
   readonly shmDir: string;
   /** Time limit of one runtime call (modelServer.inferTimeoutMs). */
   readonly inferTimeoutMs: number;
@@ -111,6 +114,15 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     const queuedOn = this.slot(req.model_component);
     const checked = checkDetectRequest(req, this.deps.shmDir);
     queuedOn.assertRunning();
+    const reservation = this.deps.admission.reserve(rgbByteLength(checked.width, checked.height));
+    try {
+      return await this.queue(req, ctx, queuedOn, checked);
+    } finally {
+      reservation.release();
+    }
+  }
+
+  private queue(req: WireDetectAnomaliesRequest, ctx: CallContext, queuedOn: ModelSlot, checked: CheckedDetectRequest): Promise<WireDetectAnomaliesResponse> {
     return this.deps.executor.run(async () => {
       if (ctx.cancelled?.()) {
         this.skipped++;

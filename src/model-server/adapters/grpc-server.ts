@@ -26,6 +26,8 @@ export interface GrpcEdgeAgentServerDeps {
   readonly address: string;
   readonly handlers: EdgeAgentHandlers;
   readonly log: Logger;
+  /** Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly connectionCalls: number;
 }
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
@@ -44,6 +46,9 @@ export class GrpcEdgeAgentServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.enable_channelz': 0,
+      // Announced to every client connection: a client holds its further calls until one ends, and
+      // nghttp2 refuses streams past it from a client that ignores the setting.
+      'grpc.max_concurrent_streams': this.deps.connectionCalls,
     });
     const h = this.deps.handlers;
     server.addService(edgeAgentServiceDefinition(), {
