@@ -150,8 +150,9 @@ export class EdgeAgentServer {
     return this.modelSet.idle();
   }
 
-  /** Queue figures, queued requests skipped because their caller had already given up, and byte admission. */
+  /** Queue figures, queued requests skipped because their caller had given up (abandoned included), and byte admission. */
   stats(): ExecutorStats & AdmissionStats & { skipped: number } {
-    return { ...this.executor.stats(), ...this.admission.stats(), skipped: this.service?.skipped ?? 0 };
+    const queue = this.executor.stats();
+    return { ...queue, ...this.admission.stats(), skipped: queue.abandoned + (this.service?.skipped ?? 0) };
   }
 }

@@ -27,6 +27,8 @@ export interface CallContext {
   readonly wantMask: boolean;
   /** True once the caller gave up (deadline passed, cancelled): queued work for it is skipped. */
   readonly cancelled?: () => boolean;
+  /** Aborts when the caller gives up: a queued call leaves the queue then, and gives its bytes back. */
+  readonly signal?: AbortSignal;
 }
 
 /** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
@@ -179,6 +181,6 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         if (readBuffer && !hung) this.buffers.give(readBuffer);
         maskFile?.close();
       }
-    });
+    }, ctx.signal);
   }
 }

@@ -84,7 +84,7 @@ describe('byte admission', () => {
     expect(body).toMatch(/^lookout_edge_model_server_admission_reserved_bytes 0$/m);
   }, 60_000);
 
-  it('gives the reservation back whatever the outcome: runtime error, full queue, caller gone, success', async () => {
+  it('gives the reservation back whatever the outcome: runtime error, full queue, success, and at once when a queued caller gives up', async () => {
     const held = gate();
     let started = 0;
     const agent = await serve(
@@ -93,24 +93,30 @@ describe('byte admission', () => {
         { component: 'broken', script: { inferError: new Error('boom') } },
         { component: 'ok' },
       ],
-      { concurrency: 1, queueSize: 1 },
+      { concurrency: 1, queueSize: 2 },
     );
+    const ONE = 64 * 64 * 3;
     const c = client(agent);
     expect(await statusOf(small(c, 'broken'))).toBe(S.INTERNAL);
     expect(agent.server.stats().reservedBytes).toBe(0);
 
     const running = small(c, 'held');
     await waitFor(() => started === 1);
+    const queued = small(c, 'ok');
     const impatient = client(agent);
-    const gaveUp = impatient.call('DetectAnomalies', { model_component: 'ok', bitmap: { width: 64, height: 64, byte_data: image(64, 64).pixels } }, 300);
+    const gaveUp = impatient.call('DetectAnomalies', { model_component: 'ok', bitmap: { width: 64, height: 64, byte_data: image(64, 64).pixels } }, 500);
+    await waitFor(() => agent.server.stats().waiting === 2);
+    expect(await statusOf(small(c, 'ok'))).toBe(S.RESOURCE_EXHAUSTED); // the count bound
+    expect(agent.server.stats().reservedBytes).toBe(3 * ONE);
+
     expect(await statusOf(gaveUp)).toBe(S.DEADLINE_EXCEEDED);
-    expect(await statusOf(small(c, 'ok'))).toBe(S.RESOURCE_EXHAUSTED); // the count bound: one waits already
-    expect(agent.server.stats().reservedBytes).toBe(2 * 64 * 64 * 3); // the running call and the abandoned queued one
+    // The abandoned call leaves the queue and gives its bytes back while the model is still busy.
+    await waitFor(() => agent.server.stats().abandoned === 1);
+    expect(agent.server.stats()).toMatchObject({ reservedBytes: 2 * ONE, waiting: 1, skipped: 1 });
 
     held.open();
-    await running;
-    await waitFor(() => agent.server.stats().skipped === 1);
-    expect(agent.server.stats()).toMatchObject({ reservedBytes: 0, overBudget: 0, rejected: 1 });
+    await Promise.all([running, queued]);
+    expect(agent.server.stats()).toMatchObject({ reservedBytes: 0, overBudget: 0, rejected: 1, skipped: 1 });
     expect(await statusOf(small(c, 'ok'))).toBe(S.OK);
     expect(agent.server.stats().reservedBytes).toBe(0);
   }, 30_000);

@@ -54,7 +54,9 @@ export class GrpcEdgeAgentServer {
     server.addService(edgeAgentServiceDefinition(), {
       DetectAnomalies: this.unary('DetectAnomalies', (req, call) => {
         const want = call.metadata.get(WANT_MASK_METADATA)[0];
-        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled });
+        const gaveUp = new AbortController();
+        call.once('cancelled', () => gaveUp.abort());
+        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal });
       }),
       StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
       StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),
