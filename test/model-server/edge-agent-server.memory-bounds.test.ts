@@ -1,4 +1,5 @@
 import { unlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelServerConfig } from '../../src/config/slices/model-server.js';
 import { createModelServerMetrics } from '../../src/model-server/adapters/prom-metrics.js';
@@ -137,5 +138,59 @@ describe('calls per client connection', () => {
     held.open();
     expect((await Promise.all(calls)).every((r) => r.detect_anomaly_result.is_anomalous === false)).toBe(true);
     expect(started).toBe(6);
+  }, 30_000);
+});
+
+/**
+ * An HTTP/2 client that ignores the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2): raw frames
+ * on the socket, header blocks as HPACK literals without indexing. Opens `streams` DetectAnomalies calls
+ * without bodies once the server's SETTINGS arrived; resolves with whether the server sent GOAWAY and closed
+ * the connection (a connection that stays open is given up after 2 s).
+ */
+async function greedyRawClient(socket: string, streams: number): Promise<{ goaway: boolean; closed: boolean }> {
+  const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+    const head = Buffer.alloc(9);
+    head.writeUIntBE(payload.length, 0, 3);
+    head[3] = type;
+    head[4] = flags;
+    head.writeUInt32BE(stream, 5);
+    return Buffer.concat([head, payload]);
+  };
+  const literal = (name: string, value: string) => Buffer.concat([Buffer.from([0, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);
+  const headers = Buffer.concat(
+    [[':method', 'POST'], [':scheme', 'http'], [':path', '/AWS.LookoutVision.EdgeAgent/DetectAnomalies'], [':authority', 'localhost'], ['content-type', 'application/grpc'], ['te', 'trailers']].map(([n, v]) => literal(n!, v!)),
+  );
+  const sock = connect(socket);
+  let goaway = false;
+  let sent = false;
+  let pending = Buffer.alloc(0);
+  sock.on('data', (data: Buffer) => {
+    pending = Buffer.concat([pending, data]);
+    while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+      const type = pending[3];
+      if (type === 7) goaway = true;
+      if (type === 4 && !sent) {
+        sent = true;
+        sock.write(frame(4, 1, 0, Buffer.alloc(0))); // SETTINGS ACK
+        for (let i = 0; i < streams; i++) sock.write(frame(1, 4, 1 + 2 * i, headers)); // HEADERS, END_HEADERS, no body yet
+      }
+      pending = pending.subarray(9 + pending.readUIntBE(0, 3));
+    }
+  });
+  sock.on('error', () => undefined);
+  sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0))]));
+  const closed = await new Promise<boolean>((resolve) => {
+    sock.once('close', () => resolve(true));
+    setTimeout(() => resolve(false), 2_000);
+  });
+  sock.destroy();
+  return { goaway, closed };
+}
+
+describe('a client that ignores the stream limit', () => {
+  it('loses its connection (GOAWAY) once it opens more than connectionCalls calls; others are served', async () => {
+    const agent = await serve([{ component: 'm' }], { connectionCalls: 4 });
+    expect(await greedyRawClient(agent.socket, 5)).toEqual({ goaway: true, closed: true });
+    expect(await statusOf(small(client(agent), 'm'))).toBe(S.OK);
   }, 30_000);
 });

@@ -46,8 +46,8 @@ export class GrpcEdgeAgentServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.enable_channelz': 0,
-      // Announced to every client connection: a client holds its further calls until one ends, and
-      // nghttp2 refuses streams past it from a client that ignores the setting.
+      // Announced to every client connection: a client holds its further calls until one ends; a client
+      // that opens more anyway loses its connection (GOAWAY), other connections go on.
       'grpc.max_concurrent_streams': this.deps.connectionCalls,
     });
     const h = this.deps.handlers;
