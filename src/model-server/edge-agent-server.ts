@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.js';
 import { type ModelInfo, ModelStatus } from '../core/model.js';
 import { resolveUserId } from '../system/local-accounts.js';
 import { GrpcEdgeAgentServer } from './adapters/grpc-server.js';
+import { type AdmissionStats, ByteAdmission } from './admission.js';
 import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
 import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
@@ -37,11 +38,13 @@ export interface EdgeAgentServerDeps {
 
 /**
  * Our drop-in replacement for AWS's Lookout for Vision Edge Agent: the five RPCs over a Unix socket,
- * several models each with its state machine, one bounded request queue and bounded concurrency.
+ * several models each with its state machine, one request queue bounded by count and by bytes, bounded
+ * concurrency, and a bound on the calls one client connection has open.
  */
 export class EdgeAgentServer {
   private readonly modelSet: ModelSet;
   private readonly executor: BoundedExecutor;
+  private readonly admission: ByteAdmission;
   private grpc: GrpcEdgeAgentServer | undefined;
   private service: EdgeAgentService | undefined;
   private boundAddress: string | undefined;
@@ -50,6 +53,7 @@ export class EdgeAgentServer {
   constructor(private readonly deps: EdgeAgentServerDeps) {
     this.modelSet = new ModelSet({ entries: deps.entries, log: deps.log });
     this.executor = new BoundedExecutor({ concurrency: deps.config.concurrency, queueSize: deps.config.queueSize });
+    this.admission = new ByteAdmission(deps.config.queueBytes);
   }
 
   /** True from the moment the gRPC server listens until stop() begins. */
@@ -69,6 +73,7 @@ export class EdgeAgentServer {
     const service = (this.service = new EdgeAgentService({
       slots: this.modelSet.slots,
       executor: this.executor,
+      admission: this.admission,
       shmDir: this.deps.shmDir ?? DEFAULT_SHM_DIR,
       shmOwners,
       inferTimeoutMs: config.inferTimeoutMs,
@@ -77,7 +82,7 @@ export class EdgeAgentServer {
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     }));
     if (this.deps.tcpAddress) {
-      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log });
+      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log, connectionCalls: config.connectionCalls });
       const port = await grpcServer.start();
       this.grpc = grpcServer;
       this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
@@ -94,7 +99,7 @@ export class EdgeAgentServer {
       const privateDir = await mkdtemp(join(dirname(socket), '.lookout-edge-'));
       const staging = join(privateDir, 'agent.sock');
       try {
-        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log });
+        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log, connectionCalls: config.connectionCalls });
         await grpcServer.start();
         this.grpc = grpcServer;
         await secureSocket(staging, config.socketMode, config.socketGroup);
@@ -160,8 +165,9 @@ export class EdgeAgentServer {
     return this.modelSet.idle();
   }
 
-  /** Queue figures, plus queued requests skipped because their caller had already given up. */
-  stats(): ExecutorStats & { skipped: number } {
-    return { ...this.executor.stats(), skipped: this.service?.skipped ?? 0 };
+  /** Queue figures, queued requests skipped because their caller had given up (abandoned included), and byte admission. */
+  stats(): ExecutorStats & AdmissionStats & { skipped: number } {
+    const queue = this.executor.stats();
+    return { ...queue, ...this.admission.stats(), skipped: queue.abandoned + (this.service?.skipped ?? 0) };
   }
 }

@@ -13,9 +13,10 @@ import type {
   WireModelRequest,
   WireStatusResponse,
 } from '../inference/edge-agent-wire.js';
+import type { ByteAdmission } from './admission.js';
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.js';
-import { checkDetectRequest, toWireResult } from './detect-request.js';
+import { type CheckedDetectRequest, checkDetectRequest, toWireResult } from './detect-request.js';
 import type { ModelSlot } from './model-slot.js';
 import { ReadBuffers } from './read-buffers.js';
 import { type OpenSegment, openMaskSegment, readSegment, type ShmOwners, writeSegment } from './shm-access.js';
@@ -26,6 +27,8 @@ export interface CallContext {
   readonly wantMask: boolean;
   /** True once the caller gave up (deadline passed, cancelled): queued work for it is skipped. */
   readonly cancelled?: () => boolean;
+  /** Aborts when the caller gives up: a queued call leaves the queue then, and gives its bytes back. */
+  readonly signal?: AbortSignal;
 }
 
 /** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
@@ -45,6 +48,8 @@ export interface DetectObserver {
 export interface EdgeAgentServiceDeps {
   readonly slots: ReadonlyMap<string, ModelSlot>;
   readonly executor: BoundedExecutor;
+  /** Every DetectAnomalies call reserves its input bytes here before it is queued (modelServer.queueBytes). */
+  readonly admission: ByteAdmission;
   readonly shmDir: string;
   /** Segments owned by other uids are refused (shm-access.ts). */
   readonly shmOwners: ShmOwners;
@@ -113,6 +118,15 @@ export class EdgeAgentService implements EdgeAgentHandlers {
     const queuedOn = this.slot(req.model_component);
     const checked = checkDetectRequest(req, this.deps.shmDir);
     queuedOn.assertRunning();
+    const reservation = this.deps.admission.reserve(rgbByteLength(checked.width, checked.height));
+    try {
+      return await this.queue(req, ctx, queuedOn, checked);
+    } finally {
+      reservation.release();
+    }
+  }
+
+  private queue(req: WireDetectAnomaliesRequest, ctx: CallContext, queuedOn: ModelSlot, checked: CheckedDetectRequest): Promise<WireDetectAnomaliesResponse> {
     return this.deps.executor.run(async () => {
       if (ctx.cancelled?.()) {
         this.skipped++;
@@ -169,6 +183,6 @@ export class EdgeAgentService implements EdgeAgentHandlers {
         if (readBuffer && !hung) this.buffers.give(readBuffer);
         maskFile?.close();
       }
-    });
+    }, ctx.signal);
   }
 }

@@ -14,6 +14,12 @@
 
 const PAGE = 4096;
 const WASM_PAGE = 65536;
+/**
+ * Buffers bigger than this are not kept: wasm memory is never given back while referenced, so a burst of
+ * 4096x4096 images (48 MiB each) would pin that much for the process's life. A bitmap of 2560x2048 and
+ * less fits; a bigger one pays a fresh allocation, small next to the inference on it.
+ */
+export const MAX_KEPT_BYTES = 16 * 1024 * 1024;
 
 /** The one WebAssembly API member used (the project's TypeScript libs do not declare it). */
 interface WasmMemoryApi {
@@ -31,7 +37,7 @@ function alignedArrayBuffer(bytes: number): ArrayBuffer {
   return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
 }
 
-/** At most `keep` buffers are kept (the biggest ones); a buffer is handed out to one call at a time. */
+/** At most `keep` buffers of up to MAX_KEPT_BYTES are kept (the biggest ones); a buffer is handed out to one call at a time. */
 export class ReadBuffers {
   private readonly free: ArrayBuffer[] = [];
   constructor(private readonly keep = 4) {}
@@ -46,6 +52,7 @@ export class ReadBuffers {
 
   give(buf: Buffer): void {
     const whole = buf.buffer as ArrayBuffer;
+    if (whole.byteLength > MAX_KEPT_BYTES) return; // left to the garbage collector
     if (this.free.length < this.keep) this.free.push(whole);
     else {
       // keep the biggest ones

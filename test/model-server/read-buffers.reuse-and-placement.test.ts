@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReadBuffers } from '../../src/model-server/read-buffers.js';
+import { MAX_KEPT_BYTES, ReadBuffers } from '../../src/model-server/read-buffers.js';
 
 /** The server's shared-memory read buffers: reused, and placed at the source's position within a page. */
 
@@ -25,5 +25,17 @@ describe('ReadBuffers', () => {
     buffers.give(again);
     buffers.give(big);
     expect(buffers.take(1920 * 1080 * 3).buffer).toBe(big.buffer);
+  });
+
+  it('does not keep a buffer over MAX_KEPT_BYTES (a 4096x4096 image), so a burst of huge images does not pin their memory', () => {
+    const buffers = new ReadBuffers(4);
+    const huge = buffers.take(4096 * 4096 * 3);
+    expect(huge.buffer.byteLength).toBeGreaterThan(MAX_KEPT_BYTES);
+    buffers.give(huge);
+    // Identity as a boolean: a failing toBe would print tens of megabytes.
+    expect(buffers.take(4096 * 4096 * 3).buffer === huge.buffer).toBe(false);
+    const largestKept = buffers.take(2560 * 2048 * 3);
+    buffers.give(largestKept);
+    expect(buffers.take(2560 * 2048 * 3).buffer === largestKept.buffer).toBe(true);
   });
 });

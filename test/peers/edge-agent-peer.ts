@@ -29,6 +29,8 @@ export interface Script {
   loadDelayMs?: number;
   loadError?: Error;
   inferDelayMs?: number;
+  /** Infer waits for this before answering (a test holds inferences running as long as it needs). */
+  gate?: Promise<void>;
   inferError?: Error;
   /** Paint the mask in the first class's colour over the left half and report the area. */
   segment?: boolean;
@@ -58,6 +60,7 @@ export function scriptedRuntime(script: Script): ModelRuntime {
           script.onInfer?.();
           script.lastWantMask = options.wantMask;
           if (script.inferDelayMs) await new Promise((r) => setTimeout(r, script.inferDelayMs));
+          if (script.gate) await script.gate;
           if (script.inferError) throw script.inferError;
           const score = script.score ?? (image.pixels[0] ?? 0) / 255;
           const isAnomalous = score >= m.threshold;
@@ -161,14 +164,17 @@ export interface RawClient {
 /**
  * Built the way AWS's sample clients build theirs: loadSync(proto) with the given options (none by
  * default, i.e. camelCase names), loadPackageDefinition, `new AWS.LookoutVision.EdgeAgent(target)`.
+ * Clients in one process share a connection unless `channelOptions` ask for their own
+ * (`grpc.use_local_subchannel_pool`), as a client in another process has.
  */
-export function rawClient(address: string, loaderOptions: protoLoader.Options = {}): RawClient {
+export function rawClient(address: string, loaderOptions: protoLoader.Options = {}, channelOptions: grpc.ChannelOptions = {}): RawClient {
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, loaderOptions)) as unknown as {
     AWS: { LookoutVision: { EdgeAgent: new (target: string, creds: grpc.ChannelCredentials, options?: object) => grpc.Client } };
   };
   const client = new pkg.AWS.LookoutVision.EdgeAgent(address, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     'grpc.max_send_message_length': 64 * 1024 * 1024,
+    ...channelOptions,
   });
   return {
     call<T>(method: string, req: unknown, deadlineMs = 10_000): Promise<T> {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
-import { componentName, durationMs, localUser, positiveInt } from './common.js';
+import { MAX_SIDE, rgbByteLength } from '../../core/image.js';
+import { byteSize, componentName, durationMs, localUser, positiveInt } from './common.js';
 import { DEFAULT_SOCKET_DESCRIPTION } from './edge-agent-socket.js';
+
+/** The largest input bitmap a DetectAnomalies call can carry (4096x4096 RGB): queueBytes holds at least one. */
+const LARGEST_BITMAP_BYTES = rgbByteLength(MAX_SIDE, MAX_SIDE);
 
 /**
  * ONNX Runtime execution providers. This build runs on the CPU only: `cuda` and `tensorrt` are refused when the
@@ -55,6 +59,13 @@ export const modelServerSchema = z
     models: z.array(modelEntrySchema).default([]),
     queueSize: positiveInt.max(10_000).default(32),
     concurrency: positiveInt.max(64).default(1),
+    /**
+     * Input bitmap bytes (width*height*3) that DetectAnomalies calls in the queue or running may hold
+     * together; a call that would pass it is answered RESOURCE_EXHAUSTED at once, before its image is read.
+     */
+    queueBytes: byteSize.min(LARGEST_BITMAP_BYTES).default(256 * 1024 * 1024),
+    /** DetectAnomalies (and other) calls one client connection may have open at once (HTTP/2 max concurrent streams). */
+    connectionCalls: positiveInt.max(1_000).default(4),
     /**
      * An inference running longer fails with INFERENCE_TIMEOUT (gRPC DEADLINE_EXCEEDED) and marks its model
      * FAILED, freeing the slot a hung runtime would hold; StartModel loads it again.

@@ -26,6 +26,8 @@ export interface GrpcEdgeAgentServerDeps {
   readonly address: string;
   readonly handlers: EdgeAgentHandlers;
   readonly log: Logger;
+  /** Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly connectionCalls: number;
 }
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
@@ -44,12 +46,17 @@ export class GrpcEdgeAgentServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       'grpc.enable_channelz': 0,
+      // Announced to every client connection: a client holds its further calls until one ends; a client
+      // that opens more anyway loses its connection (GOAWAY), other connections go on.
+      'grpc.max_concurrent_streams': this.deps.connectionCalls,
     });
     const h = this.deps.handlers;
     server.addService(edgeAgentServiceDefinition(), {
       DetectAnomalies: this.unary('DetectAnomalies', (req, call) => {
         const want = call.metadata.get(WANT_MASK_METADATA)[0];
-        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled });
+        const gaveUp = new AbortController();
+        call.once('cancelled', () => gaveUp.abort());
+        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal });
       }),
       StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
       StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),

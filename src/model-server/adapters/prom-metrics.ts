@@ -24,6 +24,8 @@ export function createModelServerMetrics(options: { defaultMetrics?: boolean } =
   const active = new Gauge({ name: `${p}inferences_active`, help: 'Inferences running now.', ...reg });
   const rejected = new Counter({ name: `${p}rejected_total`, help: 'Calls refused because the queue was full (RESOURCE_EXHAUSTED).', ...reg });
   const skipped = new Counter({ name: `${p}skipped_total`, help: 'Queued calls dropped because their caller had already given up.', ...reg });
+  const reservedBytes = new Gauge({ name: `${p}admission_reserved_bytes`, help: 'Input bitmap bytes held by DetectAnomalies calls queued or running (bounded by modelServer.queueBytes).', ...reg });
+  const overBudget = new Counter({ name: `${p}admission_over_budget_total`, help: 'DetectAnomalies calls refused because their bytes would pass modelServer.queueBytes (RESOURCE_EXHAUSTED).', ...reg });
   const ready = new Gauge({ name: `${p}ready`, help: '1 when the gRPC server listens and every startOnBoot model is RUNNING.', ...reg });
 
   return {
@@ -45,6 +47,9 @@ export function createModelServerMetrics(options: { defaultMetrics?: boolean } =
       rejected.inc(snapshot.queue.rejected);
       skipped.reset();
       skipped.inc(snapshot.queue.skipped);
+      reservedBytes.set(snapshot.queue.reservedBytes);
+      overBudget.reset();
+      overBudget.inc(snapshot.queue.overBudget);
       ready.set(assessReadiness(snapshot).ready ? 1 : 0);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },

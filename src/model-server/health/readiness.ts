@@ -1,4 +1,5 @@
 import { type ModelInfo, ModelStatus } from '../../core/model.js';
+import type { AdmissionStats } from '../admission.js';
 import type { ExecutorStats } from '../bounded-executor.js';
 import type { WaitingModel } from '../model-sources.js';
 
@@ -10,7 +11,7 @@ export interface ModelServerSnapshot {
   readonly models: ReadonlyArray<ModelInfo & { readonly startOnBoot: boolean }>;
   /** Configured models still waiting for their registry file (not served, not listed over gRPC). */
   readonly waiting: readonly WaitingModel[];
-  readonly queue: ExecutorStats & { readonly skipped: number };
+  readonly queue: ExecutorStats & AdmissionStats & { readonly skipped: number };
 }
 
 export interface ModelServerReadiness {
