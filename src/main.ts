@@ -2,7 +2,7 @@
  * Composition root of the inspector: the one place that builds adapters and wires the stages.
  * Everything else receives its dependencies and its own configuration slice.
  */
-import { type CommandChannel, CommandProcessor, CommandService, commandTopics } from './commands/index.js';
+import { type CommandChannel, CommandProcessor, CommandService } from './commands/index.js';
 import type { Config } from './config/schema.js';
 import { toLookoutError } from './core/errors.js';
 import type { Logger } from './core/log.js';
@@ -116,8 +116,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     // (the HTTP trigger and the status page still work).
     const triggerPath = stack.subscriber('local');
     if (triggerPath) {
-      const base = stack.topics.base;
-      await subscribeTriggers({ subscriber: triggerPath, base, acceptsTriggers: (id) => inspector.acceptsTriggers(id), inspector, log: log.child({ stage: 'triggers' }) }).then(
+      await subscribeTriggers({ subscriber: triggerPath, topics: stack.topics.triggers(), acceptsTriggers: (id) => inspector.acceptsTriggers(id), inspector, log: log.child({ stage: 'triggers' }) }).then(
         (off) => track('triggers', { stop: off }),
         (err: unknown) => log.error({ err: toLookoutError(err, 'SUBSCRIBE_FAILED').toJSON() }, 'PLC triggers over MQTT are off'),
       );
@@ -129,7 +128,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         publish: (topic, payload) => commandPath.publish(topic, payload, { qos: 1 }),
       };
       const processor = new CommandProcessor({ config: config.status.commands, control, log });
-      const commands = new CommandService({ config: config.status.commands, channel, processor, topics: commandTopics(config.publish.topicPrefix, config.thingName), log });
+      const commands = new CommandService({ config: config.status.commands, channel, processor, topics: stack.topics.commands(), log });
       await commands.start().then(
         () => track('commands', commands),
         (err: unknown) => log.error({ err: toLookoutError(err, 'SUBSCRIBE_FAILED').toJSON() }, 'remote commands are off'),

@@ -8,13 +8,8 @@ export interface CommandChannel {
   publish(topic: string, payload: Buffer): Promise<void>;
 }
 
+/** `<prefix>/<thing>/command/request` and `.../command/response` (publish/topics.ts: Topics.commands()). */
 export interface CommandTopics {
   readonly request: string;
   readonly response: string;
-}
-
-/** `<prefix>/<thing>/command/request` and `.../command/response`. */
-export function commandTopics(topicPrefix: string, thingName: string): CommandTopics {
-  const base = `${topicPrefix.replace(/\/+$/, '')}/${thingName}/command`;
-  return { request: `${base}/request`, response: `${base}/response` };
 }

@@ -18,15 +18,15 @@ const triggerSchema = z.strictObject({ partId: z.string().regex(PART_ID_PATTERN,
  */
 export async function subscribeTriggers(deps: {
   subscriber: Subscriber;
-  base: string;
+  /** Topics.triggers(): the filter and the camera a topic names. */
+  topics: { readonly filter: string; cameraOf(topic: string): string | undefined };
   acceptsTriggers: (cameraId: string) => boolean;
   inspector: Pick<InspectorControl, 'inspectNow'>;
   log: Logger;
 }): Promise<() => Promise<void>> {
-  const prefix = `${deps.base}/`;
-  return deps.subscriber.subscribe(`${prefix}+/trigger`, (topic, payload) => {
-    const cameraId = topic.slice(prefix.length, -'/trigger'.length);
-    if (!deps.acceptsTriggers(cameraId)) {
+  return deps.subscriber.subscribe(deps.topics.filter, (topic, payload) => {
+    const cameraId = deps.topics.cameraOf(topic);
+    if (cameraId === undefined || !deps.acceptsTriggers(cameraId)) {
       deps.log.warn({ camera: cameraId }, 'trigger ignored: no such camera, or it does not take triggers');
       return;
     }

@@ -11,6 +11,11 @@ import type { StageTimings, VerdictBasis, VerdictOutcome } from '../core/verdict
  *   <prefix>/<thing>/state              StatePayload     retained online/offline/stopped (+ last will / heartbeat)
  *   <prefix>/<thing>/health             HealthPayload    periodic
  *
+ * And the topics we listen on (inbound; parsed strictly where they are handled):
+ *
+ *   <prefix>/<thing>/<camera>/trigger   {"partId"?}      PLC trigger: inspect one part (pipeline/remote-triggers.ts)
+ *   <prefix>/<thing>/command/request    CommandRequest   remote command; answered on .../command/response
+ *
  * Every payload is JSON with `"v": 1`; `id` is the idempotency key consumers use to drop duplicates.
  */
 export interface TopicMap {
@@ -130,6 +135,21 @@ export class Topics {
 
   agent(kind: AgentTopicKind): string {
     return `${this.base}/${kind}`;
+  }
+
+  /** One filter for every camera's trigger topic, and the camera a trigger topic names. */
+  triggers(): { filter: string; cameraOf: (topic: string) => string | undefined } {
+    const head = `${this.base}/`;
+    const tail = '/trigger';
+    return {
+      filter: `${head}+${tail}`,
+      cameraOf: (topic) => (topic.startsWith(head) && topic.endsWith(tail) && topic.length > head.length + tail.length ? topic.slice(head.length, -tail.length) : undefined),
+    };
+  }
+
+  /** Remote commands: requests in, responses out. */
+  commands(): { request: string; response: string } {
+    return { request: `${this.base}/command/request`, response: `${this.base}/command/response` };
   }
 
   /** Subscription filter for everything this agent publishes (consumers, tests). */

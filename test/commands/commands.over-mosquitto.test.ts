@@ -1,12 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CommandChannel, commandTopics } from '../../src/commands/command-channel.js';
+import type { CommandChannel } from '../../src/commands/command-channel.js';
 import { CommandProcessor } from '../../src/commands/command-processor.js';
 import type { CommandResponse } from '../../src/commands/command-schema.js';
 import { CommandService } from '../../src/commands/command-service.js';
 import { statusSchema } from '../../src/config/slices/status.js';
 import { createLogger } from '../../src/core/log.js';
+import { Topics } from '../../src/publish/topics.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 
@@ -31,7 +32,7 @@ describe('remote commands over a real mosquitto broker', () => {
   let cloud: MqttClient;
   let service: CommandService;
   const inspector = new FakeInspector(['cam1', 'cam2']);
-  const topics = commandTopics('lookout', 'line-7-station-2');
+  const topics = new Topics('lookout', 'line-7-station-2').commands();
   const responses = new Map<string, CommandResponse>();
   const untagged: CommandResponse[] = [];
   const logLines: string[] = [];
