@@ -10,9 +10,12 @@
  * the median and the least-squares slope in MB/h are reported, against the goals: flat (slope ≤ 5 MB/h)
  * and ≤ 200 MB inspector RSS with 4 cameras.
  *
+ * Both processes run the compiled CLI as deployed (bin/lookout-edge.js; the bench runs `npm run build`'s
+ * compiler first): tsx would add ~45 MB to each. `--soak-from=source` runs them through tsx instead.
  * Default 3 minutes; the hour: `npm run bench -- soak --soak-minutes=60` (or BENCH_SOAK_MINUTES=60).
  * Linux only (/proc). Run alone: `npx tsx bench/soak.bench.ts`.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +26,7 @@ import { readManifest } from '../src/model-server/runtimes/index.js';
 import { loadDataset } from '../src/train/load-dataset.js';
 import { generateDataset } from '../src/train/synthetic.js';
 import { trainModel } from '../src/train/trainer.js';
+import { FROM_BUILD, FROM_SOURCE } from '../test/helpers/cli-entry.js';
 import { startServeModel } from '../test/model-server/serve-model-process.js';
 import { HttpCamera } from '../test/peers/http-camera.js';
 import { freePort, startMosquitto } from '../test/peers/mosquitto.js';
@@ -34,6 +38,7 @@ const SAMPLE_MS = Number(process.env.BENCH_SOAK_SAMPLE_SECONDS ?? 5) * 1000;
 const CAMERAS = 4;
 const FPS = 5;
 const WARM_UP = 0.2;
+const FROM = process.env.BENCH_SOAK_FROM ?? 'build';
 const GOAL = { slopeMbPerHour: 5, inspectorMb: 200 };
 
 interface Sample {
@@ -84,6 +89,14 @@ async function cameraFrames(dataDir: string): Promise<Buffer[]> {
   return Promise.all(files.map((f) => sharp(f).resize(1024, 768, { fit: 'fill' }).jpeg({ quality: 85 }).toBuffer()));
 }
 
+/** `npm run build`: the compiled CLI that bin/lookout-edge.js starts. */
+async function build(): Promise<void> {
+  const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname;
+  const child = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: new URL('..', import.meta.url).pathname, stdio: 'inherit' });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`the build failed (tsc exit ${code})`);
+}
+
 function metric(text: string, name: string): number {
   return text
     .split('\n')
@@ -95,6 +108,9 @@ export async function run(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'le-bench-soak-'));
   const cleanup: Array<() => Promise<unknown>> = [async () => rm(dir, { recursive: true, force: true })];
   try {
+    if (FROM !== 'build' && FROM !== 'source') throw new Error(`BENCH_SOAK_FROM is build or source, not ${FROM}`);
+    const entry = FROM === 'build' ? FROM_BUILD : FROM_SOURCE;
+    if (FROM === 'build') await build();
     // The model: the built-in runtime trained on a small generated dataset (~7 s on the dev VM).
     const data = await generateDataset(join(dir, 'data'), { normal: 27, anomalous: 8, testNormal: 4, testAnomalous: 4, seed: 9, size: 256 });
     await trainModel((await loadDataset({ path: data.trainManifest })).train, { name: 'soak', version: '1.0.0', output: join(dir, 'models', 'soak-model') });
@@ -129,7 +145,7 @@ export async function run(): Promise<BenchResult[]> {
     await subscriber.subscribeAsync('lookout/soak/+/verdict', { qos: 1 });
 
     const socket = join(dir, 'agent.sock');
-    const server = startServeModel(['--log-level', 'warn', '--set', `modelServer.socket=${socket}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`], process.env);
+    const server = startServeModel(['--log-level', 'warn', '--set', `modelServer.socket=${socket}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`], process.env, entry);
     cleanup.unshift(async () => {
       server.child.kill('SIGTERM');
       await server.exited();
@@ -146,7 +162,7 @@ export async function run(): Promise<BenchResult[]> {
       evidence: { dir: join(dir, 'evidence') },
       status: { enabled: true, port: statusPort },
     });
-    const inspector = startInspectorProcess(configPath);
+    const inspector = startInspectorProcess(configPath, [], entry);
     cleanup.unshift(() => inspector.stop());
 
     const deadline = Date.now() + 120_000;
@@ -163,7 +179,7 @@ export async function run(): Promise<BenchResult[]> {
     const samples: Sample[] = [];
     let outboxPeak = 0;
     const metricsUrl = `http://127.0.0.1:${statusPort}/metrics`;
-    process.stderr.write(`soak: ${CAMERAS} cameras at ${FPS} fps for ${MINUTES} min, RSS every ${SAMPLE_MS / 1000} s\n`);
+    process.stderr.write(`soak: ${CAMERAS} cameras at ${FPS} fps for ${MINUTES} min, RSS every ${SAMPLE_MS / 1000} s, processes from the ${FROM}\n`);
     for (;;) {
       const t = (performance.now() - started) / 1000;
       const sample = { t, inspector: procStatusMb(inspector.pid, 'VmRSS'), server: procStatusMb(server.child.pid as number, 'VmRSS') };
@@ -199,7 +215,7 @@ export async function run(): Promise<BenchResult[]> {
     const span = `${(kept[0]?.t ?? 0).toFixed(0)}-${seconds.toFixed(0)} s, ${kept.length} samples`;
     const expected = CAMERAS * FPS * seconds;
     return [
-      { name: `inspector RSS peak after warm-up (${span})`, value: insp.peak, unit: 'MB', target: `≤ ${GOAL.inspectorMb} MB` },
+      { name: `inspector RSS peak after warm-up (${span}; processes from the ${FROM})`, value: insp.peak, unit: 'MB', target: `≤ ${GOAL.inspectorMb} MB` },
       { name: 'inspector RSS median after warm-up', value: insp.median, unit: 'MB' },
       { name: 'inspector RSS slope after warm-up (least squares)', value: insp.slopePerHour, unit: 'MB/h', target: `≤ ${GOAL.slopeMbPerHour} MB/h` },
       { name: 'model server RSS peak after warm-up', value: srv.peak, unit: 'MB' },

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FROM_SOURCE } from '../helpers/cli-entry.js';
 
 /**
  * `lookout-edge run` as a child process, as the nucleus runs it (its own pid, its own heap, killable with
@@ -32,8 +33,8 @@ export async function writeInspectorConfig(dir: string, config: Record<string, u
   return path;
 }
 
-export function startInspectorProcess(configPath: string, args: readonly string[] = []): InspectorProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'run', '--config', configPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startInspectorProcess(configPath: string, args: readonly string[] = [], entry = FROM_SOURCE): InspectorProcess {
+  const child = spawn(process.execPath, [...entry, 'run', '--config', configPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('the inspector process did not start');
   const recent: Array<Record<string, unknown>> = [];
   let errors = 0;
