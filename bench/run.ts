@@ -2,7 +2,9 @@
  * `npm run bench`: runs every bench/*.bench.ts, each in a fresh process of its own (one after the other,
  * so that a benchmark's heap, JIT and thread-pool state cannot slow the next one), prints one report, and
  * writes it to BENCHMARKS.md with the machine noted. `npm run bench -- outbox model` runs only the named
- * ones. `run.ts --one <file> <out.json>` is the child's side: it runs one module and writes its results.
+ * ones. A `--name=value` argument reaches the benchmarks as the environment variable BENCH_NAME
+ * (`--soak-minutes=60` → BENCH_SOAK_MINUTES=60), the way they read their options. `run.ts --one <file>
+ * <out.json>` is the child's side: it runs one module and writes its results.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -32,7 +34,13 @@ async function runIsolated(file: string, dir: string): Promise<BenchResult[]> {
   return JSON.parse(await readFile(out, 'utf8')) as BenchResult[];
 }
 
-const only = process.argv.slice(2);
+const options = process.argv.slice(2).filter((a) => a.startsWith('--'));
+for (const option of options) {
+  const m = /^--([a-z][a-z0-9-]*)=(.*)$/.exec(option);
+  if (!m) throw new Error(`unknown option ${option}: options are --name=value`);
+  process.env[`BENCH_${(m[1] as string).replaceAll('-', '_').toUpperCase()}`] = m[2];
+}
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts')).sort();
 const sections: Array<{ name: string; results: BenchResult[]; error?: string }> = [];
 const scratch = await mkdtemp(join(tmpdir(), 'le-bench-'));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FROM_SOURCE } from '../helpers/cli-entry.js';
 import { manifest } from '../peers/edge-agent-peer.js';
 
 /** `lookout-edge serve-model` as a child process, as the nucleus runs it, with its JSON log lines at hand. */
@@ -18,8 +19,8 @@ export interface ServeModelProcess {
   kill(): void;
 }
 
-export function startServeModel(args: readonly string[], env: NodeJS.ProcessEnv): ServeModelProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'serve-model', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
+export function startServeModel(args: readonly string[], env: NodeJS.ProcessEnv, entry = FROM_SOURCE): ServeModelProcess {
+  const child = spawn(process.execPath, [...entry, 'serve-model', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   const logs: Array<Record<string, unknown>> = [];
   let stderr = '';
   let partial = '';

@@ -1,4 +1,5 @@
 import { LookoutError } from '../../core/errors.js';
+import { requestSignal } from '../../core/deadline.js';
 import { parseChallenges } from './auth-challenge.js';
 import { DigestSession } from './digest-auth.js';
 
@@ -62,8 +63,9 @@ export class SnapshotFetcher {
   }
 
   async fetch(signal?: AbortSignal): Promise<Snapshot> {
-    const deadline = AbortSignal.timeout(this.limits.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    // the body is read inside this try, so release() in finally comes after the whole response
+    const request = requestSignal(this.limits.timeoutMs, signal);
+    const combined = request.signal;
     try {
       let res = await this.request(combined);
       if (res.status === 401 && this.target.auth && !this.basic) {
@@ -95,12 +97,14 @@ export class SnapshotFetcher {
       return { bytes: await readBounded(res, this.limits.maxBytes), contentType };
     } catch (err) {
       if (err instanceof LookoutError) throw err;
-      if (deadline.aborted) {
+      if (request.timedOut()) {
         throw new LookoutError('SOURCE_UNAVAILABLE', `snapshot timed out after ${this.limits.timeoutMs} ms`, { cause: err, details: { url: redactUrl(this.target.url) } });
       }
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : '';
       const message = err instanceof Error ? err.message : String(err);
       throw new LookoutError('SOURCE_UNAVAILABLE', `snapshot failed: ${message}${cause ? ` (${cause})` : ''}`, { cause: err, details: { url: redactUrl(this.target.url) } });
+    } finally {
+      request.release();
     }
   }
 
