@@ -67,18 +67,24 @@ export class ByteAdmission {
     return this.held(bytes);
   }
 
+  /** `bytes` (capped at the budget) for reading a request when they are free and nobody waits; undefined otherwise. */
+  tryReserveForRead(bytes: number): ReadReservation | undefined {
+    const want = Math.min(bytes, this.budgetBytes);
+    if (this.waiting.length > 0 || !this.fits(want)) return undefined;
+    this.reading += want;
+    this.notePeak();
+    return this.readHeld(want);
+  }
+
   /**
    * Resolves once `bytes` (capped at the budget) are held for reading a request. Waits behind earlier
    * callers while they do not fit; refuses with QUEUE_FULL when maxWaiting calls wait already, and with
    * INFERENCE_TIMEOUT when `signal` aborts while waiting (the caller leaves the queue, holding nothing).
    */
   reserveForRead(bytes: number, signal?: AbortSignal): Promise<ReadReservation> {
+    const now = this.tryReserveForRead(bytes);
+    if (now) return Promise.resolve(now);
     const want = Math.min(bytes, this.budgetBytes);
-    if (this.waiting.length === 0 && this.fits(want)) {
-      this.reading += want;
-      this.notePeak();
-      return Promise.resolve(this.readHeld(want));
-    }
     if (this.waiting.length >= this.maxWaiting) {
       this.refused++;
       return Promise.reject(

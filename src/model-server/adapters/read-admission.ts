@@ -40,7 +40,7 @@ export class ReadAdmission {
   readonly interceptor: grpc.ServerInterceptor = (method, next) => {
     if (method.path !== this.deps.path) return new grpc.ServerInterceptingCall(next);
     const { admission, maxMessageBytes, readTimeoutMs, statusFor } = this.deps;
-    const gaveUp = new AbortController();
+    let gaveUp: AbortController | undefined; // made only for a call that has to wait
     let held: ReadReservation | undefined;
     let request: object | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -48,7 +48,7 @@ export class ReadAdmission {
     const end = (): void => {
       ended = true;
       clearTimeout(timer);
-      gaveUp.abort();
+      gaveUp?.abort();
       held?.release();
       held = undefined;
     };
@@ -56,18 +56,21 @@ export class ReadAdmission {
       end();
       call.sendStatus({ code: statusFor(err), details: err.message });
     };
+    const read = (reservation: ReadReservation, metadata: grpc.Metadata, readOn: (metadata: grpc.Metadata) => void): void => {
+      held = reservation;
+      timer = setTimeout(() => {
+        admission.countReadTimeout();
+        refuse(new LookoutError('REQUEST_READ_TIMEOUT', `the request did not arrive within modelServer.readTimeoutMs = ${readTimeoutMs} ms`));
+      }, readTimeoutMs);
+      readOn(metadata);
+    };
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, readOn) => {
+        const now = admission.tryReserveForRead(maxMessageBytes);
+        if (now) return read(now, metadata, readOn);
+        gaveUp = new AbortController();
         admission.reserveForRead(maxMessageBytes, gaveUp.signal).then(
-          (reservation) => {
-            if (ended) return reservation.release();
-            held = reservation;
-            timer = setTimeout(() => {
-              admission.countReadTimeout();
-              refuse(new LookoutError('REQUEST_READ_TIMEOUT', `the request did not arrive within modelServer.readTimeoutMs = ${readTimeoutMs} ms`));
-            }, readTimeoutMs);
-            readOn(metadata);
-          },
+          (reservation) => (ended ? reservation.release() : read(reservation, metadata, readOn)),
           (err: unknown) => {
             if (!ended) refuse(toLookoutError(err));
           },
