@@ -105,4 +105,22 @@ describe('admission before a request is read', () => {
     expect(agent.server.stats()).toMatchObject({ readingBytes: 0, reservedBytes: 0, readTimeouts: 1 });
     expect(await statusOf(small(client(agent)))).toBe(S.OK);
   }, 30_000);
+
+  it('answers a call still waiting for bytes UNAVAILABLE at the shutdown grace, as it does a running one', async () => {
+    const held = gate();
+    cleanup.push(held.open);
+    let started = 0;
+    // The smallest budget holds one largest request: a call being read or run leaves no room for another.
+    const agent = await serve([{ component: 'small', script: { gate: held.promise, onInfer: () => started++ } }], { queueBytes: BIG });
+    const c = client(agent);
+    const running = statusOf(small(c));
+    await waitFor(() => started === 1);
+    const waiting = statusOf(small(client(agent)));
+    await waitFor(() => agent.server.stats().readsWaiting === 1);
+
+    await agent.stop();
+    expect(await running).toBe(S.UNAVAILABLE);
+    expect(await waiting).toBe(S.UNAVAILABLE);
+    expect(agent.server.stats()).toMatchObject({ readsWaiting: 0, readingBytes: 0 });
+  }, 30_000);
 });

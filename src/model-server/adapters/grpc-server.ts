@@ -118,9 +118,10 @@ export class GrpcEdgeAgentServer {
   }
 
   /**
-   * Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest: they are answered
-   * UNAVAILABLE here (grpc-js's forceShutdown does not reach sessions when channelz is off, and an open
-   * call would keep its connection, and the process, alive). Resolves with how many calls were cut.
+   * Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest, those still waiting
+   * for bytes or being read included: they are answered UNAVAILABLE here (grpc-js's forceShutdown does not
+   * reach sessions when channelz is off, and an open call would keep its connection, and the process, alive).
+   * Resolves with how many calls were cut.
    */
   async stop(graceMs: number): Promise<number> {
     const server = this.server;
@@ -130,8 +131,9 @@ export class GrpcEdgeAgentServer {
       const timer = setTimeout(() => {
         const cuts = [...this.unanswered];
         for (const cut of cuts) cut();
+        const unread = this.readAdmission.cutAll('the model server is shutting down');
         server.forceShutdown();
-        resolve(cuts.length);
+        resolve(cuts.length + unread);
       }, graceMs);
       server.tryShutdown(() => {
         clearTimeout(timer);

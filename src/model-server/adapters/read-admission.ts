@@ -26,8 +26,17 @@ export interface ReadAdmissionDeps {
 export class ReadAdmission {
   /** Reservations of requests that have arrived, until the handler claims them (keyed by the request object). */
   private readonly arrived = new WeakMap<object, ReadReservation>();
+  /** How to answer each call not yet handed to its handler (waiting for bytes, or being read). */
+  private readonly unhanded = new Set<(details: string) => void>();
 
   constructor(private readonly deps: ReadAdmissionDeps) {}
+
+  /** Answers UNAVAILABLE every call not yet handed to its handler, giving its bytes back; returns how many. */
+  cutAll(details: string): number {
+    const cuts = [...this.unhanded];
+    for (const cut of cuts) cut(details);
+    return cuts.length;
+  }
 
   /** The reservation that came with `request`, now the caller's to release; undefined when none did. */
   claim(request: unknown): ReadReservation | undefined {
@@ -46,6 +55,7 @@ export class ReadAdmission {
     let timer: NodeJS.Timeout | undefined;
     let ended = false;
     const end = (): void => {
+      this.unhanded.delete(cut);
       ended = true;
       clearTimeout(timer);
       gaveUp?.abort();
@@ -56,6 +66,11 @@ export class ReadAdmission {
       end();
       call.sendStatus({ code: statusFor(err), details: err.message });
     };
+    const cut = (details: string): void => {
+      end();
+      call.sendStatus({ code: grpc.status.UNAVAILABLE, details });
+    };
+    this.unhanded.add(cut);
     const read = (reservation: ReadReservation, metadata: grpc.Metadata, readOn: (metadata: grpc.Metadata) => void): void => {
       held = reservation;
       timer = setTimeout(() => {
@@ -81,6 +96,7 @@ export class ReadAdmission {
         pass(message);
       })
       .withOnReceiveHalfClose((pass) => {
+        this.unhanded.delete(cut); // from now on the handler answers the call
         clearTimeout(timer);
         const reservation = held;
         held = undefined;
