@@ -1,7 +1,8 @@
 /**
  * Memory of the model server under a flood of large images (issue 17, item 5): eight 4096x4096 inline
  * DetectAnomalies calls from two client connections at once (and sixteen from four), while a
- * well-behaved client sends a 640x480 image every 50 ms. The server and the flooding clients run in
+ * well-behaved client sends a 640x480 image every 50 ms. Every call reserves the largest request under
+ * queueBytes before its request is read (waiting, unread, while there is no room), then keeps its bitmap's bytes. The server and the flooding clients run in
  * child processes of their own; the server's RSS is what is measured (VmHWM, the kernel's peak, reset
  * after warm-up), with the default budget (queueBytes 256 MiB, connectionCalls 4) and with the old
  * behaviour as baseline (a budget no flood reaches, 1000 calls per connection). The model takes 150 ms
@@ -105,6 +106,8 @@ interface ChildStats {
   jsKb: number;
   overBudget: number;
   reservedBytes: number;
+  /** The most bytes reserved and being read at once (admission's own count; never above queueBytes). */
+  peakBytes: number;
 }
 
 /** This file in a child process (`--serve` or `--flood`), spoken to one line at a time. */
@@ -164,6 +167,7 @@ interface Outcome {
   politeOk: number;
   politeTotal: number;
   politeMaxMs: number;
+  admissionPeakMb: number;
 }
 
 async function measure(dir: string, label: string, flood: Flood, queueBytes: number, connectionCalls: number): Promise<Outcome> {
@@ -212,6 +216,7 @@ async function measure(dir: string, label: string, flood: Flood, queueBytes: num
       politeOk,
       politeTotal: latencies.length,
       politeMaxMs: Math.max(...latencies),
+      admissionPeakMb: after.peakBytes / 1024 / 1024,
     };
   } finally {
     polite.close();
@@ -235,7 +240,7 @@ export async function run(): Promise<BenchResult[]> {
         { name: `${what}: model server peak RSS over idle (${now.baselineMb.toFixed(0)} MB)`, value: now.peakOverMb, unit: 'MB', baseline: { name: base, value: old.peakOverMb }, ratio: now.peakOverMb / old.peakOverMb },
         { name: `${what}: RSS over idle once answered (after GC; JS heap + external: ${now.afterJsMb.toFixed(0)} MB)`, value: now.afterOverMb, unit: 'MB', baseline: { name: base, value: old.afterOverMb } },
         {
-          name: `${what}: flood calls answered OK (budget: ${now.overBudget} over budget, ${now.floodRefused - now.overBudget} queue full; old: ${old.floodRefused} queue full)`,
+          name: `${what}: flood calls answered OK (budget: ${now.floodRefused} refused, ${now.overBudget} of them for want of bytes; old: ${old.floodRefused} refused)`,
           value: now.floodOk,
           unit: `of ${calls}`,
           baseline: { name: base, value: old.floodOk },
@@ -247,6 +252,13 @@ export async function run(): Promise<BenchResult[]> {
           baseline: { name: base, value: old.politeOk / old.politeTotal },
         },
         { name: `${what}: well-behaved client's slowest call`, value: now.politeMaxMs, unit: 'ms', baseline: { name: base, value: old.politeMaxMs }, ratio: now.politeMaxMs / old.politeMaxMs },
+        {
+          name: `${what}: most bytes held at once by calls being read (the largest request each) and queued or running (their bitmaps), by the admission's count`,
+          value: now.admissionPeakMb,
+          unit: 'MiB',
+          baseline: { name: base, value: old.admissionPeakMb },
+          target: `<= queueBytes (${defaults.queueBytes / 1024 / 1024} MiB)`,
+        },
       );
     }
   } finally {

@@ -40,6 +40,10 @@ export const ERROR_CATALOGUE = {
   },
   RUNTIME_LOAD_FAILED: { retryable: false, description: 'A model runtime could not load its model.' },
   RUNTIME_INFER_FAILED: { retryable: false, description: 'A model runtime failed on one image.' },
+  REQUEST_READ_TIMEOUT: {
+    retryable: true,
+    description: 'A DetectAnomalies request did not arrive within `modelServer.readTimeoutMs` once the model server began to read it (gRPC RESOURCE_EXHAUSTED); its bytes were given back.',
+  },
   MODEL_MANIFEST_INVALID: { retryable: false, description: 'A model directory has a missing or invalid manifest.' },
 
   // training and datasets

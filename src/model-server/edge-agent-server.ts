@@ -53,7 +53,11 @@ export class EdgeAgentServer {
   constructor(private readonly deps: EdgeAgentServerDeps) {
     this.modelSet = new ModelSet({ entries: deps.entries, log: deps.log });
     this.executor = new BoundedExecutor({ concurrency: deps.config.concurrency, queueSize: deps.config.queueSize });
-    this.admission = new ByteAdmission(deps.config.queueBytes);
+    this.admission = new ByteAdmission(deps.config.queueBytes, deps.config.queueSize);
+  }
+
+  private grpcLimits(): { connectionCalls: number; admission: ByteAdmission; readTimeoutMs: number } {
+    return { connectionCalls: this.deps.config.connectionCalls, admission: this.admission, readTimeoutMs: this.deps.config.readTimeoutMs };
   }
 
   /** True from the moment the gRPC server listens until stop() begins. */
@@ -82,7 +86,7 @@ export class EdgeAgentServer {
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     }));
     if (this.deps.tcpAddress) {
-      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log, connectionCalls: config.connectionCalls });
+      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log, ...this.grpcLimits() });
       const port = await grpcServer.start();
       this.grpc = grpcServer;
       this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
@@ -99,7 +103,7 @@ export class EdgeAgentServer {
       const privateDir = await mkdtemp(join(dirname(socket), '.lookout-edge-'));
       const staging = join(privateDir, 'agent.sock');
       try {
-        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log, connectionCalls: config.connectionCalls });
+        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log, ...this.grpcLimits() });
         await grpcServer.start();
         this.grpc = grpcServer;
         await secureSocket(staging, config.socketMode, config.socketGroup);

@@ -13,7 +13,7 @@ import type {
   WireModelRequest,
   WireStatusResponse,
 } from '../inference/edge-agent-wire.js';
-import type { ByteAdmission } from './admission.js';
+import type { ByteAdmission, ReadReservation, Reservation } from './admission.js';
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.js';
 import { type CheckedDetectRequest, checkDetectRequest, toWireResult } from './detect-request.js';
@@ -29,6 +29,8 @@ export interface CallContext {
   readonly cancelled?: () => boolean;
   /** Aborts when the caller gives up: a queued call leaves the queue then, and gives its bytes back. */
   readonly signal?: AbortSignal;
+  /** Bytes reserved for the request before it was read: the call keeps what its bitmap needs and must release them. */
+  readonly admitted?: ReadReservation;
 }
 
 /** The five Edge Agent RPCs, transport-free: wire objects in, wire objects out, LookoutErrors thrown. */
@@ -115,14 +117,17 @@ export class EdgeAgentService implements EdgeAgentHandlers {
   }
 
   private async detect(req: WireDetectAnomaliesRequest, ctx: CallContext): Promise<WireDetectAnomaliesResponse> {
-    const queuedOn = this.slot(req.model_component);
-    const checked = checkDetectRequest(req, this.deps.shmDir);
-    queuedOn.assertRunning();
-    const reservation = this.deps.admission.reserve(rgbByteLength(checked.width, checked.height));
+    let reservation: Reservation | undefined = ctx.admitted;
     try {
+      const queuedOn = this.slot(req.model_component);
+      const checked = checkDetectRequest(req, this.deps.shmDir);
+      queuedOn.assertRunning();
+      const bytes = rgbByteLength(checked.width, checked.height);
+      reservation = ctx.admitted ? ctx.admitted.received(bytes) : this.deps.admission.reserve(bytes);
       return await this.queue(req, ctx, queuedOn, checked);
     } finally {
-      reservation.release();
+      ctx.admitted?.release();
+      reservation?.release();
     }
   }
 

@@ -129,7 +129,7 @@ export class ModelServerService {
       listening: server?.listening ?? false,
       models: (server?.models() ?? []).map((m) => ({ ...m, startOnBoot: startOnBoot.get(m.component) ?? true })),
       waiting: this.sources.current().waiting,
-      queue: server?.stats() ?? { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, overBudget: 0 },
+      queue: server?.stats() ?? { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, readingBytes: 0, readsWaiting: 0, overBudget: 0, readTimeouts: 0, peakBytes: 0 },
     };
   }
 

@@ -2,12 +2,13 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelServerConfig } from '../../src/config/slices/model-server.js';
+import { MAX_MESSAGE_BYTES } from '../../src/inference/adapters/edge-agent-proto.js';
 import { createModelServerMetrics } from '../../src/model-server/adapters/prom-metrics.js';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, waitFor, type RawClient, type Script, type TestServer } from '../peers/edge-agent-peer.js';
 
 /**
- * Memory bounds (issue 17, item 5): queued bytes under modelServer.queueBytes, calls per client connection
- * under modelServer.connectionCalls. Real server on a Unix socket, real clients, real /dev/shm segments.
+ * Memory bounds (issue 17, item 5): reading and queued bytes under modelServer.queueBytes, calls per client
+ * connection under modelServer.connectionCalls. Real server on a Unix socket, real clients, real /dev/shm segments.
  */
 
 const S = grpc.status;
@@ -51,38 +52,47 @@ const small = (c: RawClient, component: string) =>
   c.call<{ detect_anomaly_result: { is_anomalous: boolean } }>('DetectAnomalies', { model_component: component, bitmap: { width: 64, height: 64, byte_data: image(64, 64).pixels } }, 60_000);
 
 describe('byte admission', () => {
-  it('refuses a flood of large images past queueBytes with RESOURCE_EXHAUSTED, while another client is served, and gives every reservation back', async () => {
+  it('lets a flood of large images wait, unread, in FIFO order for bytes under queueBytes, refuses it past queueSize with RESOURCE_EXHAUSTED, drops a waiter whose deadline passes, and gives every reservation back', async () => {
     const held = gate();
     let started = 0;
     const script: Script = { gate: held.promise, onInfer: () => started++ };
-    // Room for two 4096x4096 images and a little more; three inference slots, so the flood cannot take them all.
-    const agent = await serve([{ component: 'big', script }, { component: 'small' }], { queueBytes: 2 * BIG + 1024 * 1024, concurrency: 3 });
+    // Room for two of the largest requests (read at once), three inference slots, five calls may wait.
+    const agent = await serve([{ component: 'big', script }], { queueBytes: 2 * MAX_MESSAGE_BYTES, concurrency: 3, queueSize: 5 });
     const handle = await bigSegment();
-    const flooder = client(agent);
-    const flood = Array.from({ length: 8 }, () =>
-      flooder.call('DetectAnomalies', { model_component: 'big', bitmap: { width: 4096, height: 4096, shared_memory_handle: handle } }, 60_000).then(
+    const detect = (c: RawClient, deadlineMs = 60_000) =>
+      c.call('DetectAnomalies', { model_component: 'big', bitmap: { width: 4096, height: 4096, shared_memory_handle: handle } }, deadlineMs).then(
         () => ({ code: S.OK, details: '' }),
         (err: grpc.ServiceError) => ({ code: err.code, details: err.details }),
-      ),
-    );
-    await waitFor(() => agent.server.stats().overBudget === 6 && started === 2, 30_000, 'two running, six of the eight refused');
-    expect(agent.server.stats().reservedBytes).toBe(2 * BIG);
+      );
+    const flooders = [client(agent), client(agent)];
+    const flood = Array.from({ length: 6 }, (_, i) => detect(flooders[i % 2] as RawClient));
+    // Two were read (each keeps its bitmap's bytes) and run; four wait, unread.
+    await waitFor(() => agent.server.stats().readsWaiting === 4 && started === 2, 30_000, 'two running, four waiting');
+    expect(agent.server.stats()).toMatchObject({ reservedBytes: 2 * BIG, readingBytes: 0, overBudget: 0 });
 
-    const polite = client(agent);
-    const answers = await Promise.all(Array.from({ length: 5 }, () => small(polite, 'small')));
-    expect(answers.every((a) => a.detect_anomaly_result.is_anomalous === false)).toBe(true);
+    const late = client(agent);
+    const impatient = await detect(late, 1_000);
+    expect(impatient.code).toBe(S.DEADLINE_EXCEEDED);
+    await waitFor(() => agent.server.stats().readsWaiting === 4, 10_000, 'the impatient caller left the queue');
+    const last = detect(late);
+    await waitFor(() => agent.server.stats().readsWaiting === 5);
+    const refused = await detect(late);
+    expect(refused.code).toBe(S.RESOURCE_EXHAUSTED);
+    expect(refused.details).toMatch(/5 calls already wait for modelServer\.queueBytes = 102760448/);
+    expect(agent.server.stats()).toMatchObject({ reservedBytes: 2 * BIG, readingBytes: 0, overBudget: 1 });
 
     held.open();
-    const outcomes = await Promise.all(flood);
-    expect(outcomes.filter((o) => o.code === S.OK)).toHaveLength(2);
-    const refused = outcomes.filter((o) => o.code === S.RESOURCE_EXHAUSTED);
-    expect(refused).toHaveLength(6);
-    expect(refused[0]?.details).toMatch(/needs 50331648 bytes.*modelServer\.queueBytes = 101711872/);
-    expect(agent.server.stats()).toMatchObject({ reservedBytes: 0, overBudget: 6, active: 0, waiting: 0 });
+    const outcomes = await Promise.all([...flood, last]);
+    expect(outcomes.map((o) => o.code)).toEqual(Array(7).fill(S.OK));
+    expect(started).toBe(7);
+    expect(agent.server.stats()).toMatchObject({ reservedBytes: 0, readingBytes: 0, readsWaiting: 0, overBudget: 1, active: 0, waiting: 0 });
+    expect(agent.server.stats().peakBytes).toBeLessThanOrEqual(2 * MAX_MESSAGE_BYTES);
 
     const { body } = await createModelServerMetrics({ defaultMetrics: false }).render({ listening: true, models: [], waiting: [], queue: agent.server.stats() });
-    expect(body).toMatch(/^lookout_edge_model_server_admission_over_budget_total 6$/m);
+    expect(body).toMatch(/^lookout_edge_model_server_admission_over_budget_total 1$/m);
     expect(body).toMatch(/^lookout_edge_model_server_admission_reserved_bytes 0$/m);
+    expect(body).toMatch(/^lookout_edge_model_server_admission_reading_bytes 0$/m);
+    expect(body).toMatch(/^lookout_edge_model_server_admission_reads_waiting 0$/m);
   }, 60_000);
 
   it('gives the reservation back whatever the outcome: runtime error, full queue, success, and at once when a queued caller gives up', async () => {

@@ -77,7 +77,7 @@ describe('modelServer.registryDir configuration', () => {
 describe('model server health endpoint', () => {
   it('refuses a non-loopback host without a token, as the inspector does', () => {
     const make = (values: Record<string, unknown>) => () =>
-      new HealthServer({ config: statusSchema.parse(values), snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, overBudget: 0 } }), metrics: createModelServerMetrics({ defaultMetrics: false }), log: silentLog });
+      new HealthServer({ config: statusSchema.parse(values), snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, readingBytes: 0, readsWaiting: 0, overBudget: 0, readTimeouts: 0, peakBytes: 0 } }), metrics: createModelServerMetrics({ defaultMetrics: false }), log: silentLog });
     expect(make({ host: '0.0.0.0' })).toThrow(/required when status\.host \(0\.0\.0\.0\) is not a loopback address/);
     expect(make({ host: '0.0.0.0', token: 'secret' })).not.toThrow();
   });
@@ -85,7 +85,7 @@ describe('model server health endpoint', () => {
   it('asks for the token on /readyz and /metrics but not /healthz', async () => {
     const health = new HealthServer({
       config: statusSchema.parse({ port: 0, token: 'letmein' }),
-      snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 2, abandoned: 0, skipped: 0, reservedBytes: 0, overBudget: 0 } }),
+      snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 2, abandoned: 0, skipped: 0, reservedBytes: 0, readingBytes: 0, readsWaiting: 0, overBudget: 0, readTimeouts: 0, peakBytes: 0 } }),
       metrics: createModelServerMetrics({ defaultMetrics: false }),
       log: silentLog,
     });
@@ -144,7 +144,7 @@ describe('model server health endpoint', () => {
 function makeHealth(values: Record<string, unknown>): HealthServer {
   return new HealthServer({
     config: statusSchema.parse(values),
-    snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, overBudget: 0 } }),
+    snapshot: () => ({ listening: true, models: [], waiting: [], queue: { active: 0, waiting: 0, completed: 0, rejected: 0, abandoned: 0, skipped: 0, reservedBytes: 0, readingBytes: 0, readsWaiting: 0, overBudget: 0, readTimeouts: 0, peakBytes: 0 } }),
     metrics: createModelServerMetrics({ defaultMetrics: false }),
     log: silentLog,
   });

@@ -60,10 +60,17 @@ export const modelServerSchema = z
     queueSize: positiveInt.max(10_000).default(32),
     concurrency: positiveInt.max(64).default(1),
     /**
-     * Input bitmap bytes (width*height*3) that DetectAnomalies calls in the queue or running may hold
-     * together; a call that would pass it is answered RESOURCE_EXHAUSTED at once, before its image is read.
+     * Bytes that DetectAnomalies calls may hold together: a call being received holds the largest request
+     * (one 4096x4096 image and 1 MiB), one queued or running its input bitmap (width*height*3). A call whose
+     * request does not fit yet waits, unread, in FIFO order (at most queueSize of them; more are answered
+     * RESOURCE_EXHAUSTED).
      */
     queueBytes: byteSize.min(LARGEST_BITMAP_BYTES).default(256 * 1024 * 1024),
+    /**
+     * Time a DetectAnomalies request may take to arrive once the server began to read it; a slower one is
+     * answered RESOURCE_EXHAUSTED and gives its bytes back.
+     */
+    readTimeoutMs: durationMs.min(100).default(10_000),
     /** DetectAnomalies (and other) calls one client connection may have open at once (HTTP/2 max concurrent streams). */
     connectionCalls: positiveInt.max(1_000).default(4),
     /**

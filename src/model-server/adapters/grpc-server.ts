@@ -3,7 +3,9 @@ import { type ErrorCode, LookoutError, toLookoutError } from '../../core/errors.
 import type { Logger } from '../../core/log.js';
 import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../inference/adapters/edge-agent-proto.js';
 import { WANT_MASK_METADATA } from '../../inference/edge-agent-wire.js';
+import type { ByteAdmission } from '../admission.js';
 import type { EdgeAgentHandlers } from '../edge-agent-service.js';
+import { ReadAdmission } from './read-admission.js';
 
 /** How our errors leave the server: exactly the status codes AWS's agent uses. */
 const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
@@ -11,6 +13,7 @@ const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
   MODEL_NOT_FOUND: grpc.status.NOT_FOUND,
   MODEL_NOT_RUNNING: grpc.status.FAILED_PRECONDITION,
   QUEUE_FULL: grpc.status.RESOURCE_EXHAUSTED,
+  REQUEST_READ_TIMEOUT: grpc.status.RESOURCE_EXHAUSTED,
   INFERENCE_OVERLOADED: grpc.status.RESOURCE_EXHAUSTED,
   RUNTIME_INFER_FAILED: grpc.status.INTERNAL,
   INFERENCE_TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
@@ -28,6 +31,10 @@ export interface GrpcEdgeAgentServerDeps {
   readonly log: Logger;
   /** Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly connectionCalls: number;
+  /** DetectAnomalies calls reserve the largest request here before it is read (read-admission.ts). */
+  readonly admission: ByteAdmission;
+  /** Time a DetectAnomalies request may take to arrive once reading began (modelServer.readTimeoutMs). */
+  readonly readTimeoutMs: number;
 }
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
@@ -37,8 +44,17 @@ export class GrpcEdgeAgentServer {
   private server: grpc.Server | undefined;
   /** Calls not answered yet, each with the way to answer it UNAVAILABLE when the shutdown grace ends. */
   private readonly unanswered = new Set<() => void>();
+  private readonly readAdmission: ReadAdmission;
 
-  constructor(private readonly deps: GrpcEdgeAgentServerDeps) {}
+  constructor(private readonly deps: GrpcEdgeAgentServerDeps) {
+    this.readAdmission = new ReadAdmission({
+      admission: deps.admission,
+      path: (edgeAgentServiceDefinition().DetectAnomalies as grpc.MethodDefinition<unknown, unknown>).path,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      readTimeoutMs: deps.readTimeoutMs,
+      statusFor: grpcStatusFor,
+    });
+  }
 
   /** Binds and serves; resolves with the bound port (0 for Unix sockets). */
   async start(): Promise<number> {
@@ -49,6 +65,8 @@ export class GrpcEdgeAgentServer {
       // Announced to every client connection: a client holds its further calls until one ends; a client
       // that opens more anyway loses its connection (GOAWAY), other connections go on.
       'grpc.max_concurrent_streams': this.deps.connectionCalls,
+      // DetectAnomalies reserves its largest request before grpc-js reads it (read-admission.ts).
+      interceptors: [this.readAdmission.interceptor],
     });
     const h = this.deps.handlers;
     server.addService(edgeAgentServiceDefinition(), {
@@ -56,7 +74,8 @@ export class GrpcEdgeAgentServer {
         const want = call.metadata.get(WANT_MASK_METADATA)[0];
         const gaveUp = new AbortController();
         call.once('cancelled', () => gaveUp.abort());
-        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal });
+        const admitted = this.readAdmission.claim(req);
+        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal, ...(admitted ? { admitted } : {}) });
       }),
       StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
       StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),
@@ -99,9 +118,10 @@ export class GrpcEdgeAgentServer {
   }
 
   /**
-   * Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest: they are answered
-   * UNAVAILABLE here (grpc-js's forceShutdown does not reach sessions when channelz is off, and an open
-   * call would keep its connection, and the process, alive). Resolves with how many calls were cut.
+   * Refuses new calls, lets running ones finish for up to `graceMs`, then cuts the rest, those still waiting
+   * for bytes or being read included: they are answered UNAVAILABLE here (grpc-js's forceShutdown does not
+   * reach sessions when channelz is off, and an open call would keep its connection, and the process, alive).
+   * Resolves with how many calls were cut.
    */
   async stop(graceMs: number): Promise<number> {
     const server = this.server;
@@ -111,8 +131,9 @@ export class GrpcEdgeAgentServer {
       const timer = setTimeout(() => {
         const cuts = [...this.unanswered];
         for (const cut of cuts) cut();
+        const unread = this.readAdmission.cutAll('the model server is shutting down');
         server.forceShutdown();
-        resolve(cuts.length);
+        resolve(cuts.length + unread);
       }, graceMs);
       server.tryShutdown(() => {
         clearTimeout(timer);

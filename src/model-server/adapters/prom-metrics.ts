@@ -25,7 +25,10 @@ export function createModelServerMetrics(options: { defaultMetrics?: boolean } =
   const rejected = new Counter({ name: `${p}rejected_total`, help: 'Calls refused because the queue was full (RESOURCE_EXHAUSTED).', ...reg });
   const skipped = new Counter({ name: `${p}skipped_total`, help: 'Queued calls dropped because their caller had already given up.', ...reg });
   const reservedBytes = new Gauge({ name: `${p}admission_reserved_bytes`, help: 'Input bitmap bytes held by DetectAnomalies calls queued or running (bounded by modelServer.queueBytes).', ...reg });
-  const overBudget = new Counter({ name: `${p}admission_over_budget_total`, help: 'DetectAnomalies calls refused because their bytes would pass modelServer.queueBytes (RESOURCE_EXHAUSTED).', ...reg });
+  const overBudget = new Counter({ name: `${p}admission_over_budget_total`, help: 'DetectAnomalies calls refused for want of bytes under modelServer.queueBytes (RESOURCE_EXHAUSTED).', ...reg });
+  const readingBytes = new Gauge({ name: `${p}admission_reading_bytes`, help: 'Bytes held for DetectAnomalies requests being received (the largest request each; within modelServer.queueBytes).', ...reg });
+  const readsWaiting = new Gauge({ name: `${p}admission_reads_waiting`, help: 'DetectAnomalies calls waiting, unread, for modelServer.queueBytes to have room for their request.', ...reg });
+  const readTimeouts = new Counter({ name: `${p}admission_read_timeouts_total`, help: 'DetectAnomalies calls whose request did not arrive within modelServer.readTimeoutMs (RESOURCE_EXHAUSTED).', ...reg });
   const ready = new Gauge({ name: `${p}ready`, help: '1 when the gRPC server listens and every startOnBoot model is RUNNING.', ...reg });
 
   return {
@@ -50,6 +53,10 @@ export function createModelServerMetrics(options: { defaultMetrics?: boolean } =
       reservedBytes.set(snapshot.queue.reservedBytes);
       overBudget.reset();
       overBudget.inc(snapshot.queue.overBudget);
+      readingBytes.set(snapshot.queue.readingBytes);
+      readsWaiting.set(snapshot.queue.readsWaiting);
+      readTimeouts.reset();
+      readTimeouts.inc(snapshot.queue.readTimeouts);
       ready.set(assessReadiness(snapshot).ready ? 1 : 0);
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
