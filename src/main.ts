@@ -18,6 +18,7 @@ import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { subscribeTriggers } from './pipeline/remote-triggers.js';
 import { createPreprocessor } from './preprocess/create-preprocessor.js';
 import { DeliveryStack } from './publish/delivery-stack.js';
+import { loadTransports } from './publish/transports.js';
 import { createReportRoutes } from './reports/report-routes.js';
 import { createFrameSource } from './sources/create-frame-source.js';
 import { createStatusServer, type StatusServer } from './status/status-server.js';
@@ -65,6 +66,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
   try {
     const late: { inspector?: Inspector } = {}; // health messages describe the inspector built below
     const stack = new DeliveryStack({
+      transports: await loadTransports(config.publish),
       thingName: config.thingName,
       outbox: config.outbox,
       publish: config.publish,

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { createLogger } from '../core/log.js';
-import { GreengrassIpc } from '../greengrass/adapters/ipc-client.js';
 import { underGreengrass } from '../greengrass/component-config.js';
 import { InspectorService } from '../inspector-service.js';
 import { type ConfigOptions, resolveConfigLayers, withConfigOptions } from './config-options.js';
@@ -12,7 +11,10 @@ export function runCommand(): Command {
     const env = process.env;
     const bootLog = createLogger(opts.logLevel === undefined ? 'info' : (opts.logLevel as 'info'));
     // Under Greengrass one nucleus connection serves configuration, publishing and state.
-    const ipc = underGreengrass(env) ? new GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 }) : undefined;
+    // Loaded only there: the IPC client (aws-iot-device-sdk-v2, native aws-crt) costs 10-20 MB of memory.
+    const ipc = underGreengrass(env)
+      ? new (await import('../greengrass/adapters/ipc-client.js')).GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 })
+      : undefined;
     await ipc?.start();
     try {
       const resolved = await resolveConfigLayers(opts, env, ipc ? () => ipc.getConfiguration([]) : undefined).catch(async (err: unknown) => {

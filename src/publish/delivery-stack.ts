@@ -1,11 +1,10 @@
 import type { OutboxConfig, PublishConfig } from '../config/schema.js';
+import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { GreengrassIpc } from '../greengrass/adapters/ipc-client.js';
 import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
 import { SqliteOutbox } from '../outbox/adapters/sqlite-outbox.js';
 import type { OutboxQueue, OutboxStats } from '../outbox/outbox.js';
 import { OutboxRelay, type RelayStats } from '../outbox/relay.js';
-import { MqttPublisher } from './adapters/mqtt-publisher.js';
 import { AgentStatus, offlineWill } from './agent-status.js';
 import { Delivery } from './delivery.js';
 import { GreengrassPublisher } from './greengrass-publisher.js';
@@ -14,12 +13,15 @@ import { type Publisher, waitConnected } from './publisher.js';
 import { canSubscribe, type Subscriber } from './subscriber.js';
 import { RejectSignaller, type RejectSignallerStats } from './reject-signaller.js';
 import { Topics } from './topics.js';
+import type { Transports } from './transports.js';
 
 export interface DeliveryStackDeps {
   readonly thingName: string;
   readonly outbox: OutboxConfig;
   readonly publish: PublishConfig;
   readonly log: Logger;
+  /** The transport adapters `publish` names (transports.ts: loadTransports). */
+  readonly transports: Transports;
   /** Shared nucleus connection when running under Greengrass; made here from process.env if needed and absent. */
   readonly ipc?: NucleusIpc;
   /** Extra fields for the periodic health message (cameras, model, ...). */
@@ -58,7 +60,7 @@ export class DeliveryStack {
     this.topics = new Topics(publish.topicPrefix, deps.thingName);
     const payload: PayloadContext = { thingName: deps.thingName, maxInlineMaskBytes: publish.maxInlineMaskBytes };
     const needsIpc = publish.cloud === 'greengrass' || publish.local === 'greengrass';
-    this.ownedIpc = needsIpc && !deps.ipc ? new GreengrassIpc({ log: log.child({ part: 'greengrass-ipc' }), callTimeoutMs: publish.publishTimeoutMs }) : undefined;
+    this.ownedIpc = needsIpc && !deps.ipc ? this.transport('greengrassIpc')({ log: log.child({ part: 'greengrass-ipc' }), callTimeoutMs: publish.publishTimeoutMs }) : undefined;
     this.ipc = deps.ipc ?? this.ownedIpc;
 
     const cloud = this.makePublisher(publish.cloud, 'cloud', payload);
@@ -125,6 +127,12 @@ export class DeliveryStack {
     };
   }
 
+  private transport<K extends keyof Transports>(kind: K): NonNullable<Transports[K]> {
+    const make = this.deps.transports[kind];
+    if (!make) throw new LookoutError('INTERNAL', `delivery stack: the ${kind} transport was not loaded for this configuration`);
+    return make;
+  }
+
   private makePublisher(kind: 'greengrass' | 'mqtt' | 'none', role: 'cloud' | 'local', payload: PayloadContext): Publisher | undefined {
     const { publish, log, thingName } = this.deps;
     let publisher: Publisher | undefined;
@@ -134,7 +142,7 @@ export class DeliveryStack {
       publisher = new GreengrassPublisher({ ipc: this.ipc, target: role === 'cloud' ? 'iot-core' : 'local' });
     } else if (kind === 'mqtt') {
       const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
-      publisher = new MqttPublisher({
+      publisher = this.transport('mqtt')({
         name: `${role}-mqtt`,
         broker,
         clientId: broker.clientId ?? `${thingName}-${role}`,

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
 import { DeliveryStack } from '../../src/publish/delivery-stack.js';
+import { loadTransports } from '../../src/publish/transports.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -31,7 +32,7 @@ describe('delivery stack built from configuration', () => {
     const config = loadConfig([{ source: 'test', values: { thingName: 'gg-line', outbox: { path: join(dir, 'gg.sqlite') }, publish: { cloud: 'greengrass', local: 'greengrass', healthIntervalMs: 100 } } }]);
     const ipc = new GreengrassIpc({ log, env: peer.env(), callTimeoutMs: 1_000 });
     await ipc.start();
-    const stack = new DeliveryStack({ thingName: config.thingName, outbox: config.outbox, publish: config.publish, log, ipc, healthDetails: () => ({ cameras: 2 }) });
+    const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log, ipc, healthDetails: () => ({ cameras: 2 }) });
     await stack.start();
     await stack.delivery.deliver(verdict({ id: 'gg-1' }));
     await waitFor(() => stack.outbox.stats().depth === 0 && stack.outbox.stats().delivered >= 3, 5_000, 'delivery to IoT Core');
@@ -72,7 +73,7 @@ describe('delivery stack built from configuration', () => {
     await sub.subscribeAsync('lookout/mqtt-line/#', { qos: 1 });
     const seen: string[] = [];
     sub.on('message', (topic, payload) => seen.push(`${topic} ${(JSON.parse(payload.toString()) as { id: string }).id}`));
-    const stack = new DeliveryStack({ thingName: config.thingName, outbox: config.outbox, publish: config.publish, log });
+    const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log });
     await stack.start();
     await stack.delivery.deliver(verdict({ id: 'mq-1' }));
     await waitFor(() => seen.filter((s) => s.includes('mq-1')).length >= 3, 5_000, () => `messages (${seen.join('; ')})`);

@@ -1,7 +1,12 @@
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { OnvifSourceConfig } from '../../config/slices/sources.js';
-import { connectOnvifDevice, discoverOnvifDevices, type OnvifProfileInfo } from '../adapters/onvif-device.js';
+import type * as OnvifDevice from '../adapters/onvif-device.js';
+import type { OnvifProfileInfo } from '../adapters/onvif-device.js';
+
+/** node-onvif-ts (~10 MB of memory once loaded) is loaded by the first ONVIF camera, not by every inspector. */
+let onvifDevice: Promise<typeof OnvifDevice> | undefined;
+const loadOnvifDevice = () => (onvifDevice ??= import('../adapters/onvif-device.js'));
 
 /** WS-Discovery in node-onvif-ts waits 3 s for answers; give it that plus a margin. */
 const DISCOVERY_MIN_MS = 4_000;
@@ -33,6 +38,7 @@ export class OnvifResolver {
 
   private async lookup(): Promise<OnvifProfileInfo> {
     const xaddr = this.config.xaddr ?? (await this.discover());
+    const { connectOnvifDevice } = await loadOnvifDevice();
     const info = await connectOnvifDevice({
       xaddr,
       ...(this.config.auth ? { username: this.config.auth.username, password: this.config.auth.password } : {}),
@@ -44,6 +50,7 @@ export class OnvifResolver {
   }
 
   private async discover(): Promise<string> {
+    const { discoverOnvifDevices } = await loadOnvifDevice();
     const devices = await discoverOnvifDevices(Math.max(DISCOVERY_MIN_MS, this.config.timeoutMs));
     const match = this.config.match?.toLowerCase();
     const found = devices.find(
