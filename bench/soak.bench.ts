@@ -162,7 +162,8 @@ export async function run(): Promise<BenchResult[]> {
       evidence: { dir: join(dir, 'evidence') },
       status: { enabled: true, port: statusPort },
     });
-    const inspector = startInspectorProcess(configPath, [], entry);
+    // The environment the component's Run step sets (recipe.yaml): two malloc arenas.
+    const inspector = startInspectorProcess(configPath, [], entry, { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
     cleanup.unshift(() => inspector.stop());
 
     const deadline = Date.now() + 120_000;

@@ -33,8 +33,8 @@ export async function writeInspectorConfig(dir: string, config: Record<string, u
   return path;
 }
 
-export function startInspectorProcess(configPath: string, args: readonly string[] = [], entry = FROM_SOURCE): InspectorProcess {
-  const child = spawn(process.execPath, [...entry, 'run', '--config', configPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startInspectorProcess(configPath: string, args: readonly string[] = [], entry = FROM_SOURCE, env: NodeJS.ProcessEnv = process.env): InspectorProcess {
+  const child = spawn(process.execPath, [...entry, 'run', '--config', configPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env });
   if (child.pid === undefined) throw new Error('the inspector process did not start');
   const recent: Array<Record<string, unknown>> = [];
   let errors = 0;
