@@ -1,3 +1,6 @@
+import type { LookoutError } from '../core/errors.js';
+import { httpError } from './http-io.js';
+
 /**
  * Slows down token guessing: counts wrong tokens per client address in a sliding window; past
  * `maxFailures` the address's wrong tokens are refused (HTTP 429) until its oldest failure leaves the
@@ -18,6 +21,17 @@ export class AuthThrottle {
     const recent = this.recent(address);
     if (recent.length < this.limits.maxFailures) return 0;
     return Math.max(1, (recent[0] ?? 0) + this.limits.windowMs - this.now());
+  }
+
+  /**
+   * Counts a wrong token from `address` and says how to answer it: `refusal` (401), or once the address was
+   * already past the limit when the request came (`throttled`), 429 with the seconds until it may try again.
+   */
+  refuseWrongToken(address: string, throttled: boolean, refusal: LookoutError): LookoutError {
+    this.recordFailure(address);
+    if (!throttled) return refusal;
+    const sec = Math.ceil(this.retryAfterMs(address) / 1000);
+    return httpError('RATE_LIMITED', `too many wrong tokens from ${address}; retry in ${sec} s`, 429, { retryAfterSec: sec });
   }
 
   recordFailure(address: string): void {

@@ -104,14 +104,6 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     }
   };
 
-  /** A wrong token is counted against its address; past the limit it is answered 429 instead of 401. */
-  const refuseWrongToken = (client: string, throttled: boolean, refusal: LookoutError): LookoutError => {
-    throttle.recordFailure(client);
-    if (!throttled) return refusal;
-    const sec = Math.ceil(throttle.retryAfterMs(client) / 1000);
-    return httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://status.invalid');
@@ -154,7 +146,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       let e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = refuseWrongToken(client, throttled, e);
+      if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = throttle.refuseWrongToken(client, throttled, e);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });

@@ -144,13 +144,7 @@ export class HealthServer {
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       let e = toLookoutError(err);
-      if (e.code === 'UNAUTHORIZED' && triesToken) {
-        this.throttle.recordFailure(client);
-        if (throttled) {
-          const sec = Math.ceil(this.throttle.retryAfterMs(client) / 1000);
-          e = httpError('RATE_LIMITED', `too many wrong tokens from ${client}; retry in ${sec} s`, 429, { retryAfterSec: sec });
-        }
-      }
+      if (e.code === 'UNAUTHORIZED' && triesToken) e = this.throttle.refuseWrongToken(client, throttled, e);
       const allow = e.details?.allow;
       const retryAfter = e.details?.retryAfterSec;
       const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
