@@ -10,6 +10,7 @@
  * the median and the least-squares slope in MB/h are reported, against the goals: flat (slope ≤ 5 MB/h)
  * and ≤ 200 MB inspector RSS with 4 cameras.
  *
+ * The inspector runs with the environment recipe.yaml's Run step sets (malloc arenas, V8 flags, thread pool).
  * Both processes run the compiled CLI as deployed (bin/lookout-edge.js; the bench runs `npm run build`'s
  * compiler first): tsx would add ~45 MB to each. `--soak-from=source` runs them through tsx instead.
  * Default 3 minutes; the hour: `npm run bench -- soak --soak-minutes=60` (or BENCH_SOAK_MINUTES=60).
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
+import { parse as parseYaml } from 'yaml';
 import { readManifest } from '../src/model-server/runtimes/index.js';
 import { loadDataset } from '../src/train/load-dataset.js';
 import { generateDataset } from '../src/train/synthetic.js';
@@ -46,6 +48,28 @@ interface Sample {
   readonly t: number;
   readonly inspector: number;
   readonly server: number;
+  /** The inspector's V8 heap (used) and external (Buffers, sharp's pixels) memory in MB, from /metrics. */
+  readonly heapUsed: number;
+  readonly external: number;
+}
+
+/**
+ * The environment recipe.yaml's Run step sets for the inspector (Lifecycle.Run.Setenv, without the entries
+ * the nucleus interpolates: paths), so the soak measures the process the device runs.
+ */
+function recipeRunEnv(): Record<string, string> {
+  const recipe = parseYaml(readFileSync(new URL('../recipe.yaml', import.meta.url), 'utf8')) as {
+    Manifests: Array<{ Lifecycle?: { Run?: { Setenv?: Record<string, string> } } }>;
+  };
+  const setenv = recipe.Manifests[0]?.Lifecycle?.Run?.Setenv ?? {};
+  return Object.fromEntries(Object.entries(setenv).filter(([, value]) => !value.includes('{')));
+}
+
+/** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** A /proc/<pid>/status field in MB (kB in the file); NaN when the process is gone. */
@@ -162,8 +186,8 @@ export async function run(): Promise<BenchResult[]> {
       evidence: { dir: join(dir, 'evidence') },
       status: { enabled: true, port: statusPort },
     });
-    // The environment the component's Run step sets (recipe.yaml): two malloc arenas.
-    const inspector = startInspectorProcess(configPath, [], entry, { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' });
+    const runEnv = recipeRunEnv();
+    const inspector = startInspectorProcess(configPath, [], entry, { ...process.env, ...runEnv });
     cleanup.unshift(() => inspector.stop());
 
     const deadline = Date.now() + 120_000;
@@ -179,20 +203,29 @@ export async function run(): Promise<BenchResult[]> {
     const counted0 = verdicts.total;
     const samples: Sample[] = [];
     let outboxPeak = 0;
+    const cpu0 = cpuSeconds(inspector.pid);
     const metricsUrl = `http://127.0.0.1:${statusPort}/metrics`;
     process.stderr.write(`soak: ${CAMERAS} cameras at ${FPS} fps for ${MINUTES} min, RSS every ${SAMPLE_MS / 1000} s, processes from the ${FROM}\n`);
     for (;;) {
       const t = (performance.now() - started) / 1000;
-      const sample = { t, inspector: procStatusMb(inspector.pid, 'VmRSS'), server: procStatusMb(server.child.pid as number, 'VmRSS') };
+      const text = await (await fetch(metricsUrl)).text();
+      const sample = {
+        t,
+        inspector: procStatusMb(inspector.pid, 'VmRSS'),
+        server: procStatusMb(server.child.pid as number, 'VmRSS'),
+        heapUsed: metric(text, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+        external: metric(text, 'nodejs_external_memory_bytes') / 2 ** 20,
+      };
       if (Number.isNaN(sample.inspector) || Number.isNaN(sample.server)) throw new Error(`a process ended during the soak: ${JSON.stringify(inspector.recent.slice(-5))} ${server.stderr().slice(-500)}`);
       samples.push(sample);
-      outboxPeak = Math.max(outboxPeak, metric(await (await fetch(metricsUrl)).text(), 'lookout_edge_outbox_depth'));
+      outboxPeak = Math.max(outboxPeak, metric(text, 'lookout_edge_outbox_depth'));
       if (samples.length % 12 === 0) process.stderr.write(`soak: ${t.toFixed(0)} s inspector ${sample.inspector.toFixed(1)} MB, model server ${sample.server.toFixed(1)} MB, ${verdicts.total} verdicts\n`);
       if (t >= durationS) break;
       await new Promise((r) => setTimeout(r, Math.min(SAMPLE_MS, (durationS - t) * 1000 + 1)));
     }
     const seconds = (performance.now() - started) / 1000;
     const counted = verdicts.total - counted0;
+    const cpuMsPerVerdict = ((cpuSeconds(inspector.pid) - cpu0) * 1000) / Math.max(1, counted);
     const metricsText = await (await fetch(metricsUrl)).text();
     const frameErrors = metric(metricsText, 'lookout_edge_frame_errors_total');
     const dropped = metric(metricsText, 'lookout_edge_frames_dropped_total');
@@ -208,6 +241,11 @@ export async function run(): Promise<BenchResult[]> {
       { what: 'inspector RSS peak', ok: insp.peak <= GOAL.inspectorMb, text: `${insp.peak.toFixed(1)} MB (goal ≤ ${GOAL.inspectorMb})` },
     ];
     for (const c of checks) process.stderr.write(`soak: ${c.ok ? 'PASS' : 'FAIL'} ${c.what} ${c.text}\n`);
+    const atPeak = kept.reduce((a, b) => (b.inspector > a.inspector ? b : a));
+    process.stderr.write(
+      `soak: inspector environment from recipe.yaml ${JSON.stringify(runEnv)}; at its peak (${atPeak.t.toFixed(0)} s): V8 heap used ${atPeak.heapUsed.toFixed(1)} MB, ` +
+        `external ${atPeak.external.toFixed(1)} MB; median heap used ${median(kept.map((k) => k.heapUsed)).toFixed(1)} MB, external ${median(kept.map((k) => k.external)).toFixed(1)} MB; ${cpuMsPerVerdict.toFixed(2)} CPU ms per verdict\n`,
+    );
     process.stderr.write(
       `soak: inspector at the end: anonymous ${memory.anon.toFixed(1)} MB, file-backed ${memory.file.toFixed(1)} MB, shared memory ${memory.shmem.toFixed(1)} MB; ` +
         `${counted} verdicts in ${seconds.toFixed(0)} s (${JSON.stringify(verdicts)}), outbox peak depth ${outboxPeak}, frame errors ${frameErrors}, frames dropped ${dropped}, error log lines ${errorLines}\n`,
@@ -219,6 +257,7 @@ export async function run(): Promise<BenchResult[]> {
       { name: `inspector RSS peak after warm-up (${span}; processes from the ${FROM})`, value: insp.peak, unit: 'MB', target: `≤ ${GOAL.inspectorMb} MB` },
       { name: 'inspector RSS median after warm-up', value: insp.median, unit: 'MB' },
       { name: 'inspector RSS slope after warm-up (least squares)', value: insp.slopePerHour, unit: 'MB/h', target: `≤ ${GOAL.slopeMbPerHour} MB/h` },
+      { name: 'inspector CPU per verdict (user + system)', value: cpuMsPerVerdict, unit: 'ms' },
       { name: 'model server RSS peak after warm-up', value: srv.peak, unit: 'MB' },
       { name: 'model server RSS median after warm-up', value: srv.median, unit: 'MB' },
       { name: 'model server RSS slope after warm-up (least squares)', value: srv.slopePerHour, unit: 'MB/h', target: `≤ ${GOAL.slopeMbPerHour} MB/h` },

@@ -6,7 +6,7 @@ import { ARCHES, type Arch, NODE_RUNTIME, runtimePackage } from './paths.js';
 import { runProcess } from './run-process.js';
 
 /** Bumped when the staging steps change, so that old caches are not reused. */
-const STAGING_REVISION = 3;
+const STAGING_REVISION = 4;
 
 export interface StagedModules {
   /** `<cache>/node_modules-linux-<arch>-<key>/node_modules` */
@@ -152,7 +152,7 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-/** onnxruntime-node and aws-crt ship binaries for every OS and CPU; the device needs one. */
+/** onnxruntime-node, aws-crt and node-gyp-build packages ship binaries for every OS and CPU; the device needs one. */
 async function pruneOtherPlatforms(modules: string, arch: Arch): Promise<void> {
   const ort = join(modules, 'onnxruntime-node', 'bin');
   if (await exists(ort)) {
@@ -168,6 +168,7 @@ async function pruneOtherPlatforms(modules: string, arch: Arch): Promise<void> {
       }
     }
   }
+  await prunePrebuilds(modules, arch);
   const crt = join(modules, 'aws-crt', 'dist', 'bin');
   if (await exists(crt)) {
     for (const platform of await readdir(crt)) {
@@ -176,6 +177,24 @@ async function pruneOtherPlatforms(modules: string, arch: Arch): Promise<void> {
   }
   await rm(join(modules, '.bin'), { recursive: true, force: true });
   await pruneDevFiles(modules);
+}
+
+/**
+ * Packages loaded by node-gyp-build (modbus-serial's @serialport/bindings-cpp) carry `prebuilds/<os>-<cpu>/`
+ * for every platform; node-gyp-build picks `linux-<arch>` on the device, so the others go.
+ */
+async function prunePrebuilds(dir: string, arch: Arch): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(dir, entry.name);
+    if (entry.name !== 'prebuilds') {
+      await prunePrebuilds(path, arch);
+      continue;
+    }
+    for (const platform of await readdir(path)) {
+      if (platform !== `linux-${arch}`) await rm(join(path, platform), { recursive: true, force: true });
+    }
+  }
 }
 
 /** Type declarations, source maps, TypeScript sources and docs: half the files, none used at run time. Licences stay. */
