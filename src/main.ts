@@ -13,6 +13,7 @@ import { EdgeAgentClient } from './inference/edge-agent-client.js';
 import { MaskStore } from './masks/mask-store.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import { createSharpPreviewRenderer } from './pipeline/adapters/sharp-preview.js';
+import type { Inspection } from './pipeline/ports.js';
 import { Inspector } from './pipeline/inspector.js';
 import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { subscribeTriggers } from './pipeline/remote-triggers.js';
@@ -99,8 +100,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       model,
       masks,
       previews: createSharpPreviewRenderer(),
-      sink: { deliver: (verdict, mask) => stack.delivery.deliver(verdict, mask?.png) },
-      ...(evidence ? { evidence } : {}),
+      sinks: [...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
       outboxStats: () => stack.outbox.stats(),
       partErrors: () => {
         const { relay, rejects } = stack.stats();

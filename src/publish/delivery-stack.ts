@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
 import { SqliteOutbox } from '../outbox/adapters/sqlite-outbox.js';
 import type { OutboxQueue, OutboxStats } from '../outbox/outbox.js';
+import type { VerdictSink } from '../pipeline/ports.js';
 import { OutboxRelay, type RelayStats } from '../outbox/relay.js';
 import { AgentStatus, offlineWill } from './agent-status.js';
 import { Delivery } from './delivery.js';
@@ -49,6 +50,8 @@ export class DeliveryStack {
   readonly relay: OutboxRelay | undefined;
   readonly rejects: RejectSignaller | undefined;
   readonly status: AgentStatus;
+  /** The verdict sinks of delivery, in order: the local reject signal (when there is a local path), then the outbox. */
+  readonly sinks: readonly VerdictSink[];
   private readonly publishers: { publisher: Publisher; hasLastWill: boolean; retain: boolean }[] = [];
   private readonly ownedIpc: NucleusIpc | undefined;
   private readonly local: Publisher | undefined;
@@ -73,7 +76,8 @@ export class DeliveryStack {
       ? new OutboxRelay({ outbox: this.outbox, publisher: target, log: log.child({ part: 'relay' }), publishTimeoutMs: publish.publishTimeoutMs, config: deps.outbox })
       : undefined;
     this.rejects = local ? new RejectSignaller({ publisher: local, topics: this.topics, payload, log: log.child({ part: 'reject-signal' }) }) : undefined;
-    this.delivery = new Delivery({ outbox: this.outbox, topics: this.topics, payload, ...(this.rejects ? { rejects: this.rejects } : {}), log });
+    this.delivery = new Delivery({ outbox: this.outbox, topics: this.topics, payload, log });
+    this.sinks = [...(this.rejects ? [this.rejects] : []), this.delivery];
     this.status = new AgentStatus({
       publishers: this.publishers,
       delivery: this.delivery,

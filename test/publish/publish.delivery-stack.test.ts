@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
+import { runSinks } from '../../src/pipeline/verdict-sinks.js';
 import { DeliveryStack } from '../../src/publish/delivery-stack.js';
 import { loadTransports } from '../../src/publish/transports.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
@@ -34,7 +35,7 @@ describe('delivery stack built from configuration', () => {
     await ipc.start();
     const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log, ipc, healthDetails: () => ({ cameras: 2 }) });
     await stack.start();
-    await stack.delivery.deliver(verdict({ id: 'gg-1' }));
+    await runSinks(stack.sinks, { verdict: verdict({ id: 'gg-1' }) }, log);
     await waitFor(() => stack.outbox.stats().depth === 0 && stack.outbox.stats().delivered >= 3, 5_000, 'delivery to IoT Core');
     await waitFor(() => peer.requests.some((r) => r.topic === 'lookout/gg-line/health'), 5_000, 'a health message');
 
@@ -75,7 +76,7 @@ describe('delivery stack built from configuration', () => {
     sub.on('message', (topic, payload) => seen.push(`${topic} ${(JSON.parse(payload.toString()) as { id: string }).id}`));
     const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log });
     await stack.start();
-    await stack.delivery.deliver(verdict({ id: 'mq-1' }));
+    await runSinks(stack.sinks, { verdict: verdict({ id: 'mq-1' }) }, log);
     await waitFor(() => seen.filter((s) => s.includes('mq-1')).length >= 3, 5_000, () => `messages (${seen.join('; ')})`);
     expect(seen.filter((s) => s === 'lookout/mqtt-line/cam1/reject mq-1:reject').length).toBeGreaterThanOrEqual(2);
     expect(seen).toContain('lookout/mqtt-line/cam1/verdict mq-1:verdict');
