@@ -19,7 +19,7 @@ import type { Verdict } from '../src/core/verdict.js';
 import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
 import { insertMessages } from '../src/outbox/adapters/sqlite/insert-messages.js';
 import { openDatabase } from '../src/outbox/adapters/sqlite/open-database.js';
-import { OutboxRelay } from '../src/outbox/relay.js';
+import { OutboxRelay } from '../src/publish/relay.js';
 import { MqttPublisher } from '../src/publish/adapters/mqtt-publisher.js';
 import { runSinks } from '../src/pipeline/verdict-sinks.js';
 import { Delivery } from '../src/publish/delivery.js';
