@@ -19,8 +19,9 @@ import type { Verdict } from '../src/core/verdict.js';
 import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
 import { insertMessages } from '../src/outbox/adapters/sqlite/insert-messages.js';
 import { openDatabase } from '../src/outbox/adapters/sqlite/open-database.js';
-import { OutboxRelay } from '../src/outbox/relay.js';
+import { OutboxRelay } from '../src/publish/relay.js';
 import { MqttPublisher } from '../src/publish/adapters/mqtt-publisher.js';
+import { runSinks } from '../src/pipeline/verdict-sinks.js';
 import { Delivery } from '../src/publish/delivery.js';
 import { RejectSignaller } from '../src/publish/reject-signaller.js';
 import { Topics } from '../src/publish/topics.js';
@@ -175,11 +176,11 @@ async function rejectLatency(dir: string, local: MosquittoPeer, cloud: Mosquitto
   await outbox.start();
   const relay = new OutboxRelay({ outbox, publisher: cloudPublisher, log, publishTimeoutMs: 1_000, config: { batchSize: 100, retry: { initialBackoffMs: 20, maxBackoffMs: 500 } } });
   await relay.start();
-  const delivery = new Delivery({ outbox, topics, payload: ctx, rejects: new RejectSignaller({ publisher: localPublisher, topics, payload: ctx, log }), log });
+  const sinks = [new RejectSignaller({ publisher: localPublisher, topics, payload: ctx, log }), new Delivery({ outbox, topics, payload: ctx, log })];
   for (let i = 0; i < N; i++) {
     const v = rejectVerdict(i);
     sentAt.set(v.id, clock());
-    await delivery.deliver(v);
+    await runSinks(sinks, { verdict: v }, log);
     await new Promise((r) => setTimeout(r, 2));
   }
   const deadline = Date.now() + 3_000;

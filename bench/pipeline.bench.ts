@@ -150,7 +150,7 @@ export async function run(): Promise<BenchResult[]> {
     model,
     masks,
     previews: createSharpPreviewRenderer(),
-    sink: { deliver: (v, m) => delivery.deliver(v, m?.png) },
+    sinks: [delivery],
     outboxStats: () => outbox.stats(),
     log,
   });

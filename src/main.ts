@@ -4,7 +4,7 @@
  */
 import { type CommandChannel, CommandProcessor, CommandService } from './commands/index.js';
 import type { Config } from './config/schema.js';
-import { toLookoutError } from './core/errors.js';
+import { LookoutError, toLookoutError } from './core/errors.js';
 import type { Logger } from './core/log.js';
 import { createEvidenceStore } from './evidence/adapters/create-evidence-store.js';
 import { createReviewRoutes } from './evidence/review-routes.js';
@@ -13,12 +13,18 @@ import { EdgeAgentClient } from './inference/edge-agent-client.js';
 import { MaskStore } from './masks/mask-store.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import { createSharpPreviewRenderer } from './pipeline/adapters/sharp-preview.js';
+import type { Inspection } from './pipeline/ports.js';
 import { Inspector } from './pipeline/inspector.js';
 import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { subscribeTriggers } from './pipeline/remote-triggers.js';
 import { createPreprocessor } from './preprocess/create-preprocessor.js';
-import { DeliveryStack } from './publish/delivery-stack.js';
-import { loadTransports } from './publish/transports.js';
+import { SqliteOutbox } from './outbox/adapters/sqlite-outbox.js';
+import { offlineWill } from './publish/agent-status.js';
+import { DeliveryStack, type PublishPath } from './publish/delivery-stack.js';
+import { GreengrassPublisher } from './publish/greengrass-publisher.js';
+import type { PayloadContext } from './publish/payloads.js';
+import { Topics } from './publish/topics.js';
+import { loadTransports, type Transports } from './publish/transports.js';
 import { createReportRoutes } from './reports/report-routes.js';
 import { createFrameSource } from './sources/create-frame-source.js';
 import { createStatusServer, type StatusServer } from './status/status-server.js';
@@ -65,13 +71,17 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
 
   try {
     const late: { inspector?: Inspector } = {}; // health messages describe the inspector built below
+    const adapters = await deliveryAdapters(config, log, ipc);
+    if (adapters.ownedIpc) await track('greengrass-ipc', adapters.ownedIpc).start();
     const stack = new DeliveryStack({
-      transports: await loadTransports(config.publish),
-      thingName: config.thingName,
-      outbox: config.outbox,
+      topics: adapters.topics,
+      payload: adapters.payload,
+      outbox: adapters.outbox,
+      ...(adapters.cloud ? { cloud: adapters.cloud } : {}),
+      ...(adapters.local ? { local: adapters.local } : {}),
+      outboxConfig: config.outbox,
       publish: config.publish,
       log: log.child({ stage: 'delivery' }),
-      ...(ipc ? { ipc } : {}),
       healthDetails: () => {
         const s = late.inspector?.status();
         return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })) } : {};
@@ -99,8 +109,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       model,
       masks,
       previews: createSharpPreviewRenderer(),
-      sink: { deliver: (verdict, mask) => stack.delivery.deliver(verdict, mask?.png) },
-      ...(evidence ? { evidence } : {}),
+      sinks: [...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
       outboxStats: () => stack.outbox.stats(),
       partErrors: () => {
         const { relay, rejects } = stack.stats();
@@ -167,6 +176,51 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await stopAll('start-up failed');
     throw err;
   }
+}
+
+/**
+ * The delivery path's adapters, as `publish` and `outbox` name them: the SQLite outbox, the cloud and
+ * local publishers (Greengrass IPC or MQTT 5, with our last will), and the nucleus connection when a
+ * path needs one and the caller has none to share (the caller of this starts and stops that one).
+ */
+export async function deliveryAdapters(config: Readonly<Config>, log: Logger, sharedIpc: NucleusIpc | undefined) {
+  const { publish, thingName } = config;
+  const transports = await loadTransports(publish);
+  const topics = new Topics(publish.topicPrefix, thingName);
+  const payload: PayloadContext = { thingName, maxInlineMaskBytes: publish.maxInlineMaskBytes };
+  const dlog = log.child({ stage: 'delivery' });
+  const needsIpc = publish.cloud === 'greengrass' || publish.local === 'greengrass';
+  const ownedIpc = needsIpc && !sharedIpc ? transport(transports, 'greengrassIpc')({ log: dlog.child({ part: 'greengrass-ipc' }), callTimeoutMs: publish.publishTimeoutMs }) : undefined;
+  const ipc = sharedIpc ?? ownedIpc;
+  const path = (kind: 'greengrass' | 'mqtt' | 'none', role: 'cloud' | 'local'): PublishPath | undefined => {
+    const retain = role === 'local' || publish.cloudRetain;
+    if (kind === 'greengrass' && ipc) return { publisher: new GreengrassPublisher({ ipc, target: role === 'cloud' ? 'iot-core' : 'local' }), hasLastWill: false, retain };
+    if (kind !== 'mqtt') return undefined;
+    const broker = role === 'cloud' ? publish.mqtt : publish.localMqtt;
+    const publisher = transport(transports, 'mqtt')({
+      name: `${role}-mqtt`,
+      broker,
+      clientId: broker.clientId ?? `${thingName}-${role}`,
+      publishTimeoutMs: publish.publishTimeoutMs,
+      will: { ...offlineWill(topics, payload), retain },
+      log: dlog.child({ part: `${role}-mqtt` }),
+    });
+    return { publisher, hasLastWill: true, retain };
+  };
+  return {
+    topics,
+    payload,
+    outbox: new SqliteOutbox({ config: config.outbox, log: dlog.child({ part: 'outbox' }) }),
+    cloud: path(publish.cloud, 'cloud'),
+    local: path(publish.local, 'local'),
+    ownedIpc,
+  };
+}
+
+function transport<K extends keyof Transports>(transports: Transports, kind: K): NonNullable<Transports[K]> {
+  const make = transports[kind];
+  if (!make) throw new LookoutError('INTERNAL', `delivery: the ${kind} transport was not loaded for this configuration`);
+  return make;
 }
 
 /**

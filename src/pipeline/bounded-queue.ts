@@ -30,6 +30,11 @@ export class BoundedQueue<T> {
     this.items.push(item);
   }
 
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
   shift(): T | undefined {
     return this.items.shift();
   }

@@ -11,7 +11,7 @@ import type { Preprocessor } from '../preprocess/preprocessor.js';
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
 import { CameraWorker } from './camera-worker.js';
 import type { ModelSupervisor } from './model-supervisor.js';
-import type { EvidenceSink, MaskSink, PreviewRenderer, VerdictSink } from './ports.js';
+import type { MaskSink, PreviewRenderer, VerdictSink } from './ports.js';
 import { StageStats } from './stage-stats.js';
 
 export interface InspectorDeps {
@@ -24,8 +24,8 @@ export interface InspectorDeps {
   readonly model: ModelSupervisor;
   readonly masks: MaskSink;
   readonly previews: PreviewRenderer;
-  readonly sink: VerdictSink;
-  readonly evidence?: EvidenceSink;
+  /** What happens to every verdict, in order: the reject signal, the outbox, outputs, evidence (each camera's counters and preview follow). */
+  readonly sinks: readonly VerdictSink[];
   readonly outboxStats: () => OutboxStats;
   /** Last errors of parts outside the pipeline (delivery), merged into status().lastErrors. */
   readonly partErrors?: () => Record<string, { code: string; message: string; at: number }>;
@@ -79,7 +79,7 @@ export class Inspector implements InspectorControl {
   /** New inspector-wide verdict rules (live configuration); cameras with their own rules keep them. */
   applyDecide(rules: DecideConfig): void {
     this.decideRules = rules;
-    for (const w of this.workers.values()) w.decideRules = rules;
+    for (const w of this.workers.values()) w.setDecideRules(rules);
   }
 
   setThreshold(cameraId: string, threshold: number | null): void {
@@ -87,15 +87,15 @@ export class Inspector implements InspectorControl {
       throw new LookoutError('COMMAND_INVALID', 'threshold must be a number in [0,1], or null to clear it');
     }
     const targets = cameraId === '*' ? [...this.workers.values()] : [this.worker(cameraId)];
-    for (const w of targets) w.thresholdOverride = threshold ?? undefined;
+    for (const w of targets) w.setThreshold(threshold ?? undefined);
   }
 
   pauseCamera(cameraId: string): void {
-    this.worker(cameraId).paused = true;
+    this.worker(cameraId).pause();
   }
 
   resumeCamera(cameraId: string): void {
-    this.worker(cameraId).paused = false;
+    this.worker(cameraId).resume();
   }
 
   /** Whether MQTT triggers for this camera are served: it runs and its configuration enables triggers. */
@@ -124,29 +124,7 @@ export class Inspector implements InspectorControl {
   }
 
   status(): InspectorStatus {
-    const cameras: CameraStatus[] = [...this.workers.values()].map((w) => {
-      const h = w.health();
-      return {
-        id: w.id,
-        paused: w.paused,
-        triggerMode: w.triggerMode,
-        source: {
-          state: h.state,
-          fps: h.fps,
-          framesTotal: h.framesTotal,
-          framesDropped: h.framesDropped,
-          reconnectsLastHour: h.reconnectsLastHour,
-          stallsLastHour: h.stallsLastHour,
-          grade: h.grade,
-          ...(h.lastError ? { lastError: h.lastError } : {}),
-        },
-        framesSkipped: w.framesSkipped,
-        triggerQueueDepth: w.queueDepth,
-        counts: { ...w.counts },
-        ...(w.lastVerdict ? { lastVerdict: w.lastVerdict } : {}),
-        ...(w.thresholdOverride !== undefined ? { thresholdOverride: w.thresholdOverride } : {}),
-      };
-    });
+    const cameras: CameraStatus[] = [...this.workers.values()].map((w) => w.status());
     const outbox = this.deps.outboxStats();
     const lastErrors: Record<string, { code: string; message: string; at: number }> = {};
     for (const c of cameras) if (c.source.lastError) lastErrors[`source:${c.id}`] = c.source.lastError;
@@ -189,8 +167,7 @@ export class Inspector implements InspectorControl {
       model: this.deps.model,
       masks: this.deps.masks,
       previews: this.deps.previews,
-      sink: this.deps.sink,
-      ...(this.deps.evidence ? { evidence: this.deps.evidence } : {}),
+      sinks: this.deps.sinks,
       events: this.events,
       stats: this.stats,
       log,

@@ -2,7 +2,7 @@ import { toLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { DetectResult } from '../core/model.js';
 import type { Verdict } from '../core/verdict.js';
-import type { PreprocessedFrame } from '../preprocess/preprocessor.js';
+import type { RgbImage } from '../core/image.js';
 import type { PreviewRenderer } from './ports.js';
 
 /** A camera takes a pass frame as its dashboard preview at most this often (rejects and holds always). */
@@ -20,13 +20,13 @@ export interface PreviewJpeg {
  */
 export class LatestPreview {
   private lastAt = Number.NEGATIVE_INFINITY;
-  private frame: { image: PreprocessedFrame; mask: DetectResult['mask']; verdictId: string } | undefined;
+  private frame: { image: RgbImage; mask: DetectResult['mask']; verdictId: string } | undefined;
   private jpeg: Promise<PreviewJpeg | undefined> | undefined;
 
   constructor(private readonly deps: { readonly renderer: PreviewRenderer; readonly log: Logger; readonly now: () => number }) {}
 
   /** True when the frame became the preview (the caller announces it). */
-  offer(image: PreprocessedFrame, verdict: Verdict, mask: DetectResult['mask']): boolean {
+  offer(image: RgbImage, verdict: Verdict, mask: DetectResult['mask']): boolean {
     const now = this.deps.now();
     if (now - this.lastAt < PREVIEW_INTERVAL_MS && verdict.outcome === 'pass') return false;
     this.lastAt = now;

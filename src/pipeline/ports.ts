@@ -2,9 +2,29 @@ import type { RgbImage } from '../core/image.js';
 import type { AnomalyClass, DetectResult } from '../core/model.js';
 import type { Verdict } from '../core/verdict.js';
 
-/** Where verdicts go: the reject signal at once, then durably into the outbox. Resolves once durable. */
+/** What one inspected frame left behind: its verdict and what the verdict was made from. */
+export interface Inspection {
+  readonly verdict: Verdict;
+  /** The preprocessed frame the model saw, when there was one. */
+  readonly frame?: RgbImage;
+  /** The model's mask, when it sent one. */
+  readonly mask?: NonNullable<DetectResult['mask']>;
+  /** The saved mask as PNG, for inline payloads when small. */
+  readonly maskPng?: Buffer;
+}
+
+/**
+ * One thing done with every verdict once it is made: the reject signal, the outbox, a PLC output, evidence,
+ * counters, the dashboard preview. A camera runs its sinks in their list's order, each awaited, one verdict
+ * at a time in arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it
+ * fails, the sinks after it are skipped and the source is told (a folder file goes to failed/). Any other
+ * sink's failure is logged and the next one runs. A sink that must not hold the line up (the reject
+ * signal) starts its work and returns.
+ */
 export interface VerdictSink {
-  deliver(verdict: Verdict, mask?: { png: Buffer }): Promise<void>;
+  readonly name: string;
+  readonly required?: boolean;
+  accept(inspection: Inspection): void | Promise<void>;
 }
 
 export interface SavedMask {

@@ -2,37 +2,39 @@ import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import { isLookoutError } from '../core/errors.js';
 import type { NewOutboxMessage, OutboxQueue } from '../outbox/outbox.js';
+import type { Inspection, VerdictSink } from '../pipeline/ports.js';
 import { encodePayload, healthPayload, maskPayload, messageId, type PayloadContext, rejectPayload, verdictPayload } from './payloads.js';
 import type { Publisher } from './publisher.js';
-import type { RejectSignaller } from './reject-signaller.js';
 import type { Topics } from './topics.js';
 
 export interface DeliveryDeps {
   readonly outbox: OutboxQueue;
   readonly topics: Topics;
   readonly payload: PayloadContext;
-  /** Absent when no local path is configured. */
-  readonly rejects?: RejectSignaller;
   readonly log: Logger;
   readonly startedAt?: number;
 }
 
 /**
- * What the pipeline calls with each verdict. deliver() fires the local reject signal (if the verdict
- * is a reject) without awaiting it, then writes the verdict, the reject's cloud copy and the mask
- * message to the outbox in one group-committed transaction, and resolves once they are durable.
- * It rejects with OUTBOX_UNAVAILABLE / OUTBOX_FULL / PAYLOAD_INVALID; the reject signal has been
- * sent regardless.
+ * The outbox as the pipeline's required verdict sink: writes the verdict, the reject's cloud copy and the
+ * mask message in one group-committed transaction and resolves once they are durable. Rejects with
+ * OUTBOX_UNAVAILABLE / OUTBOX_FULL / PAYLOAD_INVALID (the frame is then not accepted). The local reject
+ * signal is a sink of its own (RejectSignaller), before this one.
  */
-export class Delivery {
+export class Delivery implements VerdictSink {
+  readonly name = 'outbox';
+  readonly required = true;
   private readonly startedAt: number;
 
   constructor(private readonly deps: DeliveryDeps) {
     this.startedAt = deps.startedAt ?? Date.now();
   }
 
+  accept({ verdict, maskPng }: Inspection): Promise<void> {
+    return this.deliver(verdict, maskPng);
+  }
+
   async deliver(verdict: Verdict, maskPng?: Buffer): Promise<void> {
-    if (verdict.outcome === 'reject' && this.deps.rejects) void this.deps.rejects.signal(verdict);
     await this.deps.outbox.write(this.messagesFor(verdict, maskPng));
   }
 

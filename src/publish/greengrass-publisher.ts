@@ -1,5 +1,5 @@
 import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
-import { assertPublishable } from './limits.js';
+import { assertPublishable } from '../core/publish-limits.js';
 import type { PublishOptions, Publisher } from './publisher.js';
 import type { Subscriber } from './subscriber.js';
 

@@ -1,7 +1,7 @@
 import { LookoutError } from '../core/errors.js';
 import type { Verdict } from '../core/verdict.js';
 import type { OutboxStats } from '../outbox/outbox.js';
-import { assertPayloadSize, MAX_PAYLOAD_BYTES } from './limits.js';
+import { assertPayloadSize, MAX_PAYLOAD_BYTES } from '../core/publish-limits.js';
 import {
   type AgentState,
   type DetectAnomalyResult,

@@ -1,6 +1,7 @@
 import { toLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
+import type { Inspection, VerdictSink } from '../pipeline/ports.js';
 import { encodePayload, type PayloadContext, rejectPayload } from './payloads.js';
 import type { Publisher } from './publisher.js';
 import type { Topics } from './topics.js';
@@ -25,12 +26,18 @@ export interface RejectSignallerStats {
  * deadline): a reject that arrives late is worse than useless to a conveyor, so failures are
  * counted and logged, not retried; the cloud copy still goes through the outbox.
  */
-export class RejectSignaller {
+export class RejectSignaller implements VerdictSink {
+  readonly name = 'reject-signal';
   private sent = 0;
   private failed = 0;
   private lastError: RejectSignallerStats['lastError'];
 
   constructor(private readonly deps: RejectSignallerDeps) {}
+
+  /** As a verdict sink: a reject is signalled without waiting for the broker, so the outbox write is not held up. */
+  accept({ verdict }: Inspection): void {
+    if (verdict.outcome === 'reject') void this.signal(verdict);
+  }
 
   /** Resolves true when the local broker acknowledged the signal; never rejects. */
   async signal(verdict: Verdict): Promise<boolean> {

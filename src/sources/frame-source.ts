@@ -37,10 +37,16 @@ export interface FrameSource {
 export interface FrameSourceDeps {
   /**
    * Called for every frame in free-running mode; the pipeline decides what to keep. The folder source
-   * awaits a returned promise before it moves the file (processed/ on resolve, failed/ on reject) and
-   * reads the next one, which makes folder intake lossless; the other sources ignore the result.
+   * awaits a returned promise before it moves the file (processed/ on resolve, failed/ on reject), in
+   * the order the files were handed over, which makes folder intake lossless and ordered; the other
+   * sources ignore the result.
    */
   readonly onFrame: (frame: Frame) => void | Promise<unknown>;
+  /**
+   * How many frames a lossless source (folder) may have handed over whose promise has not settled yet:
+   * the next file is read while earlier ones are still in the pipeline. Default 1 (one at a time).
+   */
+  readonly lookahead?: number;
   /** In trigger mode the source does not free-run: start() only connects, frames come from capture(). */
   readonly freeRunning: boolean;
   /** A child logger carrying `{ stage: 'source', camera }`. */

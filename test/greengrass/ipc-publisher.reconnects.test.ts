@@ -6,7 +6,7 @@ import { createLogger } from '../../src/core/log.js';
 import { isLookoutError } from '../../src/core/errors.js';
 import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
-import { OutboxRelay } from '../../src/outbox/relay.js';
+import { OutboxRelay } from '../../src/publish/relay.js';
 import { GreengrassPublisher } from '../../src/publish/greengrass-publisher.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 import { waitFor } from '../helpers/wait-for.js';

@@ -78,8 +78,11 @@ describe('inspector end to end: folder camera → our Edge Agent → rules → o
     const rejects = messages.filter((m) => m.topic === 'lookout/gateway-1/line1/reject');
     expect(rejects.length).toBeGreaterThanOrEqual(2);
 
-    const processed = await readdir(join(dir, 'inbox', 'processed'));
-    const failed = await readdir(join(dir, 'inbox', 'failed'));
+    // each file moves once its verdict is durable, in reading order (the verdict may reach the broker first)
+    const list = (sub: string) => readdir(join(dir, 'inbox', sub)).catch(() => [] as string[]);
+    await waitFor(async () => (await list('processed')).length + (await list('failed')).length === 3, 5_000, 'the three files moved');
+    const processed = await list('processed');
+    const failed = await list('failed');
     expect(processed.sort()).toEqual(['part-001.jpg', 'part-002.jpg']);
     expect(failed).toEqual(['part-003.jpg']);
     expect((await readdir(join(dir, 'masks', 'line1'))).some((f) => f.endsWith('.png'))).toBe(true);

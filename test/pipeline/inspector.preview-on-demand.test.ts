@@ -53,7 +53,7 @@ describe('inspector previews on demand', () => {
           return sharpPreviews.render(frame);
         },
       },
-      sink: { deliver: async () => {} },
+      sinks: [],
       outboxStats: () => ({ depth: 0, bytes: 0, oldestAgeMs: null, evictions: 0, delivered: 0, writable: true }),
       log,
     });

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
-import { OutboxRelay } from '../../src/outbox/relay.js';
+import { OutboxRelay } from '../../src/publish/relay.js';
 import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';

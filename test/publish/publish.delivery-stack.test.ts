@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { GreengrassIpc } from '../../src/greengrass/adapters/ipc-client.js';
+import { runSinks } from '../../src/pipeline/verdict-sinks.js';
 import { DeliveryStack } from '../../src/publish/delivery-stack.js';
-import { loadTransports } from '../../src/publish/transports.js';
+import type { Config } from '../../src/config/schema.js';
+import { deliveryAdapters } from '../../src/main.js';
 import { type IpcPeer, startIpcPeer } from '../peers/greengrass-ipc-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -27,14 +29,31 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** As the composition root builds it: its adapters from the configuration, wired by the stack. */
+async function stackFor(config: Config, ipc?: GreengrassIpc, healthDetails?: () => Record<string, unknown>): Promise<DeliveryStack> {
+  const { ownedIpc, ...adapters } = await deliveryAdapters(config, log, ipc);
+  expect(ownedIpc).toBeUndefined();
+  return new DeliveryStack({
+    topics: adapters.topics,
+    payload: adapters.payload,
+    outbox: adapters.outbox,
+    ...(adapters.cloud ? { cloud: adapters.cloud } : {}),
+    ...(adapters.local ? { local: adapters.local } : {}),
+    outboxConfig: config.outbox,
+    publish: config.publish,
+    log,
+    ...(healthDetails ? { healthDetails } : {}),
+  });
+}
+
 describe('delivery stack built from configuration', () => {
   it('under Greengrass: reject on local pub/sub, everything to IoT Core, retained state heartbeat (no last will over IPC)', async () => {
     const config = loadConfig([{ source: 'test', values: { thingName: 'gg-line', outbox: { path: join(dir, 'gg.sqlite') }, publish: { cloud: 'greengrass', local: 'greengrass', healthIntervalMs: 100 } } }]);
     const ipc = new GreengrassIpc({ log, env: peer.env(), callTimeoutMs: 1_000 });
     await ipc.start();
-    const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log, ipc, healthDetails: () => ({ cameras: 2 }) });
+    const stack = await stackFor(config, ipc, () => ({ cameras: 2 }));
     await stack.start();
-    await stack.delivery.deliver(verdict({ id: 'gg-1' }));
+    await runSinks(stack.sinks, { verdict: verdict({ id: 'gg-1' }) }, log);
     await waitFor(() => stack.outbox.stats().depth === 0 && stack.outbox.stats().delivered >= 3, 5_000, 'delivery to IoT Core');
     await waitFor(() => peer.requests.some((r) => r.topic === 'lookout/gg-line/health'), 5_000, 'a health message');
 
@@ -73,9 +92,9 @@ describe('delivery stack built from configuration', () => {
     await sub.subscribeAsync('lookout/mqtt-line/#', { qos: 1 });
     const seen: string[] = [];
     sub.on('message', (topic, payload) => seen.push(`${topic} ${(JSON.parse(payload.toString()) as { id: string }).id}`));
-    const stack = new DeliveryStack({ transports: await loadTransports(config.publish), thingName: config.thingName, outbox: config.outbox, publish: config.publish, log });
+    const stack = await stackFor(config);
     await stack.start();
-    await stack.delivery.deliver(verdict({ id: 'mq-1' }));
+    await runSinks(stack.sinks, { verdict: verdict({ id: 'mq-1' }) }, log);
     await waitFor(() => seen.filter((s) => s.includes('mq-1')).length >= 3, 5_000, () => `messages (${seen.join('; ')})`);
     expect(seen.filter((s) => s === 'lookout/mqtt-line/cam1/reject mq-1:reject').length).toBeGreaterThanOrEqual(2);
     expect(seen).toContain('lookout/mqtt-line/cam1/verdict mq-1:verdict');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
-import { assertPublishable, MAX_PAYLOAD_BYTES } from '../../src/publish/limits.js';
+import { assertPublishable, MAX_PAYLOAD_BYTES } from '../../src/core/publish-limits.js';
 import { encodePayload, maskPayload, rejectPayload, verdictPayload } from '../../src/publish/payloads.js';
 import { Topics } from '../../src/publish/topics.js';
 import { verdict } from './fixtures.js';

@@ -5,9 +5,10 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { SqliteOutbox } from '../../src/outbox/adapters/sqlite-outbox.js';
-import { OutboxRelay } from '../../src/outbox/relay.js';
+import { OutboxRelay } from '../../src/publish/relay.js';
 import { MqttPublisher } from '../../src/publish/adapters/mqtt-publisher.js';
 import { AgentStatus, offlineWill } from '../../src/publish/agent-status.js';
+import { runSinks } from '../../src/pipeline/verdict-sinks.js';
 import { Delivery } from '../../src/publish/delivery.js';
 import { RejectSignaller } from '../../src/publish/reject-signaller.js';
 import { Topics } from '../../src/publish/topics.js';
@@ -55,14 +56,15 @@ describe('reject signals and the delivery facade', () => {
     const relay = new OutboxRelay({ outbox, publisher: cloudPublisher, log, publishTimeoutMs: 1_000, config: { batchSize: 50, retry: { initialBackoffMs: 20, maxBackoffMs: 200 } } });
     await relay.start();
     const rejects = new RejectSignaller({ publisher: localPublisher, topics, payload: ctx, log });
-    const delivery = new Delivery({ outbox, topics, payload: ctx, rejects, log });
+    const delivery = new Delivery({ outbox, topics, payload: ctx, log });
 
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
     const rejected = verdict({ id: 'v-reject-1', mask: { png: 'cam1/v-reject-1.png', bytes: png.length } });
     const passed = verdict({ id: 'v-pass-1', outcome: 'pass', isAnomalous: false, anomalies: [] });
     const t0 = performance.now();
-    await delivery.deliver(rejected, png);
-    await delivery.deliver(passed);
+    // as a camera runs its sinks: the reject signal first, then the outbox
+    await runSinks([rejects, delivery], { verdict: rejected, maskPng: png }, log);
+    await runSinks([rejects, delivery], { verdict: passed }, log);
     await waitFor(() => atPlc.some((m) => m.topic.endsWith('/reject')), 2_000, 'the reject at the PLC');
     const latencyMs = performance.now() - t0;
     expect(latencyMs).toBeLessThan(1_000);
@@ -100,8 +102,8 @@ describe('reject signals and the delivery facade', () => {
     const down = new MqttPublisher({ name: 'local-mqtt', broker: { ...broker(local), port: 1 }, clientId: 'agent-nowhere', publishTimeoutMs: 300, log });
     await down.start();
     const rejects = new RejectSignaller({ publisher: down, topics, payload: ctx, log });
-    const delivery = new Delivery({ outbox, topics, payload: ctx, rejects, log });
-    await delivery.deliver(verdict({ id: 'v-lonely' }));
+    const delivery = new Delivery({ outbox, topics, payload: ctx, log });
+    await runSinks([rejects, delivery], { verdict: verdict({ id: 'v-lonely' }) }, log);
     await waitFor(() => rejects.stats().failed === 1, 2_000, 'the failed signal to be counted');
     expect(rejects.stats().lastError?.code).toBe('PUBLISH_FAILED');
     expect(outbox.readBatch(10).map((m) => m.id)).toContain('v-lonely:reject');

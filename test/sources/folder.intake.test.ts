@@ -29,7 +29,7 @@ async function tempDir(): Promise<string> {
 function folderSource(
   dir: string,
   onFrame: (f: Frame) => void | Promise<unknown>,
-  opts: { freeRunning?: boolean; maxInputBytes?: number; source?: Record<string, unknown> } = {},
+  opts: { freeRunning?: boolean; maxInputBytes?: number; source?: Record<string, unknown>; lookahead?: number } = {},
 ): FrameSource {
   const { log } = memoryLogger('silent');
   const cam = cameraSchema.parse({
@@ -38,7 +38,7 @@ function folderSource(
     backoff: { initialMs: 50, maxMs: 200 },
     preprocess: opts.maxInputBytes !== undefined ? { maxInputBytes: opts.maxInputBytes } : {},
   });
-  const source = createFrameSource(cam, { onFrame, freeRunning: opts.freeRunning ?? true, log });
+  const source = createFrameSource(cam, { onFrame, freeRunning: opts.freeRunning ?? true, log, ...(opts.lookahead ? { lookahead: opts.lookahead } : {}) });
   cleanups.push(() => source.stop());
   return source;
 }
@@ -165,6 +165,36 @@ describe('folder source', () => {
     expect(await source.markFailed(c2?.id ?? '')).toBe(true);
     expect(await list(join(dir, 'failed'))).toEqual(['bad.jpg', 'c2.jpg']);
     expect(await source.markFailed('unknown')).toBe(false);
+  });
+
+  it('with a lookahead, hands over the next files before the first is settled, and moves them in reading order whatever order they settle in', async () => {
+    const dir = await tempDir();
+    const past = Date.now() - 60_000;
+    for (const [i, n] of ['f1.jpg', 'f2.jpg', 'f3.jpg', 'f4.jpg'].entries()) {
+      await writeFile(join(dir, n), jpeg);
+      await utimes(join(dir, n), new Date(past + i * 1000), new Date(past + i * 1000));
+    }
+    const pending = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+    const source = folderSource(
+      dir,
+      (f) => new Promise<void>((resolve, reject) => pending.set(f.origin ?? '', { resolve, reject })),
+      { lookahead: 3 },
+    );
+    await source.start();
+    await waitFor(() => pending.size === 3, 'three files handed over at once');
+    expect([...pending.keys()]).toEqual(['f1.jpg', 'f2.jpg', 'f3.jpg']); // f4 waits for room
+    pending.get('f3.jpg')?.resolve();
+    pending.get('f2.jpg')?.reject(new Error('bad frame'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await list(join(dir, 'processed'))).toEqual([]); // f1 is not settled: nothing after it moves
+    expect(await list(join(dir, 'failed'))).toEqual([]);
+    pending.get('f1.jpg')?.resolve();
+    await waitFor(async () => (await list(join(dir, 'processed'))).length === 2, 'f1 and f3 moved');
+    expect(await list(join(dir, 'processed'))).toEqual(['f1.jpg', 'f3.jpg']);
+    expect(await list(join(dir, 'failed'))).toEqual(['f2.jpg']);
+    await waitFor(() => pending.has('f4.jpg'), 'f4 handed over once there is room');
+    pending.get('f4.jpg')?.resolve();
+    await waitFor(async () => (await list(join(dir, 'processed'))).length === 3, 'f4 moved');
   });
 
   it('keeps finding files when the folder is missing at start (backs off) and created later', async () => {

@@ -81,6 +81,12 @@ export const cameraSchema = z.strictObject({
   modelComponent: z.string().optional(),
   /** Overrides of the inspector-wide verdict rules for this camera. */
   decide: decideOverrideSchema.optional(),
+  /**
+   * Bytes this camera's frames may hold while in flight (the frame as read plus its preprocessed image):
+   * the next frames are decoded while one is at the model and one is being delivered. One frame always
+   * goes, however large. 4 MiB is four 1080p JPEGs at a 512x384 model input.
+   */
+  prefetchBytes: byteSize.max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
 });
 export type CameraConfig = z.infer<typeof cameraSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;

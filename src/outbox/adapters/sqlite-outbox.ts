@@ -3,7 +3,7 @@ import type { OutboxConfig } from '../../config/schema.js';
 import { outboxRecoverySchema } from '../../config/slices/outbox.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { assertPublishable } from '../../publish/limits.js';
+import { assertPublishable } from '../../core/publish-limits.js';
 import type { NewOutboxMessage, OutboxMessage, OutboxQueue, OutboxStats, StoredMessage } from '../outbox.js';
 import { ackMessages } from './sqlite/ack-messages.js';
 import { addToCounter, type CounterName, readCounters } from './sqlite/counters.js';

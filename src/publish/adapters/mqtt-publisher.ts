@@ -5,7 +5,7 @@ import { withDeadline } from '../../core/deadline.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { backoffDelay } from '../../core/backoff.js';
-import { assertPublishable } from '../limits.js';
+import { assertPublishable } from '../../core/publish-limits.js';
 import type { PublishOptions, Publisher } from '../publisher.js';
 import type { Subscriber } from '../subscriber.js';
 import { matchesTopicFilter } from '../topic-filter.js';

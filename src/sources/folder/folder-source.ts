@@ -10,6 +10,7 @@ import type { BackoffPolicy } from '../../core/backoff.js';
 import { encodedFrame, handOff } from '../core/frames.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { checkInside, type Entry, hasExtension, isHidden, moveNoClobber, moveOutOfInbox, readRegularFile, recoverStaged, type Stamp } from './safe-files.js';
+import { OrderedMoves } from './ordered-moves.js';
 import { SettleTracker } from './settle-tracker.js';
 
 export interface FolderSourceDeps extends FrameSourceDeps {
@@ -32,8 +33,9 @@ const MIN_SCAN_GAP_MS = 20;
  * Intake contract: every settled file is read, handed to `onFrame`, and then moved — to processed/
  * when `onFrame` returned (or its promise resolved), to failed/ when it threw/rejected, when the
  * file was unreadable, too large, or a path escape. Files are never deleted and never overwritten
- * (collisions get `-1`, `-2`… suffixes). If `onFrame` returns a promise, the next file waits for
- * it: intake is lossless and ordered oldest-first. `markFailed(frameId)` moves an already processed
+ * (collisions get `-1`, `-2`… suffixes). If `onFrame` returns a promise, the file is moved once it
+ * settles; up to `lookahead` files are in the pipeline at once, and they are moved in the order they
+ * were read: intake is lossless and ordered oldest-first. `markFailed(frameId)` moves an already processed
  * file to failed/ (the pipeline calls it when preprocessing fails after a synchronous handoff).
  * A crash before the move leaves the file in the inbox, so it is read again: at-least-once.
  *
@@ -162,6 +164,9 @@ export class FolderSource implements FrameSource {
     this.stamps.clear();
     const dir = await this.open();
     this.openWatcher(dir);
+    const moves = new OrderedMoves(Math.max(1, this.deps.lookahead ?? 1), (d, name, frame, ok) => this.finish(d, name, frame.id, ok), (frame) =>
+      handOff(this.deps.onFrame, frame, this.deps.log),
+    );
     try {
       ctx.connected();
       while (!ctx.signal.aborted) {
@@ -171,8 +176,7 @@ export class FolderSource implements FrameSource {
           const frame = await this.read(dir, name);
           if (!frame) continue;
           ctx.delivered(frame.capturedAt);
-          const ok = await handOff(this.deps.onFrame, frame, this.deps.log);
-          await this.finish(dir, name, frame.id, ok);
+          await moves.add(dir, name, frame);
         }
         await new Promise<void>((done) => {
           this.wake = done;
@@ -183,6 +187,8 @@ export class FolderSource implements FrameSource {
       }
     } finally {
       this.closeWatcher();
+      // every file handed over is moved before the session ends (its verdict settles it either way)
+      await moves.drain();
     }
   }
 

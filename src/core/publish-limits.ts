@@ -1,4 +1,4 @@
-import { LookoutError } from '../core/errors.js';
+import { LookoutError } from './errors.js';
 
 /** IoT Core refuses payloads of 128 KiB and more; we never try. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;

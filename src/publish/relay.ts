@@ -2,8 +2,8 @@ import { backoffDelay } from '../core/backoff.js';
 import { type LookoutError, toLookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { withDeadline } from '../core/deadline.js';
-import type { Publisher } from '../publish/publisher.js';
-import type { OutboxQueue, StoredMessage } from './outbox.js';
+import type { Publisher } from './publisher.js';
+import type { OutboxQueue, StoredMessage } from '../outbox/outbox.js';
 import { classify } from './retry-policy.js';
 
 export interface OutboxRelayDeps {

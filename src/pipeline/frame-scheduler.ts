@@ -1,0 +1,204 @@
+import { LookoutError } from '../core/errors.js';
+import { BoundedQueue } from './bounded-queue.js';
+
+/** A unit of work: its owner learns the result (or the error) through settle(). */
+export interface ScheduledJob<R> {
+  settle(result: R | undefined, error?: unknown): void;
+}
+
+/** What the scheduler drives; the camera worker implements it, tests give in-memory ones. */
+export interface SchedulerPorts<J extends ScheduledJob<R>, P, I, R> {
+  /** Bytes the job holds from the start of its preparation to the end of its delivery (frame + preprocessed image). */
+  bytesOf(job: J): number;
+  /** Capture and preprocessing. Several run at once (sharp works on libuv's threads). */
+  prepare(job: J): Promise<P>;
+  /** Model and rules: one job at a time (one model call in flight), in the order the jobs started. */
+  inspect(prepared: P): Promise<I>;
+  /**
+   * What happens after the verdict (sinks): one job at a time, in the same order, overlapping the next job's
+   * inspect. Rejects when the result could not be made durable.
+   */
+  deliver(inspected: I): Promise<R>;
+}
+
+export interface SchedulerLimits {
+  /** Lossless jobs waiting to start (triggers, folder drops); more are refused with QUEUE_FULL. */
+  readonly queueSize: number;
+  /** Queue fill fraction at which `alarm` turns on. */
+  readonly alarmAt: number;
+  /** Bytes that started jobs may hold together; one job always runs, however large. */
+  readonly prefetchBytes: number;
+  /** Jobs being prepared at once. A free-running camera's newest frame also waits while this many are started and unfinished. */
+  readonly maxPreparing: number;
+}
+
+interface Started<J, P> {
+  readonly job: J;
+  readonly bytes: number;
+  readonly prepared: Promise<P>;
+}
+
+/**
+ * One camera's frame scheduler: which frame is prepared next, how many are prepared ahead, and the order
+ * in which they are finished.
+ *
+ * - Lossless jobs (`enqueue`: triggers, folder drops) wait in a bounded FIFO and are never dropped; a full
+ *   queue refuses the new job (QUEUE_FULL, counted). A free-running camera's frames (`offer`) keep only the
+ *   newest: a frame replaced before it started is settled with no result and counted as skipped.
+ * - Preparation of the next jobs overlaps the finish of the current one, several at once (up to
+ *   `maxPreparing`), while the started jobs hold no more than `prefetchBytes` together.
+ * - Inspection (the model) runs one job at a time in the order the jobs started (their arrival order);
+ *   delivery too, one after the other in the same order, while the next job is inspected. So results are
+ *   made durable and reported in arrival order.
+ * - A job holds its bytes from the start of its preparation to the end of its delivery.
+ */
+export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
+  private readonly queue: BoundedQueue<J>;
+  private newest: J | undefined;
+  private readonly started: Array<Started<J, P>> = [];
+  private preparing = 0;
+  private heldBytes = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** The delivery of the last inspected job (deliveries run one after the other). */
+  private delivering: Promise<void> = Promise.resolve();
+  skipped = 0;
+
+  constructor(
+    private readonly ports: SchedulerPorts<J, P, I, R>,
+    private readonly limits: SchedulerLimits,
+  ) {
+    this.queue = new BoundedQueue(limits.queueSize, limits.alarmAt);
+  }
+
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
+  get queueCapacity(): number {
+    return this.queue.capacity;
+  }
+
+  get alarm(): boolean {
+    return this.queue.alarm;
+  }
+
+  /** Bytes held by started, unfinished jobs. */
+  get bytesInFlight(): number {
+    return this.heldBytes;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops taking jobs: those waiting to start are settled with `error`; started ones are finished.
+   * Resolves once the last one is.
+   */
+  async stop(error: unknown): Promise<void> {
+    this.running = false;
+    const waiting = [...this.queue.drain(), ...(this.newest ? [this.newest] : [])];
+    this.newest = undefined;
+    for (const job of waiting) job.settle(undefined, error);
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** A lossless job; settled at once with QUEUE_FULL when the queue is full, or with an error when stopped. */
+  enqueue(job: J): void {
+    if (!this.running) {
+      job.settle(undefined, new LookoutError('SOURCE_UNAVAILABLE', 'the camera is not running'));
+      return;
+    }
+    try {
+      this.queue.push(job);
+    } catch (err) {
+      job.settle(undefined, err);
+      return;
+    }
+    this.pump();
+  }
+
+  /** A free-running camera's frame: it replaces a newer-frame-in-waiting that has not started. */
+  offer(job: J): void {
+    if (!this.running) {
+      job.settle(undefined);
+      return;
+    }
+    if (this.newest) {
+      this.skipped += 1;
+      this.newest.settle(undefined);
+    }
+    this.newest = job;
+    this.pump();
+  }
+
+  /** Starts preparing jobs while the limits allow. */
+  private pump(): void {
+    while (this.running && this.preparing < this.limits.maxPreparing) {
+      const job = this.nextJob();
+      if (!job) break;
+      const bytes = this.ports.bytesOf(job);
+      this.preparing += 1;
+      this.heldBytes += bytes;
+      const prepared = this.ports.prepare(job).finally(() => {
+        this.preparing -= 1;
+        this.pump();
+      });
+      this.started.push({ job, bytes, prepared });
+      this.wake?.();
+    }
+  }
+
+  /** The next job to start, if the byte budget allows one; queued (lossless) jobs go first. */
+  private nextJob(): J | undefined {
+    const candidate = this.queue.peek() ?? this.newest;
+    if (!candidate) return undefined;
+    if (this.started.length > 0 && this.heldBytes + this.ports.bytesOf(candidate) > this.limits.prefetchBytes) return undefined;
+    if (candidate === this.newest) {
+      // a stream's frame is worth less the longer it waits: no more ahead of the model than are being prepared
+      if (this.started.length > this.limits.maxPreparing) return undefined;
+      this.newest = undefined;
+      return candidate;
+    }
+    return this.queue.shift();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running || this.started.length > 0) {
+      const current = this.started[0];
+      if (!current) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      let inspected: { ok: true; value: I } | { ok: false; error: unknown };
+      try {
+        inspected = { ok: true, value: await this.ports.inspect(await current.prepared) };
+      } catch (error) {
+        inspected = { ok: false, error };
+      }
+      this.started.shift();
+      this.delivering = this.delivering.then(() => this.deliver(current, inspected));
+    }
+    await this.delivering;
+  }
+
+  private async deliver(current: Started<J, P>, inspected: { ok: true; value: I } | { ok: false; error: unknown }): Promise<void> {
+    try {
+      if (!inspected.ok) throw inspected.error;
+      current.job.settle(await this.ports.deliver(inspected.value));
+    } catch (err) {
+      current.job.settle(undefined, err);
+    } finally {
+      this.heldBytes -= current.bytes;
+      this.pump();
+    }
+  }
+}

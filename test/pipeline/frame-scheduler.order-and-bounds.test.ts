@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { FrameScheduler, type ScheduledJob, type SchedulerLimits } from '../../src/pipeline/frame-scheduler.js';
+
+/**
+ * The frame scheduler with in-memory ports: each stage of each job waits until the test lets it go, so
+ * what runs at the same time, what waits, and in what order results come out is seen step by step.
+ */
+
+interface TestJob extends ScheduledJob<string> {
+  readonly id: string;
+  readonly bytes: number;
+  result?: string;
+  error?: unknown;
+  settled: boolean;
+}
+
+/** A promise the test resolves by hand. */
+function gate<T = void>(): { promise: Promise<T>; open(value: T): void; fail(err: unknown): void } {
+  let open!: (value: T) => void;
+  let fail!: (err: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  return { promise, open, fail };
+}
+
+/** Lets pending promise callbacks run (no timers: the ports are in memory). */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+function harness(limits: Partial<SchedulerLimits> = {}) {
+  const preparing = new Map<string, ReturnType<typeof gate<string>>>();
+  const inspecting = new Map<string, ReturnType<typeof gate<string>>>();
+  const delivering = new Map<string, ReturnType<typeof gate<string>>>();
+  const events: string[] = [];
+  const stage = (map: Map<string, ReturnType<typeof gate<string>>>, name: string, id: string) => {
+    events.push(`${name} ${id}`);
+    const g = gate<string>();
+    map.set(id, g);
+    return g.promise;
+  };
+  const scheduler = new FrameScheduler<TestJob, string, string, string>(
+    {
+      bytesOf: (job) => job.bytes,
+      prepare: (job) => stage(preparing, 'prepare', job.id),
+      inspect: (id) => stage(inspecting, 'inspect', id),
+      deliver: (id) => stage(delivering, 'deliver', id),
+    },
+    { queueSize: 8, alarmAt: 0.5, prefetchBytes: 300, maxPreparing: 2, ...limits },
+  );
+  const job = (id: string, bytes = 100): TestJob => {
+    const j: TestJob = {
+      id,
+      bytes,
+      settled: false,
+      settle(result, error) {
+        j.settled = true;
+        if (result !== undefined) j.result = result;
+        if (error !== undefined) j.error = error;
+        events.push(`settled ${id}${result !== undefined ? ` ${result}` : ''}${error !== undefined ? ' error' : ''}`);
+      },
+    };
+    return j;
+  };
+  /** Lets job `id` through prepare (with the id as its output), inspect and deliver. */
+  const through = async (id: string) => {
+    preparing.get(id)?.open(id);
+    await settle();
+    inspecting.get(id)?.open(id);
+    await settle();
+    delivering.get(id)?.open(`verdict ${id}`);
+    await settle();
+  };
+  return { scheduler, job, events, preparing, inspecting, delivering, through };
+}
+
+describe('frame scheduler', () => {
+  it('prepares the next frames while one is at the model, up to maxPreparing at once', async () => {
+    const h = harness({ prefetchBytes: 10_000 });
+    h.scheduler.start();
+    for (const id of ['a', 'b', 'c', 'd']) h.scheduler.enqueue(h.job(id));
+    await settle();
+    expect(h.events).toEqual(['prepare a', 'prepare b']); // two at once, the rest wait in the queue
+    h.preparing.get('a')?.open('a');
+    await settle();
+    expect(h.events).toEqual(['prepare a', 'prepare b', 'prepare c', 'inspect a']); // a at the model, c starts
+    expect(h.scheduler.queueDepth).toBe(1);
+    for (const id of ['a', 'b', 'c', 'd']) await h.through(id);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('finishes in arrival order whatever order preparation ends in, and delivers one at a time while the next is inspected', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 3 });
+    h.scheduler.start();
+    const jobs = ['a', 'b', 'c'].map((id) => h.job(id));
+    for (const j of jobs) h.scheduler.enqueue(j);
+    await settle();
+    h.preparing.get('c')?.open('c');
+    h.preparing.get('b')?.open('b');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('inspect'))).toEqual([]); // a is not ready: nobody passes it
+    h.preparing.get('a')?.open('a');
+    await settle();
+    h.inspecting.get('a')?.open('a');
+    await settle();
+    // a is delivered while b is at the model
+    expect(h.events.slice(-2)).toEqual(['deliver a', 'inspect b']);
+    h.inspecting.get('b')?.open('b');
+    await settle();
+    expect(h.events.at(-1)).toBe('inspect c'); // the model goes on to c...
+    expect(h.events).not.toContain('deliver b'); // ...but b waits for a's delivery: deliveries keep the order
+    h.delivering.get('a')?.open('verdict a');
+    await settle();
+    expect(h.events.slice(-2)).toEqual(['settled a verdict a', 'deliver b']);
+    h.delivering.get('b')?.open('verdict b');
+    await settle();
+    h.inspecting.get('c')?.open('c');
+    await settle();
+    h.delivering.get('c')?.open('verdict c');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('settled'))).toEqual(['settled a verdict a', 'settled b verdict b', 'settled c verdict c']);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('holds no more than prefetchBytes in started jobs, but always lets one job through however large', async () => {
+    const h = harness({ prefetchBytes: 250, maxPreparing: 4 });
+    h.scheduler.start();
+    const big = h.job('big', 1_000);
+    h.scheduler.enqueue(big);
+    h.scheduler.enqueue(h.job('a'));
+    h.scheduler.enqueue(h.job('b'));
+    h.scheduler.enqueue(h.job('c'));
+    await settle();
+    expect(h.events).toEqual(['prepare big']); // alone: over the budget by itself
+    expect(h.scheduler.bytesInFlight).toBe(1_000);
+    await h.through('big');
+    expect(h.events.slice(-2)).toEqual(['prepare a', 'prepare b']); // 200 of 250: c would pass the budget
+    expect(h.scheduler.bytesInFlight).toBe(200);
+    await h.through('a');
+    expect(h.events.at(-1)).toBe('prepare c'); // a's bytes are free once it is delivered
+    await h.through('b');
+    await h.through('c');
+    expect(h.scheduler.bytesInFlight).toBe(0);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('keeps only the newest frame of a free-running camera while the preparers are busy, and counts the skipped ones', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 1 });
+    h.scheduler.start();
+    const jobs = ['f1', 'f2', 'f3', 'f4'].map((id) => h.job(id));
+    for (const j of jobs) h.scheduler.offer(j);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare f1']);
+    expect(jobs[1]?.settled && jobs[1]?.result === undefined && jobs[1]?.error === undefined).toBe(true); // replaced, no error
+    expect(jobs[2]?.settled).toBe(true);
+    expect(h.scheduler.skipped).toBe(2);
+    await h.through('f1');
+    await h.through('f4');
+    expect(jobs[3]?.result).toBe('verdict f4');
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('refuses a lossless job with QUEUE_FULL when the queue is full, and raises the alarm before that', async () => {
+    const h = harness({ queueSize: 2, alarmAt: 0.5, maxPreparing: 1 });
+    h.scheduler.start();
+    h.scheduler.enqueue(h.job('a')); // started at once
+    h.scheduler.enqueue(h.job('b'));
+    expect(h.scheduler.alarm).toBe(true);
+    h.scheduler.enqueue(h.job('c'));
+    const refused = h.job('d');
+    h.scheduler.enqueue(refused);
+    expect(refused.error).toMatchObject({ code: 'QUEUE_FULL' });
+    expect(h.scheduler.queueDepth).toBe(2);
+    await h.through('a');
+    await h.through('b');
+    await h.through('c');
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('a failed delivery settles that job with the error and the next ones go on', async () => {
+    const h = harness({ prefetchBytes: 10_000 });
+    h.scheduler.start();
+    const [a, b] = [h.job('a'), h.job('b')];
+    h.scheduler.enqueue(a);
+    h.scheduler.enqueue(b);
+    await settle();
+    h.preparing.get('a')?.open('a');
+    h.preparing.get('b')?.open('b');
+    await settle();
+    h.inspecting.get('a')?.open('a');
+    await settle();
+    h.delivering.get('a')?.fail(new Error('outbox not writable'));
+    await settle();
+    expect(a.error).toBeInstanceOf(Error);
+    h.inspecting.get('b')?.open('b');
+    await settle();
+    h.delivering.get('b')?.open('verdict b');
+    await settle();
+    expect(b.result).toBe('verdict b');
+    expect(h.scheduler.bytesInFlight).toBe(0);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('on stop, jobs that had not started are settled with the error and started ones are finished', async () => {
+    const h = harness({ maxPreparing: 1 });
+    h.scheduler.start();
+    const [a, b] = [h.job('a'), h.job('b')];
+    h.scheduler.enqueue(a);
+    h.scheduler.enqueue(b);
+    await settle();
+    const stopped = h.scheduler.stop(new Error('camera stopped'));
+    expect(b.error).toMatchObject({ message: 'camera stopped' });
+    expect(a.settled).toBe(false);
+    await h.through('a');
+    await stopped;
+    expect(a.result).toBe('verdict a');
+    const late = h.job('late');
+    h.scheduler.enqueue(late);
+    expect(late.error).toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+  }, 10_000);
+});
