@@ -9,7 +9,7 @@ import type { OnvifDevices } from './onvif/onvif-devices.js';
 import { createOnvifSource } from './onvif/onvif-source.js';
 import { RtspSource, fixedStream } from './rtsp/rtsp-source.js';
 
-/** node-onvif-ts (~10 MB of memory once loaded) is loaded by the first ONVIF camera, not by every inspector. */
+/** node-onvif-ts is loaded by the first ONVIF camera, not by every inspector (its memory is paid only then). */
 let onvifAdapter: Promise<typeof OnvifDeviceAdapter> | undefined;
 const loadOnvifAdapter = () => (onvifAdapter ??= import('./adapters/onvif-device.js'));
 const onvifDevices: OnvifDevices = {
