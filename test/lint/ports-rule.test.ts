@@ -32,6 +32,8 @@ describe('lint: stages reach adapters through ports', () => {
     'a dynamic import() of a template literal': 'export const load = () => import(`../adapters/onvif-device.js`);\n',
     'a typeof import() type': "export type Device = typeof import('../adapters/onvif-device.js');\n",
     'a require()': "declare const require: (id: string) => unknown;\nexport const x = require('../adapters/folder-reader.js');\n",
+    'an import = require()': "import reader = require('../adapters/folder-reader.js');\nexport const x = reader;\n",
+    'an export *': "export * from '../adapters/folder-reader.js';\n",
   };
 
   for (const [form, code] of Object.entries(adapterForms)) {
