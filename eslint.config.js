@@ -71,9 +71,9 @@ export const COMPOSITION_FILES = [
   'src/inspector-service.ts',
   'src/cli/**/*.ts',
   'src/demo/**/*.ts',
-  '**/create-*.ts',
-  '**/*composition*.ts',
-  '**/wiring.ts',
+  '{src,deploy,component}/**/create-*.ts',
+  '{src,deploy,component}/**/*composition*.ts',
+  '{src,deploy,component}/**/wiring.ts',
   // The runtime registry: builds each model runtime with its adapter (onnxruntime-node).
   'src/model-server/runtimes/index.ts',
 ];

@@ -14,6 +14,7 @@ describe('lint: stages reach adapters through ports', () => {
   const eslint = new ESLint({ cwd: root, ignore: false });
   const STAGE = 'src/sources/folder/example-stage.ts';
   const COMPOSITION = 'src/cli/example-command.ts';
+  const FACTORY = 'src/sources/folder/create-example-source.ts';
   const ADAPTER = 'src/sources/adapters/example-adapter.ts';
 
   async function boundaryMessages(code: string, filePath: string): Promise<string[]> {
@@ -43,8 +44,9 @@ describe('lint: stages reach adapters through ports', () => {
       expect(messages[0]).toMatch(/composition files/);
     });
 
-    it(`allows a composition file to name a concrete adapter by ${form}`, async () => {
+    it(`allows a composition file (a command, a create-* factory) to name a concrete adapter by ${form}`, async () => {
       expect(await boundaryMessages(code, COMPOSITION)).toEqual([]);
+      expect(await boundaryMessages(code, FACTORY)).toEqual([]);
     });
   }
 
