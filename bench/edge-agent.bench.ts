@@ -13,6 +13,7 @@ import { inferenceSchema } from '../src/config/slices/inference.js';
 import { modelServerSchema } from '../src/config/slices/model-server.js';
 import { createLogger } from '../src/core/log.js';
 import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
+import { createGrpcEdgeAgentServer } from '../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
 import type { ModelManifest } from '../src/model-server/runtime.js';
 import { noopRuntime } from '../src/model-server/runtimes/noop.js';
@@ -64,6 +65,7 @@ export async function run(): Promise<BenchResult[]> {
   const server = new EdgeAgentServer({
     config,
     log,
+    createRpcServer: createGrpcEdgeAgentServer,
     entries: [
       { component: 'noop', dir, manifest: manifest([]), runtime: noopRuntime },
       { component: 'noop-segment', dir, manifest: manifest([{ name: 'defect', hexColor: '#FF0000' }]), runtime: noopRuntime },

@@ -20,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import { modelServerSchema } from '../src/config/slices/model-server.js';
 import { createLogger } from '../src/core/log.js';
 import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../src/inference/adapters/edge-agent-proto.js';
+import { createGrpcEdgeAgentServer } from '../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
 import type { ModelRuntime } from '../src/model-server/runtime.js';
 import type { BenchResult } from './types.js';
@@ -64,7 +65,7 @@ async function procStatusKb(field: string): Promise<number> {
 async function serveChild(options: { socket: string; queueBytes: number; connectionCalls: number }): Promise<void> {
   const config = modelServerSchema.parse({ socket: options.socket, queueBytes: options.queueBytes, connectionCalls: options.connectionCalls });
   const manifest = { formatVersion: 1 as const, runtime: 'bench-slow', name: 'bench', version: '1', input: { width: 64, height: 64 }, threshold: 0.5, classes: [] };
-  const server = new EdgeAgentServer({ config, log: createLogger('silent'), entries: [{ component: 'm', dir: tmpdir(), manifest, runtime: slowRuntime }] });
+  const server = new EdgeAgentServer({ config, log: createLogger('silent'), createRpcServer: createGrpcEdgeAgentServer, entries: [{ component: 'm', dir: tmpdir(), manifest, runtime: slowRuntime }] });
   await server.start();
   const gc = (globalThis as { gc?: () => void }).gc;
   for await (const line of createInterface({ input: process.stdin })) {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isLookoutError, LookoutError } from '../src/core/errors.js';
 import type { AwsApis, ModelPackagingJob, ModelPackagingRequest, Progress } from './api.js';
-import { isUnreachable } from './adapters/translate-error.js';
 import { changeReporter, pollUntil } from './poll.js';
 
 export interface PackagingOptions {
@@ -20,7 +19,7 @@ const endedMessage = (why: string) =>
 export function asServiceEnded(err: unknown): unknown {
   if (!isLookoutError(err, 'AWS_REQUEST_FAILED')) return err;
   const name = String(err.details?.awsError ?? '');
-  if (isUnreachable(err.cause)) return new LookoutError('SERVICE_ENDED', endedMessage(`its endpoint cannot be reached (${err.message})`), { cause: err });
+  if (err.details?.unreachable === true) return new LookoutError('SERVICE_ENDED', endedMessage(`its endpoint cannot be reached (${err.message})`), { cause: err });
   if (ENDED_ERRORS.has(name) && ENDED.test(err.message)) return new LookoutError('SERVICE_ENDED', endedMessage(`the service answered ${err.message}`), { cause: err });
   return err;
 }

@@ -25,7 +25,8 @@ export function isUnreachable(err: unknown): boolean {
 
 /**
  * An SDK error as a LookoutError: AWS_REQUEST_FAILED, retryable for throttling, 5xx and network failures
- * (the SDK has already retried those up to its bound), not for other 4xx. `what` names the call.
+ * (the SDK has already retried those up to its bound), not for other 4xx. `what` names the call;
+ * `details.unreachable` says the endpoint could not be reached at all.
  */
 export function translateAwsError(err: unknown, what: string): LookoutError {
   if (err instanceof LookoutError) return err;
@@ -41,6 +42,6 @@ export function translateAwsError(err: unknown, what: string): LookoutError {
   return new LookoutError('AWS_REQUEST_FAILED', `${what} failed${tries}: ${reason}`, {
     cause: err,
     retryable,
-    details: { awsError: name, httpStatus: status, requestId: e.$metadata?.requestId, attempts, throttled },
+    details: { awsError: name, httpStatus: status, requestId: e.$metadata?.requestId, attempts, throttled, unreachable },
   });
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { type ConfigLayer, greengrassLayer, loadConfig, parseSetFlags, readConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { defaultEdgeAgentSocket } from '../config/slices/edge-agent-socket.js';
-import { readGreengrassLayer } from '../greengrass/component-config.js';
+import { underGreengrass } from '../greengrass/component-config.js';
 
 export interface ConfigOptions {
   config?: string;
@@ -46,6 +46,21 @@ export function environmentLayer(env: NodeJS.ProcessEnv, uid: number): ConfigLay
   };
   if (env.AWS_IOT_THING_NAME) values.thingName = env.AWS_IOT_THING_NAME;
   return { source: 'environment', values };
+}
+
+/**
+ * The component configuration as a config layer, read once over a nucleus connection opened for it;
+ * undefined outside Greengrass. The IPC adapter (and aws-iot-device-sdk-v2 with it) loads only here.
+ */
+export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
+  if (!underGreengrass(env)) return undefined;
+  const { closeIpc, connectIpc, getComponentConfiguration } = await import('../greengrass/adapters/ipc-connection.js');
+  const client = await connectIpc(env);
+  try {
+    return greengrassLayer(await getComponentConfiguration(client));
+  } finally {
+    await closeIpc(client);
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ export function runCommand(): Command {
     const env = process.env;
     const bootLog = createLogger(opts.logLevel === undefined ? 'info' : (opts.logLevel as 'info'));
     // Under Greengrass one nucleus connection serves configuration, publishing and state.
-    // Loaded only there: the IPC client (aws-iot-device-sdk-v2, native aws-crt) costs 10-20 MB of memory.
+    // Loaded only there: the IPC client (aws-iot-device-sdk-v2, native aws-crt) is heavy in memory.
     const ipc = underGreengrass(env)
       ? new (await import('../greengrass/adapters/ipc-client.js')).GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 })
       : undefined;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createLogger } from '../core/log.js';
 import { GreengrassIpc } from '../greengrass/adapters/ipc-client.js';
 import { underGreengrass } from '../greengrass/component-config.js';
+import { createGrpcEdgeAgentServer } from '../model-server/adapters/grpc-server.js';
 import { createModelServerMetrics } from '../model-server/adapters/prom-metrics.js';
 import { hasStatusSection } from '../model-server/config-changes.js';
 import { ModelServerService, SHUTDOWN_BUDGET } from '../model-server/model-server-service.js';
@@ -41,6 +42,7 @@ export function serveModelCommand(): Command {
         above,
         runtimes: runtimesFor(config.modelServer.executionProviders),
         metrics: createModelServerMetrics(),
+        createRpcServer: createGrpcEdgeAgentServer,
         log,
         ...(ipc ? { ipc } : {}),
         statusConfigured: hasStatusSection([...below.map((l) => l.values), fromGreengrass, ...above.map((l) => l.values)]),

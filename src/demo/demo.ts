@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import { type InspectorApp, startInspectorApp } from '../main.js';
+import { createGrpcEdgeAgentServer } from '../model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../model-server/edge-agent-server.js';
 import { loadModelEntries } from '../model-server/model-entries.js';
 import { RUNTIMES } from '../model-server/runtimes/index.js';
@@ -83,7 +84,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     ]);
 
     const entries = await loadModelEntries(config.modelServer, RUNTIMES);
-    const server = new EdgeAgentServer({ config: config.modelServer, entries, log: options.log.child({ stage: 'model-server' }) });
+    const server = new EdgeAgentServer({ config: config.modelServer, entries, log: options.log.child({ stage: 'model-server' }), createRpcServer: createGrpcEdgeAgentServer });
     await server.start();
     stack.push({ stop: (r) => server.stop(r) });
     options.say(`Edge Agent model server              ${server.address}  (model ${model.component})`);

@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/log.js';
+import { httpError, readJsonBody, send, sendJson } from '../status/http-io.js';
+import { type Mount, mountRoutes, type Route } from '../status/router.js';
 import type { EvidenceStore, ReviewInput } from './evidence-store.js';
-import { HttpError, type RouteHandler, readJsonBody, requireMethod, sendBody, sendError, sendJson } from './http.js';
 import { reviewPage } from './review-page.js';
 import type { EvidenceQuery, EvidenceRecord } from './types.js';
 
@@ -17,9 +17,7 @@ export interface ReviewRoutesDeps {
 
 const MAX_LIST = 500;
 const REVIEWER = /^[\p{L}\p{N} ._@+-]{1,128}$/u;
-const FILE_ROUTE = /^\/api\/evidence\/([^/]+)\/(frame\.jpg|mask\.png)$/;
-const REVIEW_ROUTE = /^\/api\/evidence\/([^/]+)\/review$/;
-const ITEM_ROUTE = /^\/api\/evidence\/([^/]+)$/;
+const REVIEW_PAGE_CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 
 /** The JSON an item is listed as; URLs are relative to the server root. */
 export function evidenceSummary(r: EvidenceRecord): Record<string, unknown> {
@@ -56,39 +54,39 @@ export function evidenceSummary(r: EvidenceRecord): Record<string, unknown> {
 function parseQuery(url: URL): EvidenceQuery {
   const status = url.searchParams.get('status') ?? 'unreviewed';
   if (status !== 'unreviewed' && status !== 'reviewed' && status !== 'all') {
-    throw new HttpError(400, 'COMMAND_INVALID', 'status must be unreviewed, reviewed or all');
+    throw httpError('COMMAND_INVALID', 'status must be unreviewed, reviewed or all');
   }
   const limitText = url.searchParams.get('limit') ?? '50';
   const limit = Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw new HttpError(400, 'COMMAND_INVALID', `limit must be 1-${MAX_LIST}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST) throw httpError('COMMAND_INVALID', `limit must be 1-${MAX_LIST}`);
   const camera = url.searchParams.get('camera');
   const before = url.searchParams.get('before');
   let cursor: EvidenceQuery['before'];
   if (before) {
     const at = before.indexOf(':');
     const keptAt = Number(before.slice(0, at));
-    if (at < 1 || !Number.isInteger(keptAt)) throw new HttpError(400, 'COMMAND_INVALID', 'before must be <keptAt>:<id>');
+    if (at < 1 || !Number.isInteger(keptAt)) throw httpError('COMMAND_INVALID', 'before must be <keptAt>:<id>');
     cursor = { keptAt, id: before.slice(at + 1) };
   }
   return { status, limit, ...(camera ? { cameraId: camera } : {}), ...(cursor ? { before: cursor } : {}) };
 }
 
 function parseReview(body: unknown): ReviewInput {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'PAYLOAD_INVALID', 'the body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw httpError('PAYLOAD_INVALID', 'the body must be a JSON object');
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((k) => !['label', 'maskPng', 'acceptMask', 'reviewer'].includes(k));
-  if (unknown.length) throw new HttpError(400, 'PAYLOAD_INVALID', `unknown field(s): ${unknown.join(', ')}`);
-  if (b.label !== 'normal' && b.label !== 'anomaly') throw new HttpError(400, 'PAYLOAD_INVALID', "label must be 'normal' or 'anomaly'");
+  if (unknown.length) throw httpError('PAYLOAD_INVALID', `unknown field(s): ${unknown.join(', ')}`);
+  if (b.label !== 'normal' && b.label !== 'anomaly') throw httpError('PAYLOAD_INVALID', "label must be 'normal' or 'anomaly'");
   if (b.reviewer !== undefined && (typeof b.reviewer !== 'string' || !REVIEWER.test(b.reviewer))) {
-    throw new HttpError(400, 'PAYLOAD_INVALID', 'reviewer must be 1-128 letters, digits, spaces or ._@+-');
+    throw httpError('PAYLOAD_INVALID', 'reviewer must be 1-128 letters, digits, spaces or ._@+-');
   }
-  if (b.acceptMask !== undefined && typeof b.acceptMask !== 'boolean') throw new HttpError(400, 'PAYLOAD_INVALID', 'acceptMask must be a boolean');
+  if (b.acceptMask !== undefined && typeof b.acceptMask !== 'boolean') throw httpError('PAYLOAD_INVALID', 'acceptMask must be a boolean');
   let maskPng: Buffer | undefined;
   if (b.maskPng !== undefined) {
-    if (typeof b.maskPng !== 'string') throw new HttpError(400, 'PAYLOAD_INVALID', 'maskPng must be a base64 string');
-    if (b.label !== 'anomaly') throw new HttpError(400, 'PAYLOAD_INVALID', 'a mask belongs to an anomaly only');
+    if (typeof b.maskPng !== 'string') throw httpError('PAYLOAD_INVALID', 'maskPng must be a base64 string');
+    if (b.label !== 'anomaly') throw httpError('PAYLOAD_INVALID', 'a mask belongs to an anomaly only');
     const base64 = b.maskPng.replace(/^data:image\/png;base64,/, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new HttpError(400, 'PAYLOAD_INVALID', 'maskPng is not base64');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw httpError('PAYLOAD_INVALID', 'maskPng is not base64');
     maskPng = Buffer.from(base64, 'base64');
   }
   return {
@@ -99,13 +97,8 @@ function parseReview(body: unknown): ReviewInput {
   };
 }
 
-function decodeId(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HttpError(400, 'COMMAND_INVALID', 'malformed id');
-  }
-}
+/** Paths under the review's prefixes that no route knows are its own 404s, not the next mount's. */
+const ownsPath = (path: string): boolean => path === '/review' || path === '/api/evidence' || path.startsWith('/api/evidence/');
 
 /**
  * Operator review over HTTP, mounted inside the status server (which enforces the bearer token off
@@ -115,66 +108,54 @@ function decodeId(raw: string): string {
  * GET /api/evidence/:id · GET /api/evidence/:id/frame.jpg|mask.png[?source=model] ·
  * POST /api/evidence/:id/review {label, maskPng?, acceptMask?, reviewer?}
  */
-export function createReviewRoutes(deps: ReviewRoutesDeps): RouteHandler {
+export function createReviewRoutes(deps: ReviewRoutesDeps): Mount {
   const maxBody = deps.maxBodyBytes ?? 8 * 1024 * 1024;
-  const log = deps.log;
-
-  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    const path = url.pathname;
-    if (path !== '/review' && path !== '/api/evidence' && !path.startsWith('/api/evidence/')) return false;
-    try {
-      if (path === '/review') {
-        requireMethod(req, ['GET', 'HEAD']);
-        sendBody(res, 200, 'text/html; charset=utf-8', reviewPage(), { 'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'" });
-        return true;
-      }
-      if (path === '/api/evidence') {
-        requireMethod(req, ['GET', 'HEAD']);
+  const { store } = deps;
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      pattern: /^\/review$/,
+      handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', reviewPage(), { 'content-security-policy': REVIEW_PAGE_CSP }),
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/evidence$/,
+      handle: ({ res, url }) => {
         const query = parseQuery(url);
-        const items = deps.store.list(query);
+        const items = store.list(query);
         const last = items.at(-1);
         const next = items.length === query.limit && last ? `${last.keptAt}:${last.id}` : null;
         sendJson(res, 200, { items: items.map(evidenceSummary), next });
-        return true;
-      }
-      if (path === '/api/evidence/stats') {
-        requireMethod(req, ['GET', 'HEAD']);
-        sendJson(res, 200, deps.store.stats());
-        return true;
-      }
-      let m = FILE_ROUTE.exec(path);
-      if (m) {
-        requireMethod(req, ['GET', 'HEAD']);
-        const id = decodeId(m[1]!);
-        const isFrame = m[2] === 'frame.jpg';
+      },
+    },
+    { method: 'GET', pattern: /^\/api\/evidence\/stats$/, handle: ({ res }) => sendJson(res, 200, store.stats()) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/evidence\/([^/]+)\/(frame\.jpg|mask\.png)$/,
+      handle: async ({ res, url, params: [id, file] }) => {
+        const isFrame = file === 'frame.jpg';
         const which = isFrame ? 'frame' : url.searchParams.get('source') === 'model' ? 'model-mask' : 'mask';
-        const bytes = await deps.store.readFile(id, which);
-        sendBody(res, 200, isFrame ? 'image/jpeg' : 'image/png', bytes);
-        return true;
-      }
-      m = REVIEW_ROUTE.exec(path);
-      if (m) {
-        requireMethod(req, ['POST']);
-        const id = decodeId(m[1]!);
+        send(res, 200, isFrame ? 'image/jpeg' : 'image/png', await store.readFile(id!, which));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/api\/evidence\/([^/]+)\/review$/,
+      handle: async ({ req, res, params: [id] }) => {
         const input = parseReview(await readJsonBody(req, maxBody));
-        const { record, audit } = await deps.store.review(id, input);
+        const { record, audit } = await store.review(id!, input);
         sendJson(res, 200, { item: evidenceSummary(record), audit });
-        return true;
-      }
-      m = ITEM_ROUTE.exec(path);
-      if (m) {
-        requireMethod(req, ['GET', 'HEAD']);
-        const id = decodeId(m[1]!);
-        const record = deps.store.get(id);
-        if (!record) throw new HttpError(404, 'EVIDENCE_NOT_FOUND', `no kept frame ${id}`);
-        sendJson(res, 200, { item: evidenceSummary(record), verdict: record.verdict, audit: deps.store.audit(id) });
-        return true;
-      }
-      throw new HttpError(404, 'EVIDENCE_NOT_FOUND', 'no such evidence route');
-    } catch (err) {
-      if (!(err instanceof HttpError)) log.warn({ err, path }, 'evidence route failed');
-      sendError(res, err);
-      return true;
-    }
-  };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/evidence\/([^/]+)$/,
+      handle: ({ res, params: [id] }) => {
+        const record = store.get(id!);
+        if (!record) throw httpError('EVIDENCE_NOT_FOUND', `no kept frame ${id!}`);
+        sendJson(res, 200, { item: evidenceSummary(record), verdict: record.verdict, audit: store.audit(id!) });
+      },
+    },
+  ];
+  return mountRoutes({ routes, log: deps.log, owns: ownsPath, notFound: () => httpError('EVIDENCE_NOT_FOUND', 'no such evidence route') });
 }

@@ -6,18 +6,6 @@ export function underGreengrass(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT && env.SVCUID);
 }
 
-/** The component configuration as a config layer, read once over IPC; undefined outside Greengrass. */
-export async function readGreengrassLayer(env: NodeJS.ProcessEnv): Promise<ConfigLayer | undefined> {
-  if (!underGreengrass(env)) return undefined;
-  const { closeIpc, connectIpc, getComponentConfiguration } = await import('./adapters/ipc-connection.js');
-  const client = await connectIpc(env);
-  try {
-    return greengrassLayer(await getComponentConfiguration(client));
-  } finally {
-    await closeIpc(client);
-  }
-}
-
 /**
  * Follows configuration changes made by deployments: on every SubscribeToConfigurationUpdate event,
  * reads the whole configuration again (the event only names the key that changed) and hands the new

@@ -15,9 +15,9 @@ import { LookoutError } from '../core/errors.js';
 export const DEFAULT_SHM_DIR = '/dev/shm';
 const GROW_STEP = 1024 * 1024;
 /**
- * Copies up to this size run synchronously: a tmpfs copy of a few megabytes takes a millisecond or two,
- * less than a round trip through libuv's thread pool on a busy machine. Bigger ones (4096x4096 is 48 MiB)
- * go through the pool so the event loop is not held for tens of milliseconds.
+ * Copies up to this size run synchronously: a tmpfs copy this small costs less than a round trip through
+ * libuv's thread pool on a busy machine. Bigger ones (4096x4096 is 48 MiB) go through the pool so that
+ * the event loop is not held while they are copied.
  */
 export const SYNC_IO_MAX_BYTES = 8 * 1024 * 1024;
 const PAGE = 4096;

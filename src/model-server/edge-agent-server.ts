@@ -5,12 +5,12 @@ import { LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { type ModelInfo, ModelStatus } from '../core/model.js';
 import { resolveUserId } from '../system/local-accounts.js';
-import { GrpcEdgeAgentServer } from './adapters/grpc-server.js';
 import { type AdmissionStats, ByteAdmission } from './admission.js';
 import { BoundedExecutor, type ExecutorStats } from './bounded-executor.js';
 import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
 import { ModelSet, type ModelSetChanges } from './model-set.js';
+import type { CreateRpcServer, RpcServer } from './rpc-server.js';
 import { DEFAULT_SHM_DIR } from './shm-access.js';
 import { prepareSocketDirectory, removeStaleSocket, secureSocket } from './unix-socket.js';
 
@@ -24,6 +24,8 @@ export interface EdgeAgentServerDeps {
   readonly config: ModelServerConfig;
   readonly entries: readonly ModelEntry[];
   readonly log: Logger;
+  /** Builds the RPC server the five RPCs are served by (the composition root gives the grpc-js one). */
+  readonly createRpcServer: CreateRpcServer;
   /** Listen on `host:port` (TCP, port 0 picks one) instead of the configured Unix socket. */
   readonly tcpAddress?: string;
   /** Where shm_open names live (Linux: /dev/shm). */
@@ -45,7 +47,7 @@ export class EdgeAgentServer {
   private readonly modelSet: ModelSet;
   private readonly executor: BoundedExecutor;
   private readonly admission: ByteAdmission;
-  private grpc: GrpcEdgeAgentServer | undefined;
+  private grpc: RpcServer | undefined;
   private service: EdgeAgentService | undefined;
   private boundAddress: string | undefined;
   private socketPath: string | undefined;
@@ -86,7 +88,7 @@ export class EdgeAgentServer {
       ...(this.deps.observer ? { observer: this.deps.observer } : {}),
     }));
     if (this.deps.tcpAddress) {
-      const grpcServer = new GrpcEdgeAgentServer({ address: this.deps.tcpAddress, handlers: service, log, ...this.grpcLimits() });
+      const grpcServer = this.deps.createRpcServer({ address: this.deps.tcpAddress, handlers: service, log, ...this.grpcLimits() });
       const port = await grpcServer.start();
       this.grpc = grpcServer;
       this.boundAddress = this.deps.tcpAddress.replace(/:0$/, `:${port}`);
@@ -103,7 +105,7 @@ export class EdgeAgentServer {
       const privateDir = await mkdtemp(join(dirname(socket), '.lookout-edge-'));
       const staging = join(privateDir, 'agent.sock');
       try {
-        const grpcServer = new GrpcEdgeAgentServer({ address: `unix:${staging}`, handlers: service, log, ...this.grpcLimits() });
+        const grpcServer = this.deps.createRpcServer({ address: `unix:${staging}`, handlers: service, log, ...this.grpcLimits() });
         await grpcServer.start();
         this.grpc = grpcServer;
         await secureSocket(staging, config.socketMode, config.socketGroup);

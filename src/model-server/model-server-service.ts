@@ -11,6 +11,7 @@ import { HealthServer } from './health/health-server.js';
 import type { ModelServerMetrics } from './health/metrics.js';
 import type { ModelServerSnapshot } from './health/readiness.js';
 import { ModelSources } from './model-sources.js';
+import type { CreateRpcServer } from './rpc-server.js';
 import type { ModelRuntime } from './runtime.js';
 
 /**
@@ -27,6 +28,8 @@ export interface ModelServerServiceDeps {
   readonly runtimes: Record<string, ModelRuntime>;
   readonly metrics: ModelServerMetrics;
   readonly log: Logger;
+  /** Builds the Edge Agent server's RPC server (the grpc-js adapter). */
+  readonly createRpcServer: CreateRpcServer;
   /** Under Greengrass: UpdateState and configuration updates. */
   readonly ipc?: NucleusIpc;
   /** Registry rescan period (default 2 s). */
@@ -88,6 +91,7 @@ export class ModelServerService {
         config: this.current.modelServer,
         entries,
         log,
+        createRpcServer: this.deps.createRpcServer,
         observer: this.deps.metrics,
         shutdownGraceMs: SHUTDOWN_BUDGET.drainMs,
         unloadGraceMs: SHUTDOWN_BUDGET.unloadMs,

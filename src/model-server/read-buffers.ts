@@ -3,13 +3,12 @@
  *
  * A fresh multi-megabyte allocation per call costs page faults that are slower than the copy itself, so
  * buffers are kept. And where a buffer starts matters: the kernel's copy from the page cache into user
- * memory (read/pread on tmpfs, measured on AMD EPYC) runs about five times slower when the destination
- * sits 8..31 bytes past the source's position within a page: ~250 µs instead of ~50 µs for a 512x384
- * image. A large Buffer from malloc starts 16 bytes into a page (the glibc chunk header of an mmap'ed
- * chunk) and a segment is read from offset 0, the slow case; whether a buffer gets an mmap'ed chunk
- * depends on the allocator's history, so the read cost varied from process to process. The memory of a
- * WebAssembly.Memory starts on a page boundary: a buffer is a view into one, at the same position within
- * a page as the bytes it receives (distance 0, the fast case).
+ * memory (read/pread on tmpfs) is several times slower when the destination sits 8..31 bytes past the
+ * source's position within a page (figures in BENCHMARKS.md, design notes). A large Buffer from malloc
+ * may start 16 bytes into a page (the glibc chunk header of an mmap'ed chunk) while a segment is read
+ * from offset 0, the slow case, depending on the allocator's history. The memory of a WebAssembly.Memory
+ * starts on a page boundary: a buffer is a view into one, at the same position within a page as the
+ * bytes it receives (distance 0, the fast case).
  */
 
 const PAGE = 4096;

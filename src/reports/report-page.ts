@@ -1,4 +1,4 @@
-import { escapeHtml } from '../evidence/http.js';
+import { escapeHtml } from '../status/html.js';
 import type { DefectReport } from './defect-report.js';
 
 const W = 760;

@@ -1,11 +1,21 @@
 import type { CameraConfig } from '../config/slices/sources.js';
+import type * as OnvifDeviceAdapter from './adapters/onvif-device.js';
 import { FolderSource } from './folder/folder-source.js';
 import { ReplaySource } from './folder/replay-source.js';
 import type { FrameSource, FrameSourceDeps } from './frame-source.js';
 import { SnapshotFetcher, redactUrl, splitCredentials } from './http/snapshot-fetcher.js';
 import { SnapshotSource } from './http/snapshot-source.js';
+import type { OnvifDevices } from './onvif/onvif-devices.js';
 import { createOnvifSource } from './onvif/onvif-source.js';
 import { RtspSource, fixedStream } from './rtsp/rtsp-source.js';
+
+/** node-onvif-ts is loaded by the first ONVIF camera, not by every inspector (its memory is paid only then). */
+let onvifAdapter: Promise<typeof OnvifDeviceAdapter> | undefined;
+const loadOnvifAdapter = () => (onvifAdapter ??= import('./adapters/onvif-device.js'));
+const onvifDevices: OnvifDevices = {
+  connect: async (options) => (await loadOnvifAdapter()).connectOnvifDevice(options),
+  discover: async (timeoutMs) => (await loadOnvifAdapter()).discoverOnvifDevices(timeoutMs),
+};
 
 /**
  * Builds the source a camera's config describes. Nothing runs until `start()`.
@@ -27,7 +37,7 @@ export function createFrameSource(camera: CameraConfig, deps: FrameSourceDeps): 
       return new SnapshotSource({ ...common, intervalMs: source.intervalMs, endpoint: { connect: () => Promise.resolve({ fetcher, origin }) } });
     }
     case 'onvif':
-      return createOnvifSource({ ...common, config: source, ...scaled(camera) });
+      return createOnvifSource({ ...common, config: source, devices: onvifDevices, ...scaled(camera) });
     case 'rtsp':
       return new RtspSource({ ...common, config: source, endpoint: fixedStream(source.url), ...scaled(camera) });
   }

@@ -1,13 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ErrorCode, LookoutError, toLookoutError } from '../core/errors.js';
 
-/** Small helpers for answering JSON and reading bounded JSON bodies on node:http. */
+/**
+ * The HTTP kit's answers, for every server of ours on node:http (status, its mounted review and report
+ * routes, the model server's health endpoint): an error is a LookoutError whose code picks the status
+ * (`httpError` sets another), answered as `{error: {code, message}}`; bodies are read bounded.
+ */
 
 const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   COMMAND_INVALID: 400,
   PAYLOAD_INVALID: 400,
+  USAGE: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  EVIDENCE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   RATE_LIMITED: 429,
   QUEUE_FULL: 503,
@@ -19,6 +25,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   SOURCE_UNAVAILABLE: 503,
   SOURCE_STALLED: 503,
   OUTBOX_UNAVAILABLE: 503,
+  EVIDENCE_UNAVAILABLE: 503,
   INFERENCE_TIMEOUT: 504,
   OPERATION_TIMEOUT: 504,
 };
@@ -54,13 +61,23 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
 }
 
-/** `{error: {code, message}}` with the status the code maps to. Never includes stacks or causes. */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): LookoutError {
+/**
+ * `{error: {code, message}}` with the status the code maps to. Never includes stacks or causes. The error's
+ * `details.allow` (methods) and `details.retryAfterSec` become Allow and Retry-After; after a 413 the
+ * connection closes (the rest of the body is not read).
+ */
+export function sendError(res: ServerResponse, err: unknown): LookoutError {
   const e = toLookoutError(err);
   const status = httpStatusOf(e);
-  const extra: Record<string, string> = { ...headers };
+  const { allow, retryAfterSec } = e.details ?? {};
+  const extra: Record<string, string> = {};
+  if (Array.isArray(allow)) extra.allow = allow.join(', ');
+  if (typeof retryAfterSec === 'number') extra['retry-after'] = String(retryAfterSec);
   if (status === 401) extra['www-authenticate'] = 'Bearer realm="lookout-edge"';
-  if (status === 413) extra.connection = 'close';
+  if (status === 413) {
+    extra.connection = 'close';
+    res.once('finish', () => res.req?.destroy());
+  }
   const message = status === 500 && e.code === 'INTERNAL' ? 'internal error' : e.message;
   sendJson(res, status, { error: { code: e.code, message } }, extra);
   return e;

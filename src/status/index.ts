@@ -2,4 +2,3 @@ export { createStatusServer, type StatusServer, type StatusServerDeps } from './
 export { assessHealth, type HealthAssessment } from './health.js';
 export { isLoopbackHost } from './auth.js';
 export type { StatusMetrics } from './metrics.js';
-export { createPromMetrics } from './adapters/prom-metrics.js';

@@ -17,7 +17,7 @@ import { EventStream } from './event-stream.js';
 import { assessHealth } from './health.js';
 import { httpError, httpStatusOf, send, sendError } from './http-io.js';
 import type { StatusMetrics } from './metrics.js';
-import { matchRoute } from './router.js';
+import { type Mount, matchRoute, methodNotAllowed } from './router.js';
 import { buildRoutes } from './routes.js';
 import { limitConnections } from './connection-limit.js';
 import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
@@ -36,7 +36,7 @@ export interface StatusServerDeps {
    * More route handlers (evidence review, defect reports), tried in order for paths no built-in route
    * knows, behind the same token check. Each returns false when the path is not its own.
    */
-  readonly mounts?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>>;
+  readonly mounts?: readonly Mount[];
 }
 
 export interface StatusServer {
@@ -124,17 +124,14 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
       const refused = (config.token === undefined ? refuseForeignHost(req, listen) : undefined) ?? refuseCrossOrigin(req, secure);
       if (refused) throw refused;
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
-      if (match.kind === 'none') {
+      if (match.kind === 'none' || match.kind === 'malformed') {
         if (deps.mounts?.length) {
           if (!isAuthorized(req, config.token)) throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
           for (const mount of deps.mounts) if (await mount(req, res, url)) return;
         }
         throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
       }
-      if (match.kind === 'wrong-method') {
-        const allow = match.allow.includes('GET') ? [...match.allow, 'HEAD'] : match.allow;
-        throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname} (allowed: ${allow.join(', ')})`, 405, { allow });
-      }
+      if (match.kind === 'wrong-method') throw methodNotAllowed(req.method, url.pathname, match.allow);
       if (!match.route.open && !isAuthorized(req, config.token)) {
         if (url.pathname === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
           const page = renderLogin();
@@ -147,13 +144,10 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     } catch (err) {
       let e = toLookoutError(err);
       if (e.code === 'UNAUTHORIZED' && httpStatusOf(e) === 401 && triesToken) e = throttle.refuseWrongToken(client, throttled, e);
-      const allow = e.details?.allow;
-      const retryAfter = e.details?.retryAfterSec;
-      const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
+      const sent = sendError(res, e);
       const line = { method: req.method, path: url.pathname, err: sent.toJSON() };
       if (httpStatusOf(sent) >= 500) log.error({ ...line, cause: e.cause instanceof Error ? e.cause.message : undefined }, 'request failed');
       else log.info(line, 'request refused');
-      if (res.getHeader('connection') === 'close') res.on('finish', () => req.destroy());
     }
   };
 

@@ -11,7 +11,7 @@ import type { AnomalyClass } from '../../src/core/model.js';
 import type { Verdict } from '../../src/core/verdict.js';
 import { createEvidenceStore } from '../../src/evidence/adapters/create-evidence-store.js';
 import type { EvidenceStore } from '../../src/evidence/evidence-store.js';
-import type { RouteHandler } from '../../src/evidence/http.js';
+import type { Mount } from '../../src/status/router.js';
 
 /** Shared by the feedback-loop tests: real temp dirs, real stores, real HTTP servers. */
 
@@ -97,7 +97,7 @@ export function verdict(over: Partial<Verdict> & { outcome: Verdict['outcome'] }
 }
 
 /** A real HTTP server on port 0 that mounts route handlers the way the status server does. */
-export async function serveRoutes(...handlers: RouteHandler[]): Promise<{ base: string; server: Server; close: () => Promise<void> }> {
+export async function serveRoutes(...handlers: Mount[]): Promise<{ base: string; server: Server; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     void (async () => {

@@ -5,6 +5,7 @@ import { modelServerSchema } from '../../src/config/slices/model-server.js';
 import { loadModelEntries } from '../../src/model-server/model-entries.js';
 import { noopRuntime } from '../../src/model-server/runtimes/noop.js';
 import { ModelStatus } from '../../src/core/model.js';
+import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
 import { manifest, removeDir, silentLog, tempDir, waitFor } from '../peers/edge-agent-peer.js';
 
@@ -47,7 +48,7 @@ describe('loadModelEntries', () => {
     const good = await modelDir(root, 'good', manifest({ runtime: 'noop' }));
     const bad = await modelDir(root, 'bad', '{}');
     const config = modelServerSchema.parse({ socket: join(root, 'agent.sock') });
-    const server = new EdgeAgentServer({ config, log: silentLog, entries: [{ component: 'good', dir: good, runtime: noopRuntime }, { component: 'bad', dir: bad, runtime: noopRuntime }] });
+    const server = new EdgeAgentServer({ config, log: silentLog, createRpcServer: createGrpcEdgeAgentServer, entries: [{ component: 'good', dir: good, runtime: noopRuntime }, { component: 'bad', dir: bad, runtime: noopRuntime }] });
     await server.start();
     try {
       await waitFor(() => server.models().every((m) => m.status === ModelStatus.RUNNING || m.status === ModelStatus.FAILED));

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { ModelStatus } from '../../src/core/model.js';
+import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
 import { createModelServerMetrics } from '../../src/model-server/adapters/prom-metrics.js';
 import { ModelServerService } from '../../src/model-server/model-server-service.js';
 import { grpc, image, manifest, rawClient, removeDir, type Script, scriptedRuntime, statusOf, tempDir, waitFor } from '../peers/edge-agent-peer.js';
@@ -29,7 +30,7 @@ describe('ModelServerService.stop', () => {
     const lines: Array<Record<string, unknown>> = [];
     const out = new PassThrough();
     out.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => lines.push(JSON.parse(l) as Record<string, unknown>)));
-    const service = new ModelServerService({ config, runtimes: { scripted: scriptedRuntime(script) }, metrics: createModelServerMetrics({ defaultMetrics: false }), log: createLogger('info', out), statusConfigured: false });
+    const service = new ModelServerService({ config, runtimes: { scripted: scriptedRuntime(script) }, metrics: createModelServerMetrics({ defaultMetrics: false }), createRpcServer: createGrpcEdgeAgentServer, log: createLogger('info', out), statusConfigured: false });
     await service.start();
     cleanup.push(() => service.stop('cleanup'));
     await waitFor(() => service.edgeAgent?.models()[0]?.status === ModelStatus.RUNNING);

@@ -8,6 +8,7 @@ import { inferenceSchema, type InferenceConfig } from '../../src/config/slices/i
 import { createLogger } from '../../src/core/log.js';
 import type { RgbImage } from '../../src/core/image.js';
 import type { DetectResult } from '../../src/core/model.js';
+import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
 import type { ModelEntry } from '../../src/model-server/model-entries.js';
 import type { LoadedModel, ModelManifest, ModelRuntime } from '../../src/model-server/runtime.js';
@@ -123,7 +124,7 @@ export async function startServer(models: TestModel[], opts: { dir?: string; con
     startOnBoot: m.startOnBoot ?? true,
     modelArn: `arn:aws:lookoutvision:us-east-1:123456789012:model/${m.component}/1`,
   }));
-  const server = new EdgeAgentServer({ config, entries, log: silentLog, shutdownGraceMs: opts.shutdownGraceMs ?? 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
+  const server = new EdgeAgentServer({ config, entries, log: silentLog, createRpcServer: createGrpcEdgeAgentServer, shutdownGraceMs: opts.shutdownGraceMs ?? 2_000, ...(opts.tcp ? { tcpAddress: '127.0.0.1:0' } : {}) });
   await server.start();
   return {
     server,

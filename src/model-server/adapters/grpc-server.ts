@@ -1,10 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, LookoutError, toLookoutError } from '../../core/errors.js';
-import type { Logger } from '../../core/log.js';
 import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../inference/adapters/edge-agent-proto.js';
 import { WANT_MASK_METADATA } from '../../inference/edge-agent-wire.js';
-import type { ByteAdmission } from '../admission.js';
-import type { EdgeAgentHandlers } from '../edge-agent-service.js';
+import type { RpcServer, RpcServerOptions } from '../rpc-server.js';
 import { ReadAdmission } from './read-admission.js';
 
 /** How our errors leave the server: exactly the status codes AWS's agent uses. */
@@ -24,23 +22,12 @@ export function grpcStatusFor(err: unknown): grpc.status {
   return STATUS_FOR[toLookoutError(err).code] ?? grpc.status.UNKNOWN;
 }
 
-export interface GrpcEdgeAgentServerDeps {
-  /** gRPC address: `unix:/path.sock` or `host:port` (port 0 picks one). */
-  readonly address: string;
-  readonly handlers: EdgeAgentHandlers;
-  readonly log: Logger;
-  /** Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
-  readonly connectionCalls: number;
-  /** DetectAnomalies calls reserve the largest request here before it is read (read-admission.ts). */
-  readonly admission: ByteAdmission;
-  /** Time a DetectAnomalies request may take to arrive once reading began (modelServer.readTimeoutMs). */
-  readonly readTimeoutMs: number;
-}
+export type GrpcEdgeAgentServerDeps = RpcServerOptions;
 
 type Unary = (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
 
 /** The grpc-js side of the server: registers the five RPCs, binds, shuts down. */
-export class GrpcEdgeAgentServer {
+export class GrpcEdgeAgentServer implements RpcServer {
   private server: grpc.Server | undefined;
   /** Calls not answered yet, each with the way to answer it UNAVAILABLE when the shutdown grace ends. */
   private readonly unanswered = new Set<() => void>();
@@ -142,3 +129,6 @@ export class GrpcEdgeAgentServer {
     });
   }
 }
+
+/** The RpcServer port's grpc-js implementation, for the composition root. */
+export const createGrpcEdgeAgentServer = (options: RpcServerOptions): RpcServer => new GrpcEdgeAgentServer(options);

@@ -8,7 +8,7 @@ import { isAuthorized, isLoopbackHost, presentedToken } from '../../status/auth.
 import { AuthThrottle } from '../../status/auth-throttle.js';
 import { httpError, httpStatusOf, send, sendError, sendJson } from '../../status/http-io.js';
 import { refuseForeignHost } from '../../status/request-origin.js';
-import { matchRoute, type Route } from '../../status/router.js';
+import { matchRoute, methodNotAllowed, type Route } from '../../status/router.js';
 import type { ModelServerMetrics } from './metrics.js';
 import { assessReadiness, type ModelServerSnapshot } from './readiness.js';
 
@@ -138,16 +138,14 @@ export class HealthServer {
       const refused = config.token === undefined ? refuseForeignHost(req, { host: config.host, port: this.bound?.port ?? config.port, secure: false }) : undefined;
       if (refused) throw refused;
       const match = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
-      if (match.kind === 'none') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
-      if (match.kind === 'wrong-method') throw httpError('METHOD_NOT_ALLOWED', `${req.method ?? ''} is not allowed on ${url.pathname}`, 405, { allow: [...match.allow, 'HEAD'] });
+      if (match.kind === 'none' || match.kind === 'malformed') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
+      if (match.kind === 'wrong-method') throw methodNotAllowed(req.method, url.pathname, match.allow);
       if (!match.route.open && !isAuthorized(req, config.token)) throw new LookoutError('UNAUTHORIZED', 'a bearer token is required');
       await match.route.handle({ req, res, url, params: match.params });
     } catch (err) {
       let e = toLookoutError(err);
       if (e.code === 'UNAUTHORIZED' && triesToken) e = this.throttle.refuseWrongToken(client, throttled, e);
-      const allow = e.details?.allow;
-      const retryAfter = e.details?.retryAfterSec;
-      const sent = sendError(res, e, { ...(Array.isArray(allow) ? { allow: allow.join(', ') } : {}), ...(typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {}) });
+      const sent = sendError(res, e);
       if (httpStatusOf(sent) >= 500) log.error({ path: url.pathname, err: sent.toJSON() }, 'health request failed');
     }
   }

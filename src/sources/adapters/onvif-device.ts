@@ -1,6 +1,7 @@
 import { OnvifDevice, startProbe, type Probe } from 'node-onvif-ts';
 import { LookoutError } from '../../core/errors.js';
 import { withDeadline } from '../../core/deadline.js';
+import type { DiscoveredDevice, OnvifConnectOptions, OnvifProfileInfo } from '../onvif/onvif-devices.js';
 
 /**
  * The only module that touches node-onvif-ts. Its known defects are kept out here:
@@ -11,32 +12,6 @@ import { withDeadline } from '../../core/deadline.js';
  * - one OnvifDevice per connection, init() called once (a second init() duplicates profiles);
  * - the `xaddr` constructor form only (`address` corrupts stream URIs).
  */
-
-export interface OnvifProfileInfo {
-  readonly name: string;
-  readonly token: string;
-  readonly snapshotUri?: string;
-  readonly streamUri?: string;
-  readonly manufacturer?: string;
-  readonly model?: string;
-}
-
-export interface OnvifConnectOptions {
-  readonly xaddr: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** A profile name or token; the first profile when absent. */
-  readonly profile?: string;
-  readonly timeoutMs: number;
-}
-
-export interface DiscoveredDevice {
-  readonly urn: string;
-  readonly name: string;
-  readonly hardware: string;
-  readonly xaddrs: readonly string[];
-  readonly scopes: readonly string[];
-}
 
 let silenced = 0;
 let savedLog: typeof console.log | undefined;

@@ -1,12 +1,7 @@
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { OnvifSourceConfig } from '../../config/slices/sources.js';
-import type * as OnvifDevice from '../adapters/onvif-device.js';
-import type { OnvifProfileInfo } from '../adapters/onvif-device.js';
-
-/** node-onvif-ts (~10 MB of memory once loaded) is loaded by the first ONVIF camera, not by every inspector. */
-let onvifDevice: Promise<typeof OnvifDevice> | undefined;
-const loadOnvifDevice = () => (onvifDevice ??= import('../adapters/onvif-device.js'));
+import type { OnvifDevices, OnvifProfileInfo } from './onvif-devices.js';
 
 /** WS-Discovery in node-onvif-ts waits 3 s for answers; give it that plus a margin. */
 const DISCOVERY_MIN_MS = 4_000;
@@ -21,6 +16,7 @@ export class OnvifResolver {
   constructor(
     private readonly config: OnvifSourceConfig,
     private readonly log: Logger,
+    private readonly devices: OnvifDevices,
   ) {}
 
   resolve(): Promise<OnvifProfileInfo> {
@@ -38,8 +34,7 @@ export class OnvifResolver {
 
   private async lookup(): Promise<OnvifProfileInfo> {
     const xaddr = this.config.xaddr ?? (await this.discover());
-    const { connectOnvifDevice } = await loadOnvifDevice();
-    const info = await connectOnvifDevice({
+    const info = await this.devices.connect({
       xaddr,
       ...(this.config.auth ? { username: this.config.auth.username, password: this.config.auth.password } : {}),
       ...(this.config.profile !== undefined ? { profile: this.config.profile } : {}),
@@ -50,8 +45,7 @@ export class OnvifResolver {
   }
 
   private async discover(): Promise<string> {
-    const { discoverOnvifDevices } = await loadOnvifDevice();
-    const devices = await discoverOnvifDevices(Math.max(DISCOVERY_MIN_MS, this.config.timeoutMs));
+    const devices = await this.devices.discover(Math.max(DISCOVERY_MIN_MS, this.config.timeoutMs));
     const match = this.config.match?.toLowerCase();
     const found = devices.find(
       (d) => match === undefined || [d.name, d.hardware, d.urn, ...d.scopes, ...d.xaddrs].some((s) => s.toLowerCase().includes(match)),

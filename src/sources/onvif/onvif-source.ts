@@ -5,12 +5,14 @@ import type { BackoffPolicy } from '../../core/backoff.js';
 import { SnapshotFetcher, redactUrl, splitCredentials } from '../http/snapshot-fetcher.js';
 import { SnapshotSource } from '../http/snapshot-source.js';
 import { RtspSource } from '../rtsp/rtsp-source.js';
+import type { OnvifDevices } from './onvif-devices.js';
 import { OnvifResolver } from './onvif-endpoint.js';
 
 export interface OnvifSourceDeps extends FrameSourceDeps {
   readonly cameraId: string;
   readonly backoff: BackoffPolicy;
   readonly config: OnvifSourceConfig;
+  readonly devices: OnvifDevices;
   /** Stream mode: have ffmpeg deliver frames at this size (see RtspSourceDeps.scaleTo). */
   readonly scaleTo?: { readonly width: number; readonly height: number };
 }
@@ -24,7 +26,7 @@ const STREAM_DEFAULTS = { transport: 'tcp', fps: 2, stallTimeoutMs: 10_000, ffmp
  */
 export function createOnvifSource(deps: OnvifSourceDeps): FrameSource {
   const { config } = deps;
-  const resolver = new OnvifResolver(config, deps.log);
+  const resolver = new OnvifResolver(config, deps.log, deps.devices);
   const common = { onFrame: deps.onFrame, freeRunning: deps.freeRunning, log: deps.log, cameraId: deps.cameraId, backoff: deps.backoff };
   if (config.mode === 'stream') {
     return new RtspSource({

@@ -22,7 +22,7 @@ export interface FfmpegFramesOptions {
 
 const STDERR_TAIL = 4_096;
 /**
- * Extra time allowed for the first frame: RTSP setup plus ffmpeg's stream probing take ~2.5 s even
+ * Extra time allowed for the first frame: RTSP setup plus ffmpeg's stream probing take seconds even
  * on loopback, more on a busy device or a far camera.
  */
 export const FIRST_FRAME_GRACE_MS = 10_000;

@@ -1,30 +1,13 @@
 import * as ort from 'onnxruntime-node';
 import { LookoutError } from '../../../core/errors.js';
+import type { FloatTensor, OnnxSession, OnnxSessionOptions } from '../onnx-session.js';
+
+export type { ExecutionProvider, FloatTensor, OnnxSession, OnnxSessionOptions } from '../onnx-session.js';
 
 /**
  * The only module that touches onnxruntime-node: open a model file, run float32 tensors through it.
  * Errors become RUNTIME_LOAD_FAILED / RUNTIME_INFER_FAILED.
  */
-export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
-
-export interface FloatTensor {
-  readonly dims: readonly number[];
-  readonly data: Float32Array;
-}
-
-export interface OnnxSession {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Readonly<Record<string, FloatTensor>>): Promise<Record<string, FloatTensor>>;
-  close(): Promise<void>;
-}
-
-export interface OnnxSessionOptions {
-  readonly executionProviders?: readonly ExecutionProvider[];
-  /** Threads for one inference (default 1: the server parallelises across requests). */
-  readonly intraOpThreads?: number;
-}
-
 export async function openOnnxSession(path: string, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
   let session: ort.InferenceSession;
   try {

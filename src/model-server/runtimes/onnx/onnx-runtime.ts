@@ -3,7 +3,7 @@ import { LookoutError } from '../../../core/errors.js';
 import type { RgbImage } from '../../../core/image.js';
 import type { DetectResult } from '../../../core/model.js';
 import type { InferOptions, LoadedModel, ModelManifest, ModelRuntime } from '../../runtime.js';
-import { type ExecutionProvider, type FloatTensor, type OnnxSession, openOnnxSession } from '../adapters/onnx-session.js';
+import type { ExecutionProvider, FloatTensor, OnnxSession, OpenOnnxSession } from '../onnx-session.js';
 import { resizeRgb } from '../builtin/resize.js';
 import { paintMask, verdictConfidence } from '../mask-painter.js';
 import { toNchw } from './image-tensor.js';
@@ -18,7 +18,7 @@ import { IMAGENET_MEAN, IMAGENET_STD, type OnnxParams, onnxParamsSchema, withMet
 export class OnnxRuntime implements ModelRuntime {
   readonly kind = 'onnx';
 
-  constructor(private readonly deps: { readonly executionProviders?: readonly ExecutionProvider[] } = {}) {}
+  constructor(private readonly deps: { readonly openSession: OpenOnnxSession; readonly executionProviders?: readonly ExecutionProvider[] }) {}
 
   async load(dir: string, manifest: ModelManifest): Promise<LoadedModel> {
     const parsed = onnxParamsSchema.safeParse(manifest['onnx'] ?? {});
@@ -33,7 +33,7 @@ export class OnnxRuntime implements ModelRuntime {
       throw new LookoutError('RUNTIME_LOAD_FAILED', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
     }
     const params = withMetadata(parsed.data, meta);
-    const session = await openOnnxSession(file, { executionProviders: params.executionProviders ?? this.deps.executionProviders ?? ['cpu'] });
+    const session = await this.deps.openSession(file, { executionProviders: params.executionProviders ?? this.deps.executionProviders ?? ['cpu'] });
     return new OnnxModel({ manifest, params, session });
   }
 }
