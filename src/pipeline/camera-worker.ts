@@ -98,7 +98,8 @@ export class CameraWorker {
     this.decideRules = deps.decideRules;
     this.preview = new LatestPreview({ renderer: deps.previews, log: deps.log, now: () => this.now() });
     const triggered = camera.trigger?.enabled === true;
-    this.lossless = camera.source.type === 'folder' && !camera.source.replay;
+    // folder drops and hardware-triggered GenICam frames are parts: none may be skipped for a newer one
+    this.lossless = (camera.source.type === 'folder' && !camera.source.replay) || (camera.source.type === 'genicam' && camera.source.acquisition.mode === 'hardware');
     this.queue = new BoundedQueue(camera.trigger?.queueSize ?? 64, camera.trigger?.alarmAt ?? 0.8);
     this.source = deps.createSource({
       freeRunning: !triggered,

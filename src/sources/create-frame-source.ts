@@ -4,6 +4,7 @@ import { ReplaySource } from './folder/replay-source.js';
 import type { FrameSource, FrameSourceDeps } from './frame-source.js';
 import { SnapshotFetcher, redactUrl, splitCredentials } from './http/snapshot-fetcher.js';
 import { SnapshotSource } from './http/snapshot-source.js';
+import { GenicamSource } from './genicam/genicam-source.js';
 import { createOnvifSource } from './onvif/onvif-source.js';
 import { RtspSource, fixedStream } from './rtsp/rtsp-source.js';
 
@@ -30,6 +31,8 @@ export function createFrameSource(camera: CameraConfig, deps: FrameSourceDeps): 
       return createOnvifSource({ ...common, config: source, ...scaled(camera) });
     case 'rtsp':
       return new RtspSource({ ...common, config: source, endpoint: fixedStream(source.url), ...scaled(camera) });
+    case 'genicam':
+      return new GenicamSource({ ...common, config: source });
   }
 }
 
