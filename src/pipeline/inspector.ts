@@ -139,6 +139,7 @@ export class Inspector implements InspectorControl {
           stallsLastHour: h.stallsLastHour,
           grade: h.grade,
           ...(h.lastError ? { lastError: h.lastError } : {}),
+          ...(h.counters ? { counters: h.counters } : {}),
         },
         framesSkipped: w.framesSkipped,
         triggerQueueDepth: w.queueDepth,

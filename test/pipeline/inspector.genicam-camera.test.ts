@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { startInspectorApp } from '../../src/main.js';
+import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
 import { FakeGvCamera } from '../peers/fake-gv-camera.js';
 import { removeDir, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
 import { inspectorConfig } from './kit.js';
@@ -45,6 +46,9 @@ describe('inspector with a GenICam camera', () => {
       const verdict = await app.inspector.inspectNow('gige1', partId);
       expect(verdict).toMatchObject({ partId, cameraId: 'gige1', basis: 'model' });
     }
-    expect(app.inspector.status().cameras[0]?.source.framesTotal).toBe(2);
+    const status = app.inspector.status();
+    expect(status.cameras[0]?.source).toMatchObject({ framesTotal: 2, counters: { incompleteFrames: 0, missingPackets: 0, triggeredFramesRefused: 0 } });
+    const metrics = await createPromMetrics({ defaultMetrics: false }).render(status);
+    expect(metrics.body).toContain('lookout_edge_source_events_total{camera="gige1",event="incompleteFrames"} 0');
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/frame.js';
 import { cameraSchema } from '../../src/config/slices/sources.js';
@@ -20,6 +21,21 @@ afterAll(async () => {
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
+
+/** Our Aravis workers, found in /proc by their command line (to prove stop() leaves none behind). */
+function workers(): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(/\) \S+ (\d+)/.exec(stat)?.[1]);
+      if (parent === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('arv-worker.py')) out.push(Number(pid));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
 
 const ROI = { x: 0, y: 0, width: 320, height: 240 };
 
@@ -53,7 +69,7 @@ describe('GenICam cameras through Aravis (simulated GigE Vision camera on loopba
     expect(frames[0]?.origin).toBe(`genicam:${camera.serial}`);
     const health = source.health();
     expect(health.state).toBe('streaming');
-    expect(health.genicam.incompleteFrames).toBe(0);
+    expect(health.counters.incompleteFrames).toBe(0);
   }, 30_000);
 
   it('selected by address, RGB8 frames arrive as packed RGB', async () => {
@@ -104,6 +120,22 @@ describe('GenICam cameras through Aravis (simulated GigE Vision camera on loopba
     expect(err.message).toContain('trigger source Line3 is not offered by the camera (it offers Line0, Software)');
     expect(source.health().state).toBe('backing-off');
     expect(frames).toHaveLength(0);
+  }, 30_000);
+
+  it('stop() ends the worker and releases the camera: the next one opens it at once', async () => {
+    const frames: Frame[] = [];
+    const first = genicamSource({ fps: 20 }, frames).source;
+    await first.start();
+    await waitFor(() => frames.length >= 1, 'a frame', 20_000);
+    expect(workers()).toHaveLength(1);
+    await first.stop();
+    await waitFor(() => workers().length === 0, 'the worker to end', 10_000);
+    // a GigE camera still controlled by a killed worker refuses others until its heartbeat times out (~3 s)
+    const again: Frame[] = [];
+    const second = genicamSource({ fps: 20, stallTimeoutMs: 1_000 }, again).source;
+    await second.start();
+    await waitFor(() => again.length >= 1, 'a frame from the next worker', 20_000);
+    expect(second.health().reconnectsLastHour).toBe(0);
   }, 30_000);
 
   it('a camera that disappears is reported stalled, and streams again when it returns', async () => {

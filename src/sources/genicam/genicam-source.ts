@@ -15,7 +15,7 @@ export interface GenicamSourceDeps extends FrameSourceDeps {
 }
 
 /** Counters of the camera's stream, beside the usual source health. */
-export interface GenicamCounters {
+export interface GenicamCounters extends Readonly<Record<string, number>> {
   /** Frames the camera sent incomplete (missing packets, timeouts): dropped, counted in framesDropped too. */
   readonly incompleteFrames: number;
   /** Hardware-triggered frames the pipeline's queue refused (QUEUE_FULL): lost parts, counted and logged. */
@@ -68,8 +68,8 @@ export class GenicamSource implements FrameSource {
     this.wake(undefined);
   }
 
-  health(): SourceHealth & { readonly genicam: GenicamCounters } {
-    return { ...this.supervisor.snapshot(), genicam: { ...this.counters } };
+  health(): SourceHealth & { readonly counters: GenicamCounters } {
+    return { ...this.supervisor.snapshot(), counters: { ...this.counters } };
   }
 
   capture(partId?: string): Promise<Frame> {
