@@ -46,25 +46,39 @@ export function demosaicBayer(width: number, height: number, bayer: Buffer, form
   // the last whole cell starts on an even row and column (the pattern's phase)
   const lastY = Math.max(0, (height - 2) & ~1);
   const lastX = Math.max(0, (width - 2) & ~1);
+  const stride = width * 3;
   for (let y = 0; y < height; y += 2) {
     const y0 = Math.min(y, lastY);
-    const rows = [y0 * width, Math.min(y0 + 1, height - 1) * width] as const;
-    const rowR = rows[ry] as number;
-    const rowB = rows[1 - ry] as number;
+    const y1 = Math.min(y0 + 1, height - 1);
+    const rowR = (ry === 0 ? y0 : y1) * width;
+    const rowB = (ry === 0 ? y1 : y0) * width;
+    const second = y + 1 < height;
     for (let x = 0; x < width; x += 2) {
       const x0 = Math.min(x, lastX);
-      const cols = [x0, Math.min(x0 + 1, width - 1)] as const;
-      const r = bayer[rowR + (cols[rx] as number)] as number;
-      const b = bayer[rowB + (cols[1 - rx] as number)] as number;
+      const x1 = Math.min(x0 + 1, width - 1);
+      const xr = rx === 0 ? x0 : x1;
+      const xb = rx === 0 ? x1 : x0;
+      const r = bayer[rowR + xr] as number;
+      const b = bayer[rowB + xb] as number;
       // the greens sit on the other diagonal
-      const g = ((bayer[rowR + (cols[1 - rx] as number)] as number) + (bayer[rowB + (cols[rx] as number)] as number) + 1) >> 1;
-      for (let dy = 0; dy < 2 && y + dy < height; dy++) {
-        let o = ((y + dy) * width + x) * 3;
-        for (let dx = 0; dx < 2 && x + dx < width; dx++) {
-          out[o] = r;
-          out[o + 1] = g;
-          out[o + 2] = b;
-          o += 3;
+      const g = ((bayer[rowR + xb] as number) + (bayer[rowB + xr] as number) + 1) >> 1;
+      const o = y * stride + x * 3;
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+      if (x + 1 < width) {
+        out[o + 3] = r;
+        out[o + 4] = g;
+        out[o + 5] = b;
+      }
+      if (second) {
+        out[o + stride] = r;
+        out[o + stride + 1] = g;
+        out[o + stride + 2] = b;
+        if (x + 1 < width) {
+          out[o + stride + 3] = r;
+          out[o + stride + 4] = g;
+          out[o + stride + 5] = b;
         }
       }
     }
