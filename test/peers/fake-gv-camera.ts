@@ -67,6 +67,11 @@ export class FakeGvCamera {
     }
   }
 
+  /** SIGSTOP freezes the camera with its socket open (a hung camera); SIGCONT thaws it. */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(sig);
+  }
+
   /** Kills the camera (it "disappears": no more GVCP answers, the stream stops); the turn is kept. */
   async stop(): Promise<void> {
     const child = this.child;

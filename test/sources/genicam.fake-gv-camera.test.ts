@@ -95,6 +95,24 @@ describe('GenICam cameras through Aravis (simulated GigE Vision camera on loopba
     expect(source.health().framesTotal).toBe(3);
   }, 30_000);
 
+  it('a software trigger left unanswered fails its capture and reopens the camera, so its late frame is never taken for the next part', async () => {
+    const frames: Frame[] = [];
+    const { source } = genicamSource({ acquisition: { mode: 'software' }, triggerTimeoutMs: 300 }, frames, { trigger: { enabled: true } });
+    await source.start();
+    await waitFor(() => source.health().state === 'streaming', 'the camera ready', 20_000);
+    expect((await source.capture('before')).partId).toBe('before');
+    camera.signal('SIGSTOP');
+    try {
+      await expect(source.capture('lost')).rejects.toMatchObject({ code: 'SOURCE_STALLED' });
+    } finally {
+      camera.signal('SIGCONT');
+    }
+    await waitFor(() => source.health().reconnectsLastHour >= 1 && source.health().state === 'streaming', 'the camera reopened', 20_000);
+    const after = await source.capture('after');
+    expect(after.partId).toBe('after');
+    expect(source.health().framesTotal).toBe(2);
+  }, 30_000);
+
   it('hardware trigger: the camera waits on its line without being taken for stalled (the worker reports each second)', async () => {
     const frames: Frame[] = [];
     const { source } = genicamSource({ acquisition: { mode: 'hardware', line: 'Line0' }, stallTimeoutMs: 1_500 }, frames);

@@ -46,6 +46,8 @@ export class GenicamSource implements FrameSource {
   private readonly supervisor: SourceSupervisor;
   private readonly origin: string;
   private worker: ArvWorker | undefined;
+  /** Ends the running session early (a software trigger went unanswered). */
+  private restart: ((reason: LookoutError) => void) | undefined;
   private latest: Latest | undefined;
   private waiters: ((latest: Latest | undefined) => void)[] = [];
   /** Software triggers run one at a time: each one's frame is the next to come. */
@@ -89,7 +91,12 @@ export class GenicamSource implements FrameSource {
       throw this.captureFailed(new LookoutError('SOURCE_UNAVAILABLE', `camera ${this.cameraId} is not connected`));
     }
     const latest = await next;
-    if (!latest) throw this.captureFailed(new LookoutError('SOURCE_STALLED', `no frame from ${this.cameraId} within ${timeoutMs} ms of the software trigger`));
+    if (!latest) {
+      const err = this.captureFailed(new LookoutError('SOURCE_STALLED', `no frame from ${this.cameraId} within ${timeoutMs} ms of the software trigger`));
+      // its frame may still come, and would be taken for the next part's: reopen the camera instead
+      this.restart?.(err);
+      throw err;
+    }
     return this.toFrame(latest, partId);
   }
 
@@ -144,6 +151,12 @@ export class GenicamSource implements FrameSource {
   private async session(ctx: SessionContext): Promise<void> {
     const { config, log } = this.deps;
     const mode = config.acquisition.mode;
+    const ended = new AbortController();
+    let restartedFor: LookoutError | undefined;
+    this.restart = (reason) => {
+      restartedFor ??= reason;
+      ended.abort();
+    };
     const worker = startArvWorker({
       pythonPath: config.pythonPath,
       args: ['stream', JSON.stringify(workerSettings(config))],
@@ -151,7 +164,7 @@ export class GenicamSource implements FrameSource {
       firstRecordGraceMs: OPEN_GRACE_MS,
       framesOnly: mode === 'free',
       maxFrameBytes: config.maxFrameBytes,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, ended.signal]),
       onMessage: (body) => {
         if (body.type === 'ready') {
           log.info({ camera: body.camera, settings: body.settings }, 'GenICam camera ready');
@@ -168,7 +181,9 @@ export class GenicamSource implements FrameSource {
     this.worker = worker;
     try {
       await worker.done;
+      if (restartedFor && !ctx.signal.aborted) throw restartedFor;
     } finally {
+      this.restart = undefined;
       this.worker = undefined;
       this.latest = undefined;
     }
