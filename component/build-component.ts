@@ -94,6 +94,8 @@ export async function buildComponents(options: BuildOptions): Promise<BuildResul
       { from: modules.dir, into: 'node_modules' },
     ];
     if (await stat(join(options.root, 'proto')).catch(() => undefined)) sources.push({ from: join(options.root, 'proto'), into: 'proto' });
+    // helper programs run as child processes (the GenICam camera worker)
+    if (await stat(join(options.root, 'workers')).catch(() => undefined)) sources.push({ from: join(options.root, 'workers'), into: 'workers' });
 
     const zipPath = paths.appZip(first, options.version, arch);
     options.log(`zipping ${ARCHES[arch].label} archive`);

@@ -12,6 +12,7 @@ interface DemoFlags {
   brokerPort: number;
   cameras: number;
   fps: number;
+  genicam?: string | boolean;
   logLevel: string;
 }
 
@@ -27,6 +28,7 @@ export function demoCommand(): Command {
     .addOption(new Option('--broker-port <port>', 'embedded MQTT broker port (loopback)').default(1883).argParser(Number))
     .addOption(new Option('--cameras <n>', 'replaying cameras').default(2).argParser(Number))
     .addOption(new Option('--fps <n>', 'frames per second per camera').default(2).argParser(Number))
+    .addOption(new Option('--genicam [address]', "add a GenICam camera: the one at address, or Aravis's simulated GigE Vision camera (aravis-tools)"))
     .addOption(new Option('--log-level <level>', 'level of the log file').default('info'))
     .action(async (flags: DemoFlags) => {
       await mkdir(flags.dir, { recursive: true });
@@ -34,7 +36,7 @@ export function demoCommand(): Command {
       const log = createLogger(flags.logLevel as 'info', createWriteStream(logFile, { flags: 'a' }));
       const say = (line: string) => process.stdout.write(`${line}\n`);
       say('lookout-edge demo: everything local, no camera and no AWS account needed.');
-      const demo = await startDemo({ dir: flags.dir, statusPort: flags.port, brokerPort: flags.brokerPort, cameras: flags.cameras, fps: flags.fps, log, say });
+      const demo = await startDemo({ dir: flags.dir, statusPort: flags.port, brokerPort: flags.brokerPort, cameras: flags.cameras, fps: flags.fps, log, say, ...genicamOption(flags.genicam) });
       if (demo.statusUrl) say(`Status page                          ${demo.statusUrl}`);
       say(`Verdict topics                       mosquitto_sub -p ${demo.broker.port} -t 'lookout/#' -v`);
       say(`Logs                                 ${logFile}`);
@@ -62,4 +64,9 @@ export function demoCommand(): Command {
         15_000,
       );
     });
+}
+
+function genicamOption(flag: string | boolean | undefined): { genicam?: { address?: string } } {
+  if (flag === undefined || flag === false) return {};
+  return { genicam: typeof flag === 'string' ? { address: flag } : {} };
 }

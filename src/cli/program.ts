@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLookoutError } from '../core/errors.js';
 import { configCommand } from './config.js';
+import { camerasCommand } from './cameras.js';
 import { datasetCommand } from './dataset.js';
 import { demoCommand } from './demo.js';
 import { deployCommand } from './deploy.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(datasetCommand());
   program.addCommand(modelCommand());
   program.addCommand(configCommand());
+  program.addCommand(camerasCommand());
   return program;
 }
 

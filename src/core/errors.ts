@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   SOURCE_AUTH_FAILED: { retryable: false, description: 'A camera refused our credentials.' },
   SOURCE_STALLED: { retryable: true, description: 'A camera stopped delivering frames.' },
   SOURCE_PROTOCOL: { retryable: true, description: 'A camera answered with something we cannot use (bad status, content type or SOAP).' },
+  SOURCE_SETTINGS_INVALID: { retryable: false, description: 'A camera refused its configured settings (a GenICam pixel format, ROI, exposure, gain, frame rate, packet size or trigger it does not offer); the message names each one and what the camera allows.' },
   FRAME_TOO_LARGE: { retryable: false, description: 'A frame exceeded the byte or pixel limit.' },
   FRAME_CORRUPT: { retryable: false, description: 'A frame could not be decoded.' },
   FRAME_UNSUPPORTED_FORMAT: { retryable: false, description: 'A frame is not JPEG or PNG by its content (the file name does not count): SVG, WebP, GIF, TIFF… are refused before decoding.' },

@@ -2,7 +2,7 @@
 export const PART_ID_PATTERN = /^[\w.:/-]{1,128}$/;
 export const PART_ID_RULE = 'partId: 1-128 of letters, digits and _ . : / -';
 
-/** A captured frame, still encoded as the camera sent it (JPEG/PNG) or already raw RGB (RTSP). */
+/** A captured frame, still encoded as the camera sent it (JPEG/PNG) or already raw (RTSP, GenICam). */
 export interface Frame {
   /** Unique per frame: `<camera>-<capture time ms>-<sequence>`. */
   readonly id: string;
@@ -25,6 +25,8 @@ export interface RawFrameData {
   readonly kind: 'raw';
   readonly width: number;
   readonly height: number;
-  /** Packed RGB888. */
+  /** Packed RGB888, or 8-bit grey when `channels` is 1 (a mono machine-vision camera). */
   readonly pixels: Buffer;
+  /** 3 when absent. */
+  readonly channels?: 1 | 3;
 }

@@ -26,6 +26,8 @@ export interface CameraStatus {
     readonly stallsLastHour: number;
     readonly grade: 'good' | 'degraded' | 'bad';
     readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
+    /** The source's own counters (GenICam: incomplete frames, resent and missing packets, refused triggered frames). */
+    readonly counters?: Readonly<Record<string, number>>;
   };
   /** Frames the pipeline dropped for backpressure (free-running keeps only the newest). */
   readonly framesSkipped: number;

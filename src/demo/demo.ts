@@ -9,6 +9,7 @@ import { EdgeAgentServer } from '../model-server/edge-agent-server.js';
 import { loadModelEntries } from '../model-server/model-entries.js';
 import { RUNTIMES } from '../model-server/runtimes/index.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './adapters/embedded-broker.js';
+import { startSimulatedGenicam } from './adapters/simulated-genicam.js';
 import { type DemoModel, prepareDemoModel } from './demo-model.js';
 
 export interface DemoOptions {
@@ -19,6 +20,11 @@ export interface DemoOptions {
   readonly cameras: number;
   /** Frames per second per camera. */
   readonly fps: number;
+  /**
+   * Adds a GenICam camera (`gige-1`, free running Mono8): the one at `address`, or Aravis's simulated
+   * GigE Vision camera started by the demo when it is installed (skipped with a note when not).
+   */
+  readonly genicam?: { readonly address?: string };
   readonly log: Logger;
   /** Progress lines for the person at the terminal. */
   readonly say: (line: string) => void;
@@ -53,6 +59,28 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     stack.push({ stop: () => broker.stop() });
     options.say(`MQTT broker (embedded, MQTT 3.1.1)  mqtt://${broker.host}:${broker.port}`);
 
+    let genicamAddress = options.genicam?.address;
+    if (options.genicam && genicamAddress === undefined) {
+      const simulated = await startSimulatedGenicam('/usr/bin/python3');
+      if (simulated) {
+        stack.push({ stop: () => simulated.stop() });
+        genicamAddress = simulated.address;
+        options.say(`GenICam camera (Aravis simulated)    ${simulated.address}  serial ${simulated.serial}`);
+      } else {
+        options.say('GenICam camera                       skipped: arv-fake-gv-camera-0.8 (aravis-tools) is not installed or port 3956 is taken');
+      }
+    }
+    const genicamCameras =
+      genicamAddress === undefined
+        ? []
+        : [
+            {
+              id: 'gige-1',
+              source: { type: 'genicam', address: genicamAddress, pixelFormat: 'Mono8', roi: { x: 0, y: 0, width: 640, height: 480 }, fps: options.fps },
+              preprocess: { width: model.input.width, height: model.input.height },
+            },
+          ];
+
     const config = loadConfig([
       {
         source: 'demo defaults',
@@ -62,11 +90,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
           // In a folder the model server creates 0700 (the demo folder may be group-writable under umask 002).
           modelServer: { socket: join(dir, 'run', 'edge-agent.sock'), models: [{ component: model.component, path: model.dir }] },
           inference: { endpoint: `unix://${join(dir, 'run', 'edge-agent.sock')}`, modelComponent: model.component },
-          cameras: Array.from({ length: options.cameras }, (_, i) => ({
-            id: `line-${i + 1}`,
-            source: { type: 'folder', path: model.replayDirs[i % model.replayDirs.length], replay: true, intervalMs: Math.round(1000 / options.fps) },
-            preprocess: { width: model.input.width, height: model.input.height },
-          })),
+          cameras: [
+            ...Array.from({ length: options.cameras }, (_, i) => ({
+              id: `line-${i + 1}`,
+              source: { type: 'folder', path: model.replayDirs[i % model.replayDirs.length], replay: true, intervalMs: Math.round(1000 / options.fps) },
+              preprocess: { width: model.input.width, height: model.input.height },
+            })),
+            ...genicamCameras,
+          ],
           publish: {
             cloud: 'mqtt',
             local: 'mqtt',

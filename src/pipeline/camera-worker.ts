@@ -92,7 +92,8 @@ export class CameraWorker {
     this.decideRules = deps.decideRules;
     this.preview = new LatestPreview({ renderer: deps.previews, log: deps.log, now: () => this.now() });
     const triggered = camera.trigger?.enabled === true;
-    this.lossless = camera.source.type === 'folder' && !camera.source.replay;
+    // folder drops and hardware-triggered GenICam frames are parts: none may be skipped for a newer one
+    this.lossless = (camera.source.type === 'folder' && !camera.source.replay) || (camera.source.type === 'genicam' && camera.source.acquisition.mode === 'hardware');
     const maxPreparing = Math.max(1, deps.maxPreparing ?? availableParallelism());
     this.scheduler = new FrameScheduler(
       { bytesOf: (job) => this.bytesOf(job), prepare: (job) => this.prepare(job), inspect: (p) => this.inspect(p), deliver: (i) => this.deliver(i) },
@@ -160,6 +161,7 @@ export class CameraWorker {
         stallsLastHour: h.stallsLastHour,
         grade: h.grade,
         ...(h.lastError ? { lastError: h.lastError } : {}),
+        ...(h.counters ? { counters: h.counters } : {}),
       },
       framesSkipped: this.scheduler.skipped + this.pausedSkips,
       triggerQueueDepth: this.scheduler.queueDepth,

@@ -5,6 +5,7 @@ import { ReplaySource } from './folder/replay-source.js';
 import type { FrameSource, FrameSourceDeps } from './frame-source.js';
 import { SnapshotFetcher, redactUrl, splitCredentials } from './http/snapshot-fetcher.js';
 import { SnapshotSource } from './http/snapshot-source.js';
+import { GenicamSource } from './genicam/genicam-source.js';
 import type { OnvifDevices } from './onvif/onvif-devices.js';
 import { createOnvifSource } from './onvif/onvif-source.js';
 import { RtspSource, fixedStream } from './rtsp/rtsp-source.js';
@@ -40,6 +41,8 @@ export function createFrameSource(camera: CameraConfig, deps: FrameSourceDeps): 
       return createOnvifSource({ ...common, config: source, devices: onvifDevices, ...scaled(camera) });
     case 'rtsp':
       return new RtspSource({ ...common, config: source, endpoint: fixedStream(source.url), ...scaled(camera) });
+    case 'genicam':
+      return new GenicamSource({ ...common, config: source });
   }
 }
 

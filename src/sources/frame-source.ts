@@ -18,6 +18,8 @@ export interface SourceHealth {
   readonly lastFrameAt?: number;
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
   readonly grade: HealthGrade;
+  /** A source's own counters, by name (GenICam: incompleteFrames, resentPackets, missingPackets…). */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -60,7 +60,48 @@ export const rtspSourceSchema = z.strictObject({
   auth: credentials.optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [folderSourceSchema, httpSourceSchema, onvifSourceSchema, rtspSourceSchema]);
+const genicamAcquisition = z.discriminatedUnion('mode', [
+  /** The camera runs at its own (or `fps`) rate; the pipeline keeps the newest frame. */
+  z.strictObject({ mode: z.literal('free') }),
+  /** A line input (light barrier, PLC output) triggers each frame: one frame is one part, none is dropped silently. */
+  z.strictObject({
+    mode: z.literal('hardware'),
+    line: z.string().regex(/^Line\d{1,2}$/, 'a GenICam line: Line0, Line1 …'),
+    activation: z.enum(['RisingEdge', 'FallingEdge', 'AnyEdge', 'LevelHigh', 'LevelLow']).default('RisingEdge'),
+  }),
+  /** Our triggers (MQTT, HTTP, PLC) fire the camera's software trigger; needs `trigger.enabled`. */
+  z.strictObject({ mode: z.literal('software') }),
+]);
+
+export const genicamSourceSchema = z.strictObject({
+  type: z.literal('genicam'),
+  /** The camera's serial number (found by discovery), or */
+  serial: z.string().min(1).max(128).optional(),
+  /** its address (a GigE Vision IP) or Aravis device id. One of serial and address is required. */
+  address: z.string().min(1).max(256).optional(),
+  /** GenICam name; Bayer is demosaiced to RGB by us, Mono8 goes to the model as grey RGB. */
+  pixelFormat: z.enum(['Mono8', 'RGB8', 'BayerRG8', 'BayerBG8', 'BayerGB8', 'BayerGR8']).default('Mono8'),
+  /** The sensor region the camera sends (its own ROI, before ours in `preprocess.roi`). */
+  roi: z.strictObject({ x: z.number().int().min(0), y: z.number().int().min(0), width: positiveInt, height: positiveInt }).optional(),
+  exposureUs: z.number().positive().optional(),
+  gainDb: z.number().min(0).optional(),
+  /** Frame rate in free-running mode; the camera's own setting when absent. */
+  fps: z.number().positive().max(1_000).optional(),
+  /** GigE Vision stream packet size (bytes) and inter-packet delay (ns), for a busy network or switch. */
+  packetSize: z.number().int().min(576).max(16_384).optional(),
+  packetDelayNs: z.number().int().min(0).max(1_000_000_000).optional(),
+  acquisition: genicamAcquisition.prefault({ mode: 'free' }),
+  /** No frame (free running) or no worker heartbeat (triggered) for this long restarts the camera. */
+  stallTimeoutMs: durationMs.min(100).default(10_000),
+  /** How long a software trigger waits for its frame. */
+  triggerTimeoutMs: durationMs.min(10).default(2_000),
+  /** The largest frame the worker may send; more is SOURCE_PROTOCOL. */
+  maxFrameBytes: byteSize.default(64 * 1024 * 1024),
+  /** A Python with Aravis's GObject bindings (Debian: python3-gi, gir1.2-aravis-0.8). */
+  pythonPath: z.string().min(1).default('/usr/bin/python3'),
+});
+
+export const sourceSchema = z.discriminatedUnion('type', [folderSourceSchema, httpSourceSchema, onvifSourceSchema, rtspSourceSchema, genicamSourceSchema]);
 
 export const triggerSchema = z.strictObject({
   /** Capture only when a trigger arrives (MQTT message on the camera's trigger topic, or HTTP POST). */
@@ -87,7 +128,7 @@ export const cameraSchema = z.strictObject({
    * goes, however large. 4 MiB is four 1080p JPEGs at a 512x384 model input.
    */
   prefetchBytes: byteSize.max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
-});
+}).superRefine(checkGenicamCamera);
 export type CameraConfig = z.infer<typeof cameraSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
@@ -100,3 +141,20 @@ export type FolderSourceConfig = z.infer<typeof folderSourceSchema>;
 export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
 export type OnvifSourceConfig = z.infer<typeof onvifSourceSchema>;
 export type RtspSourceConfig = z.infer<typeof rtspSourceSchema>;
+export type GenicamSourceConfig = z.infer<typeof genicamSourceSchema>;
+
+/** A GenICam camera names itself once; software-triggered ones need our triggers, hardware-triggered ones must not wait for them. */
+function checkGenicamCamera(camera: { source: { type: string }; trigger?: { enabled: boolean } | undefined }, ctx: z.RefinementCtx): void {
+  if (camera.source.type !== 'genicam') return;
+  const source = camera.source as GenicamSourceConfig;
+  if ((source.serial === undefined) === (source.address === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['source'], message: 'a genicam source needs exactly one of serial and address' });
+  }
+  const triggered = camera.trigger?.enabled === true;
+  if (source.acquisition.mode === 'software' && !triggered) {
+    ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'software-triggered acquisition needs trigger.enabled (frames are taken on our triggers)' });
+  }
+  if (source.acquisition.mode === 'hardware' && triggered) {
+    ctx.addIssue({ code: 'custom', path: ['trigger'], message: 'hardware-triggered acquisition delivers its own frames: leave trigger disabled' });
+  }
+}

@@ -27,7 +27,7 @@ export function configureSharp(settings: SharpSettings = {}): void {
 }
 
 /**
- * decode (JPEG or PNG, or raw RGB from RTSP) → EXIF orientation → ROI → resize → packed RGB888.
+ * decode (JPEG or PNG, or raw RGB or grey from RTSP and GenICam) → EXIF orientation → ROI → resize → packed RGB888.
  * Bad input never hangs or crashes: over the byte/pixel limits → FRAME_TOO_LARGE, undecodable or
  * truncated → FRAME_CORRUPT, any other format (SVG, WebP… by content, whatever the name) →
  * FRAME_UNSUPPORTED_FORMAT before a decoder sees it, over 20:1, an ROI outside the frame or a result
@@ -86,18 +86,20 @@ export class SharpPreprocessor implements Preprocessor {
 
   private async runRaw(data: RawFrameData): Promise<PreprocessedFrame> {
     const { width, height, pixels } = data;
-    if (pixels.length !== width * height * 3) {
-      throw new LookoutError('FRAME_CORRUPT', `raw frame has ${pixels.length} bytes for ${width}x${height} RGB`);
+    const channels = data.channels ?? 3;
+    if (pixels.length !== width * height * channels) {
+      throw new LookoutError('FRAME_CORRUPT', `raw frame has ${pixels.length} bytes for ${width}x${height} ${channels === 1 ? 'grey' : 'RGB'}`);
     }
     if (width * height > this.config.maxInputPixels) throw new LookoutError('FRAME_TOO_LARGE', `raw frame is ${width}x${height}`);
     checkAspect(width, height);
     const { roi, width: outW, height: outH } = this.config;
-    // Already the output size (no resize asked, or ffmpeg scaled the stream): nothing to do.
-    if (!roi && (outW === undefined || outW === width) && (outH === undefined || outH === height)) {
+    // Already RGB at the output size (no resize asked, or ffmpeg scaled the stream): nothing to do.
+    if (channels === 3 && !roi && (outW === undefined || outW === width) && (outH === undefined || outH === height)) {
       checkOutputSize(width, height);
       return { width, height, pixels, sourceWidth: width, sourceHeight: height };
     }
-    return this.finish(sharp(pixels, { raw: { width, height, channels: 3 }, limitInputPixels: this.config.maxInputPixels }), width, height);
+    // grey becomes RGB in finish() (toColourspace), after the ROI and the resize: on the small image
+    return this.finish(sharp(pixels, { raw: { width, height, channels }, limitInputPixels: this.config.maxInputPixels }), width, height);
   }
 
   private async finish(image: sharp.Sharp, sourceWidth: number, sourceHeight: number): Promise<PreprocessedFrame> {

@@ -27,6 +27,12 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
     labelNames: ['camera', 'reason'] as const,
     ...reg,
   });
+  const sourceEvents = new Counter({
+    name: 'lookout_edge_source_events_total',
+    help: "A source's own counters by camera and event (GenICam: incompleteFrames, resentPackets, missingPackets, underruns, triggeredFramesRefused).",
+    labelNames: ['camera', 'event'] as const,
+    ...reg,
+  });
   const fps = new Gauge({ name: 'lookout_edge_camera_fps', help: 'Frames per second delivered by each camera.', labelNames: ['camera'] as const, ...reg });
   const health = new Gauge({ name: 'lookout_edge_camera_health', help: '1 for the camera\'s current health grade, 0 for the others.', labelNames: ['camera', 'grade'] as const, ...reg });
   const paused = new Gauge({ name: 'lookout_edge_camera_paused', help: '1 when the camera is paused.', labelNames: ['camera'] as const, ...reg });
@@ -41,7 +47,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
   const ready = new Gauge({ name: 'lookout_edge_ready', help: '1 when model, sources and outbox are all ready.', ...reg });
   const uptime = new Gauge({ name: 'lookout_edge_uptime_seconds', help: 'Seconds since the inspector started.', ...reg });
 
-  const perCamera = [verdicts, frameErrors, framesTotal, framesDropped, fps, health, paused, reconnects, triggerDepth, threshold, modelRunning];
+  const perCamera = [verdicts, frameErrors, framesTotal, framesDropped, sourceEvents, fps, health, paused, reconnects, triggerDepth, threshold, modelRunning];
 
   return {
     observeVerdict(verdict) {
@@ -61,6 +67,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
         framesTotal.inc({ camera }, cam.source.framesTotal);
         framesDropped.inc({ camera, reason: 'source' }, cam.source.framesDropped);
         framesDropped.inc({ camera, reason: 'backpressure' }, cam.framesSkipped);
+        for (const [event, value] of Object.entries(cam.source.counters ?? {})) sourceEvents.inc({ camera, event }, value);
         fps.set({ camera }, cam.source.fps);
         for (const grade of GRADES) health.set({ camera, grade }, cam.source.grade === grade ? 1 : 0);
         paused.set({ camera }, cam.paused ? 1 : 0);

@@ -1,0 +1,54 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/log.js';
+import { startInspectorApp } from '../../src/main.js';
+import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
+import { FakeGvCamera } from '../peers/fake-gv-camera.js';
+import { removeDir, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
+import { inspectorConfig } from './kit.js';
+
+const camera = new FakeGvCamera('LKPIPE01');
+const cleanup: Array<() => Promise<unknown>> = [];
+beforeAll(async () => {
+  await camera.start();
+}, 200_000);
+afterAll(async () => {
+  await camera.release();
+});
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
+});
+
+async function setUp(cameras: unknown[]) {
+  const dir = await tempDir('le-genicam-');
+  cleanup.push(() => removeDir(dir));
+  const agent = await startServer([{ component: 'm1', manifest: { input: { width: 160, height: 120 } } }], { dir });
+  cleanup.push(() => agent.stop());
+  const app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 2_000 }, cameras }), {
+    log: createLogger('silent'),
+  });
+  cleanup.push(() => app.stop('test'));
+  await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+  return app;
+}
+
+describe('inspector with a GenICam camera', () => {
+  it('a software-triggered Mono8 camera: each trigger fires the camera and its grey frame is inspected as RGB at the model size', async () => {
+    const app = await setUp([
+      {
+        id: 'gige1',
+        source: { type: 'genicam', address: camera.address, pixelFormat: 'Mono8', roi: { x: 0, y: 0, width: 640, height: 480 }, acquisition: { mode: 'software' } },
+        trigger: { enabled: true },
+        preprocess: { width: 160, height: 120 },
+      },
+    ]);
+    await waitFor(() => app.inspector.status().cameras[0]?.source.state === 'streaming', 20_000, 'camera streaming');
+    for (const partId of ['p1', 'p2']) {
+      const verdict = await app.inspector.inspectNow('gige1', partId);
+      expect(verdict).toMatchObject({ partId, cameraId: 'gige1', basis: 'model' });
+    }
+    const status = app.inspector.status();
+    expect(status.cameras[0]?.source).toMatchObject({ framesTotal: 2, counters: { incompleteFrames: 0, missingPackets: 0, triggeredFramesRefused: 0 } });
+    const metrics = await createPromMetrics({ defaultMetrics: false }).render(status);
+    expect(metrics.body).toContain('lookout_edge_source_events_total{camera="gige1",event="incompleteFrames"} 0');
+  }, 60_000);
+});
