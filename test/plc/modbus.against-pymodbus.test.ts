@@ -111,6 +111,29 @@ describe('Modbus TCP PLC (pymodbus server in its own process)', () => {
     expect(plc.stats().modbus!.lastError?.code).toBe('MODBUS_UNAVAILABLE');
   });
 
+  it('repeats a pulse the PLC lost by restarting in the middle of it, and sends the queued one after it', async () => {
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 300, gapMs: 20 }, handshake: undefined });
+    plc.onVerdict(verdict('reject', '1'));
+    plc.onVerdict(verdict('reject', '2'));
+    await peer.waitFor((e) => e.event === 'write' && e.table === 'co' && e.address === COIL && e.values![0] === 1);
+    await peer.kill(); // power cut with the gate's coil on
+    const from = peer.events.length;
+    await peer.restart();
+    await waitFor(() => plc.stats().modbus!.written === 2, 20_000, () => JSON.stringify(plc.stats()));
+    const after = pulses({ ...peer, events: peer.events.slice(from) });
+    expect(after).toHaveLength(2); // the cut pulse again, then the second
+    expect(plc.stats().modbus).toMatchObject({ dropped: 0, refused: 0 });
+    expect(plc.stats().modbus!.retried).toBeGreaterThan(0);
+  });
+
+  it('turns the reject coil off when stopped in the middle of a pulse', async () => {
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 60_000 } });
+    plc.onVerdict(verdict('reject', '1'));
+    await peer.waitFor((e) => e.event === 'write' && e.table === 'co' && e.address === COIL && e.values![0] === 1);
+    await plc.stop('test');
+    expect(writesTo(peer.events, 'co', COIL).at(-1)!.values).toEqual([0]);
+  });
+
   it('retries a refused write refusedRetries times, then drops it and counts it; the next verdict goes through', async () => {
     const { peer, plc } = await setup({ refusedRetries: 2, reject: undefined });
     await waitFor(() => plc.stats().modbus!.state === 'up', 20_000);
