@@ -134,6 +134,18 @@ describe('Modbus TCP PLC (pymodbus server in its own process)', () => {
     expect(writesTo(peer.events, 'co', COIL).at(-1)!.values).toEqual([0]);
   });
 
+  it('drops the oldest waiting write when a queue is full while the PLC is down, counts it, and sends the rest in order', async () => {
+    const { peer, plc } = await setup({ queueSize: 3, reject: undefined });
+    await waitFor(() => plc.stats().modbus!.state === 'up', 20_000);
+    await peer.kill();
+    for (const part of ['1', '2', '3', '4', '5']) plc.onVerdict(verdict('pass', part));
+    expect(plc.stats().modbus).toMatchObject({ dropped: 2, queued: 3 });
+    const from = peer.events.length;
+    await peer.restart();
+    await waitFor(() => plc.stats().modbus!.queued === 0, 20_000);
+    expect([...new Set(writesTo(peer.events.slice(from), 'hr', HANDSHAKE).map((e) => e.values![2]))]).toEqual([3, 4, 5]);
+  });
+
   it('retries a refused write refusedRetries times, then drops it and counts it; the next verdict goes through', async () => {
     const { peer, plc } = await setup({ refusedRetries: 2, reject: undefined });
     await waitFor(() => plc.stats().modbus!.state === 'up', 20_000);
