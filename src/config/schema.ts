@@ -8,7 +8,7 @@ import { loggingSchema } from './slices/logging.js';
 import { masksSchema } from './slices/masks.js';
 import { modelServerSchema } from './slices/model-server.js';
 import { outboxSchema } from './slices/outbox.js';
-import { plcSchema } from './slices/plc.js';
+import { plcCameraProblems, plcSchema } from './slices/plc.js';
 import { publishSchema } from './slices/publish.js';
 import { statusSchema } from './slices/status.js';
 
@@ -31,6 +31,8 @@ export const configSchema = z.strictObject({
   modelServer: modelServerSchema,
   evidence: evidenceSchema,
   plc: plcSchema,
+}).superRefine((config, ctx) => {
+  for (const [path, message] of plcCameraProblems(config.plc, config.cameras)) ctx.addIssue({ code: 'custom', path, message });
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { EdgeDetector } from '../../src/plc/modbus/trigger-poller.js';
 import { nextSequence, partIdNumber } from '../../src/plc/modbus/verdict-writes.js';
 
@@ -41,5 +42,16 @@ describe('Modbus handshake values', () => {
     expect(nextSequence(0)).toBe(1);
     expect(nextSequence(65_534)).toBe(65_535);
     expect(nextSequence(65_535)).toBe(1);
+  });
+});
+
+describe('Modbus trigger configuration', () => {
+  const base = { outbox: { path: '/tmp/x.sqlite' }, plc: { modbus: { host: '10.0.0.10', triggers: [{ camera: 'cam1', address: 3 }] } } };
+  const camera = (trigger?: { enabled: boolean }) => ({ id: 'cam1', source: { type: 'http', url: 'http://10.0.0.20/s.jpg' }, ...(trigger ? { trigger } : {}) });
+
+  it('refuses a trigger for a camera that does not exist or does not take triggers, naming the key', () => {
+    expect(() => loadConfig([{ source: 'test', values: { ...base, cameras: [] } }])).toThrow(/plc\.modbus\.triggers\.0\.camera: no camera "cam1"/);
+    expect(() => loadConfig([{ source: 'test', values: { ...base, cameras: [camera()] } }])).toThrow(/does not take triggers/);
+    expect(loadConfig([{ source: 'test', values: { ...base, cameras: [camera({ enabled: true })] } }]).plc.modbus?.triggers[0]?.camera).toBe('cam1');
   });
 });
