@@ -17,6 +17,7 @@ import type { Inspection } from './pipeline/ports.js';
 import { Inspector } from './pipeline/inspector.js';
 import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { subscribeTriggers } from './pipeline/remote-triggers.js';
+import { createPlcs } from './plc/create-plc.js';
 import { createPreprocessor } from './preprocess/create-preprocessor.js';
 import { SqliteOutbox } from './outbox/adapters/sqlite-outbox.js';
 import { offlineWill } from './publish/agent-status.js';
@@ -84,7 +85,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       log: log.child({ stage: 'delivery' }),
       healthDetails: () => {
         const s = late.inspector?.status();
-        return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })) } : {};
+        return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })), ...(config.plc.modbus ? { plc: plc.stats() } : {}) } : {};
       },
     });
     const masks = track('masks', new MaskStore({ config: config.masks, log: log.child({ stage: 'masks' }) }));
@@ -98,6 +99,8 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await evidence?.start();
     track('delivery', stack);
     await stack.start();
+    // PLC outputs get each verdict before the outbox; their triggers start once the inspector runs
+    const plc = track('plc', await createPlcs(config.plc, { inspectNow: (camera, partId) => late.inspector!.inspectNow(camera, partId), log: log.child({ stage: 'plc' }) }));
 
     const inspector = new Inspector({
       thingName: config.thingName,
@@ -109,17 +112,18 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       model,
       masks,
       previews: createSharpPreviewRenderer(),
-      sinks: [...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
+      sinks: [{ name: 'plc', accept: (inspection: Inspection) => plc.onVerdict(inspection.verdict) }, ...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
       outboxStats: () => stack.outbox.stats(),
       partErrors: () => {
         const { relay, rejects } = stack.stats();
-        return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}) };
+        return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}), ...plc.errors() };
       },
       log: log.child({ stage: 'pipeline' }),
     });
     late.inspector = inspector;
     track('inspector', inspector);
     await inspector.start();
+    await plc.start();
     const control = inspector;
 
     // PLC triggers prefer the local path; remote commands come from the cloud (the local path only by

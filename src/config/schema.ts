@@ -8,6 +8,7 @@ import { loggingSchema } from './slices/logging.js';
 import { masksSchema } from './slices/masks.js';
 import { modelServerSchema } from './slices/model-server.js';
 import { outboxSchema } from './slices/outbox.js';
+import { plcCameraProblems, plcSchema } from './slices/plc.js';
 import { publishSchema } from './slices/publish.js';
 import { statusSchema } from './slices/status.js';
 
@@ -29,6 +30,9 @@ export const configSchema = z.strictObject({
   status: statusSchema,
   modelServer: modelServerSchema,
   evidence: evidenceSchema,
+  plc: plcSchema,
+}).superRefine((config, ctx) => {
+  for (const [path, message] of plcCameraProblems(config.plc, config.cameras)) ctx.addIssue({ code: 'custom', path, message });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -47,6 +51,8 @@ export type { LoggingConfig } from './slices/logging.js';
 export type { MasksConfig } from './slices/masks.js';
 export type { ModelServerConfig } from './slices/model-server.js';
 export type { OutboxConfig } from './slices/outbox.js';
+export type { PlcConfig } from './slices/plc.js';
+export type { PlcModbusConfig } from './slices/plc-modbus.js';
 export type { PreprocessConfig } from './slices/preprocess.js';
 export type { PublishConfig } from './slices/publish.js';
 export type { StatusConfig } from './slices/status.js';

@@ -72,6 +72,16 @@ export const ERROR_CATALOGUE = {
   PUBLISH_UNAUTHORIZED: { retryable: false, description: 'The broker or nucleus refused the topic (authorization).' },
   SUBSCRIBE_FAILED: { retryable: true, description: 'A subscription (PLC triggers, remote commands) was refused or not answered; it is made again on every reconnection.' },
 
+  // PLC I/O
+  MODBUS_UNAVAILABLE: {
+    retryable: true,
+    description: 'The PLC cannot be reached over Modbus TCP (refused, closed, or no answer within `plc.modbus.timeoutMs`); writes wait in their queue and are sent again once it answers.',
+  },
+  MODBUS_EXCEPTION: {
+    retryable: false,
+    description: 'The PLC answered a Modbus request with an exception (illegal address, device failure, busy…); a write is tried `plc.modbus.refusedRetries` times more, then dropped and counted.',
+  },
+
   // Greengrass and operator surface
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },
   COMMAND_INVALID: { retryable: false, description: 'A remote command was malformed or named an unknown target.' },

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/log.js';
+import { type InspectorApp, startInspectorApp } from '../../src/main.js';
+import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import type { HttpCamera } from '../peers/http-camera.js';
+import { type ModbusPlcPeer, startModbusPlc, writesTo } from '../peers/modbus-plc.js';
+import { greyCamera, inspectorConfig } from './kit.js';
+
+const COIL = 7;
+const HANDSHAKE = 100;
+const LIGHT_BARRIER = 3;
+const PART_ID = 20;
+
+/**
+ * The wiring of the README's example, end to end: a light barrier on the PLC's discrete input starts
+ * an inspection of the part whose number the PLC holds, and the reject comes back on the gate's coil.
+ */
+describe('inspector: light barrier → camera trigger → reject gate over Modbus TCP (pymodbus PLC)', () => {
+  let dir: string;
+  let agent: TestServer;
+  let camera: HttpCamera;
+  let peer: ModbusPlcPeer;
+  let app: InspectorApp;
+
+  beforeAll(async () => {
+    dir = await tempDir('le-modbus-');
+    agent = await startServer([{ component: 'm1', manifest: { input: { width: 128, height: 96 } } }], { dir });
+    camera = await greyCamera(0xf0, 128, 96); // scored 0.94: a reject
+    peer = await startModbusPlc();
+    const config = inspectorConfig(dir, {
+      thingName: 'gw',
+      inference: { endpoint: agent.address, modelComponent: 'm1' },
+      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
+      plc: {
+        modbus: {
+          host: peer.host,
+          port: peer.port,
+          timeoutMs: 500,
+          backoff: { initialMs: 20, maxMs: 200 },
+          reject: { coil: COIL, pulseMs: 50 },
+          handshake: { register: HANDSHAKE },
+          triggers: [{ camera: 'cam1', address: LIGHT_BARRIER, partId: { address: PART_ID } }],
+        },
+      },
+    });
+    app = await startInspectorApp(config, { log: createLogger('silent') });
+    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+  });
+
+  afterAll(async () => {
+    await app?.stop('test');
+    await peer?.close();
+    await camera?.stop();
+    await agent?.stop();
+    await removeDir(dir);
+  });
+
+  it('inspects the part on the light barrier edge and pulses the reject gate, with the handshake for that part', async () => {
+    await waitFor(() => peer.events.some((e) => e.event === 'write' && e.table === 'co' && e.address === COIL), 10_000, 'the coil reset at start');
+    const from = peer.events.length;
+    await peer.set('hr', PART_ID, [4711]);
+    await peer.set('di', LIGHT_BARRIER, [1]);
+    await waitFor(() => writesTo(peer.events.slice(from), 'co', COIL).length >= 2, 10_000, 'reject pulse');
+    expect(writesTo(peer.events.slice(from), 'co', COIL).map((e) => e.values![0])).toEqual([1, 0]);
+    await waitFor(() => writesTo(peer.events.slice(from), 'hr', HANDSHAKE).length === 1, 10_000, 'handshake');
+    expect(writesTo(peer.events.slice(from), 'hr', HANDSHAKE)[0]!.values).toEqual([2, 0, 4711, 1]);
+    expect(app.inspector.status().cameras[0]!.counts.reject).toBe(1);
+    await peer.set('di', LIGHT_BARRIER, [0]);
+  });
+
+  it('goes on making verdicts while the PLC is down, shows it, and sends the held reject once the PLC is back', async () => {
+    await peer.kill();
+    const verdict = await app.inspector.inspectNow('cam1', '99');
+    expect(verdict.outcome).toBe('reject');
+    await waitFor(() => app.inspector.status().lastErrors['plc:modbus']?.code === 'MODBUS_UNAVAILABLE', 10_000, 'plc:modbus in the status');
+    const from = peer.events.length;
+    await peer.restart();
+    await waitFor(() => writesTo(peer.events.slice(from), 'hr', HANDSHAKE).some((e) => e.values![2] === 99), 10_000, 'the held handshake');
+    await waitFor(() => writesTo(peer.events.slice(from), 'co', COIL).some((e) => e.values![0] === 1), 10_000, 'the held reject pulse');
+  });
+});
