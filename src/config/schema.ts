@@ -8,6 +8,7 @@ import { loggingSchema } from './slices/logging.js';
 import { masksSchema } from './slices/masks.js';
 import { modelServerSchema } from './slices/model-server.js';
 import { outboxSchema } from './slices/outbox.js';
+import { plcOpcuaSchema } from './slices/plc-opcua.js';
 import { publishSchema } from './slices/publish.js';
 import { statusSchema } from './slices/status.js';
 
@@ -29,6 +30,12 @@ export const configSchema = z.strictObject({
   status: statusSchema,
   modelServer: modelServerSchema,
   evidence: evidenceSchema,
+  /** PLC I/O: each protocol's key is optional; a protocol left out loads nothing. */
+  plc: z
+    .strictObject({
+      opcua: plcOpcuaSchema.optional(),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -47,6 +54,7 @@ export type { LoggingConfig } from './slices/logging.js';
 export type { MasksConfig } from './slices/masks.js';
 export type { ModelServerConfig } from './slices/model-server.js';
 export type { OutboxConfig } from './slices/outbox.js';
+export type { PlcOpcuaConfig } from './slices/plc-opcua.js';
 export type { PreprocessConfig } from './slices/preprocess.js';
 export type { PublishConfig } from './slices/publish.js';
 export type { StatusConfig } from './slices/status.js';

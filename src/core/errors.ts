@@ -71,6 +71,18 @@ export const ERROR_CATALOGUE = {
   PUBLISH_UNAUTHORIZED: { retryable: false, description: 'The broker or nucleus refused the topic (authorization).' },
   SUBSCRIBE_FAILED: { retryable: true, description: 'A subscription (PLC triggers, remote commands) was refused or not answered; it is made again on every reconnection.' },
 
+  // PLC I/O over OPC UA (plc.opcua)
+  OPCUA_UNAVAILABLE: { retryable: true, description: 'The PLC\'s OPC UA server cannot be reached, or the session or a write was lost with the connection; verdict writes wait in the PLC queue and are retried.' },
+  OPCUA_UNTRUSTED: {
+    retryable: false,
+    description: 'A SignAndEncrypt connection was refused over certificates: the server\'s is not in `plc.opcua.trustedServerCertificates`, or the server does not trust ours (add it to its trust list), or a certificate is unusable.',
+  },
+  OPCUA_AUTH_FAILED: { retryable: false, description: 'The OPC UA server refused the session\'s identity (`plc.opcua.user`, or anonymous where it wants a user).' },
+  OPCUA_WRITE_REFUSED: {
+    retryable: false,
+    description: 'The OPC UA server answered a verdict write with a Bad status (BadUserAccessDenied, BadNotWritable, BadNodeIdUnknown, BadTypeMismatch…); that verdict is not written again, counted, and the next one is written.',
+  },
+
   // Greengrass and operator surface
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },
   COMMAND_INVALID: { retryable: false, description: 'A remote command was malformed or named an unknown target.' },
