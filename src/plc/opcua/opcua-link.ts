@@ -72,7 +72,8 @@ export class OpcuaLink implements PlcLink {
       capacity: deps.config.queueSize,
       backoff: deps.config.backoff,
       log: deps.log,
-      onError: (error) => this.noteError(error),
+      // while not connected, the connection's own error says more than "not connected"
+      onError: (error) => this.state === 'connected' && this.noteError(error),
     });
   }
 
@@ -300,8 +301,11 @@ function classify(err: unknown): LookoutError {
   if (err instanceof LookoutError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const named = (...names: string[]) => names.some((n) => message.includes(n));
+  if (named('server Certificate verification failed')) {
+    return new LookoutError('OPCUA_UNTRUSTED', `the OPC UA server's certificate is not one of plc.opcua.trustedServerCertificates: ${message}`, { cause: err });
+  }
   if (named('BadCertificate', 'BadSecurityChecksFailed', 'BadSecurityPolicyRejected', 'BadNoValidCertificates', 'BadApplicationSignatureInvalid')) {
-    return new LookoutError('OPCUA_UNTRUSTED', `the OPC UA server and we do not trust each other's certificates: ${message}`, { cause: err });
+    return new LookoutError('OPCUA_UNTRUSTED', `the OPC UA server refused our certificate (add plc.opcua.certificateFile to its trust list): ${message}`, { cause: err });
   }
   if (named('BadIdentityTokenInvalid', 'BadIdentityTokenRejected', 'BadUserAccessDenied', 'BadUserSignatureInvalid')) {
     return new LookoutError('OPCUA_AUTH_FAILED', `the OPC UA server refused our identity: ${message}`, { cause: err });
