@@ -4,7 +4,7 @@
  */
 import { type CommandChannel, CommandProcessor, CommandService } from './commands/index.js';
 import type { Config } from './config/schema.js';
-import { toLookoutError } from './core/errors.js';
+import { LookoutError, toLookoutError } from './core/errors.js';
 import type { Logger } from './core/log.js';
 import { createEvidenceStore } from './evidence/adapters/create-evidence-store.js';
 import { createReviewRoutes } from './evidence/review-routes.js';
@@ -16,6 +16,7 @@ import { createSharpPreviewRenderer } from './pipeline/adapters/sharp-preview.js
 import { Inspector } from './pipeline/inspector.js';
 import { ModelSupervisor } from './pipeline/model-supervisor.js';
 import { subscribeTriggers } from './pipeline/remote-triggers.js';
+import { createPlcLinks, plcPartErrors } from './plc/create-plc-links.js';
 import { createPreprocessor } from './preprocess/create-preprocessor.js';
 import { DeliveryStack } from './publish/delivery-stack.js';
 import { loadTransports } from './publish/transports.js';
@@ -88,6 +89,9 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await evidence?.start();
     track('delivery', stack);
     await stack.start();
+    // PLC I/O: each verdict is queued to the PLCs before the outbox write (never waited on); PLC triggers inspect like MQTT ones
+    const refuse = (camera: string) => Promise.reject(new LookoutError('COMMAND_INVALID', `camera ${JSON.stringify(camera)} does not take triggers`));
+    const plc = await createPlcLinks(config.plc, { inspect: (camera, partId) => (late.inspector?.acceptsTriggers(camera) ? late.inspector.inspectNow(camera, partId) : refuse(camera)), log });
 
     const inspector = new Inspector({
       thingName: config.thingName,
@@ -99,18 +103,24 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       model,
       masks,
       previews: createSharpPreviewRenderer(),
-      sink: { deliver: (verdict, mask) => stack.delivery.deliver(verdict, mask?.png) },
+      sink: {
+        deliver: (verdict, mask) => {
+          for (const link of plc) link.onVerdict(verdict);
+          return stack.delivery.deliver(verdict, mask?.png);
+        },
+      },
       ...(evidence ? { evidence } : {}),
       outboxStats: () => stack.outbox.stats(),
       partErrors: () => {
         const { relay, rejects } = stack.stats();
-        return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}) };
+        return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}), ...plcPartErrors(plc) };
       },
       log: log.child({ stage: 'pipeline' }),
     });
     late.inspector = inspector;
     track('inspector', inspector);
     await inspector.start();
+    for (const link of plc) await track('plc', link).start();
     const control = inspector;
 
     // PLC triggers prefer the local path; remote commands come from the cloud (the local path only by

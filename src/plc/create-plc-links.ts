@@ -16,3 +16,13 @@ export async function createPlcLinks(plc: Config['plc'], deps: { inspect: Inspec
   }
   return links;
 }
+
+/** The links' last errors for the inspector's health (`plc:opcua` → { code, message, at }). */
+export function plcPartErrors(links: readonly PlcLink[]): Record<string, { code: string; message: string; at: number }> {
+  const errors: Record<string, { code: string; message: string; at: number }> = {};
+  for (const link of links) {
+    const { protocol, lastError } = link.status();
+    if (lastError) errors[`plc:${protocol}`] = lastError;
+  }
+  return errors;
+}
