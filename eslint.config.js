@@ -17,6 +17,7 @@ export const TRANSPORT_SDKS = [
   'aws-crt',
   'onnxruntime-node',
   'node-onvif-ts',
+  'node-opcua-*',
   '@aws-sdk/*',
   '@smithy/*',
 ];

@@ -9,7 +9,7 @@ import type { InspectTrigger, PlcLink } from './plc-link.js';
 export async function createPlcLinks(plc: Config['plc'], deps: { inspect: InspectTrigger; log: Logger }): Promise<PlcLink[]> {
   const links: PlcLink[] = [];
   if (plc.opcua) {
-    const { OpcuaLink, routeLibraryLogs } = await import('./opcua/opcua-link.js');
+    const { OpcuaLink, routeLibraryLogs } = await import('./opcua/adapters/opcua-link.js');
     const log = deps.log.child({ stage: 'plc', protocol: 'opcua' });
     routeLibraryLogs(log); // before node-opcua's start-up check prints its notice
     links.push(new OpcuaLink({ config: plc.opcua, inspect: deps.inspect, log }));

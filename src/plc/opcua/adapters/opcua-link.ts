@@ -22,17 +22,17 @@ import {
   type UserIdentityInfo,
   UserTokenType,
 } from 'node-opcua-client';
-import type { PlcOpcuaConfig } from '../../config/schema.js';
-import { Backoff } from '../../core/backoff.js';
-import { sleep, withDeadline } from '../../core/deadline.js';
-import { LookoutError, toLookoutError } from '../../core/errors.js';
-import type { Logger } from '../../core/log.js';
-import type { Verdict } from '../../core/verdict.js';
-import type { InspectTrigger, PlcLink, PlcLinkStatus } from '../plc-link.js';
-import { TriggerEdge } from '../trigger-edge.js';
-import { VerdictQueue } from '../verdict-queue.js';
-import { type ClientCredentials, fingerprint, readCredentials } from './certificates.js';
-import { type BuiltinName, builtinName, VERDICT_FIELDS, type VerdictField, verdictValues } from './verdict-values.js';
+import type { PlcOpcuaConfig } from '../../../config/schema.js';
+import { Backoff } from '../../../core/backoff.js';
+import { sleep, withDeadline } from '../../../core/deadline.js';
+import { LookoutError, toLookoutError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/log.js';
+import type { Verdict } from '../../../core/verdict.js';
+import type { InspectTrigger, PlcLink, PlcLinkStatus } from '../../plc-link.js';
+import { TriggerEdge } from '../../trigger-edge.js';
+import { VerdictQueue } from '../../verdict-queue.js';
+import { type ClientCredentials, fingerprint, readCredentials } from '../certificates.js';
+import { type BuiltinName, builtinName, VERDICT_FIELDS, type VerdictField, verdictValues } from '../verdict-values.js';
 
 export interface OpcuaLinkDeps {
   readonly config: PlcOpcuaConfig;
