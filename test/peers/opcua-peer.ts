@@ -12,6 +12,8 @@ export interface OpcuaPeerEvent {
   readonly node?: string;
   readonly value?: unknown;
   readonly status?: string;
+  /** When the peer logged it (ms since the epoch, its own clock). */
+  readonly at: number;
 }
 
 export interface OpcuaPeer {
@@ -37,6 +39,7 @@ export interface OpcuaPeerOptions {
   /** Client certificates the server trusts. */
   readonly trust?: readonly string[];
   readonly user?: { name: string; password: string };
+  readonly minPublishingIntervalMs?: number;
 }
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -46,7 +49,7 @@ export async function startOpcuaPeer(options: OpcuaPeerOptions = {}): Promise<Op
   const dir = await mkdtemp(join(tmpdir(), 'le-opcua-peer-'));
   const certificate = await opcuaCertificate(dir, 'plc');
   const port = await freePort();
-  const args = JSON.stringify({ port, pkiDir: join(dir, 'pki'), certFile: certificate.certFile, keyFile: certificate.keyFile, trust: options.trust ?? [], modes: options.modes ?? ['None'], ...(options.user ? { user: options.user } : {}) });
+  const args = JSON.stringify({ port, pkiDir: join(dir, 'pki'), certFile: certificate.certFile, keyFile: certificate.keyFile, trust: options.trust ?? [], modes: options.modes ?? ['None'], ...(options.user ? { user: options.user } : {}), ...(options.minPublishingIntervalMs !== undefined ? { minPublishingIntervalMs: options.minPublishingIntervalMs } : {}) });
   const events: OpcuaPeerEvent[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();

@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { X509Certificate } from 'node:crypto';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { DataType, MessageSecurityMode, SecurityPolicy, StatusCodes, Variant, type StatusCode } from 'node-opcua-client';
-import { OPCUAServer } from 'node-opcua-server';
+import { OPCUAServer, Subscription } from 'node-opcua-server';
 
 interface PeerOptions {
   port: number;
@@ -31,10 +31,13 @@ interface PeerOptions {
   trust: string[];
   modes: Array<'None' | 'SignAndEncrypt'>;
   user?: { name: string; password: string };
+  /** node-opcua's floor is 50 ms; PLCs go down to 10 ms or so. */
+  minPublishingIntervalMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as PeerOptions;
-const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, at: performance.timeOrigin + performance.now() })}\n`);
+if (options.minPublishingIntervalMs !== undefined) Subscription.minimumPublishingInterval = options.minPublishingIntervalMs;
 let refuse = false;
 let slowMs = 0;
 
