@@ -95,8 +95,8 @@ describe('OPC UA: verdict writes', () => {
     // the first value the subscription reports is a baseline, not an edge: pulse until the link has seen one
     await waitFor(async () => (await pulse('A-77'), await waitFor(() => triggered.length > 0, 1_000).then(() => true, () => false)), 20_000, 'a first trigger');
     expect(triggered[0]).toEqual({ camera: 'cam1', partId: 'A-77' });
-    await pulse('A-78');
-    await waitFor(() => triggered.some((t) => t.partId === 'A-78'), 10_000, () => `a trigger for A-78 (${JSON.stringify(triggered)})`);
+    // a level changed back within one of the server's samples is lost (README): pulse until one is seen
+    await waitFor(async () => (await pulse('A-78'), await waitFor(() => triggered.some((t) => t.partId === 'A-78'), 1_000).then(() => true, () => false)), 20_000, () => `a trigger for A-78 (${JSON.stringify(triggered)})`);
     // one inspection per rising edge, none for the falling ones
     expect(triggered.every((t) => t.camera === 'cam1' && (t.partId === 'A-77' || t.partId === 'A-78'))).toBe(true);
     expect(link!.status().triggers).toBe(triggered.length);
