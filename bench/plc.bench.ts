@@ -125,12 +125,7 @@ export async function run(): Promise<BenchResult[]> {
     model,
     masks,
     previews: createSharpPreviewRenderer(),
-    sink: {
-      deliver: (v, m) => {
-        plc.onVerdict(v);
-        return delivery.deliver(v, m?.png);
-      },
-    },
+    sinks: [{ name: 'plc', accept: (inspection) => plc.onVerdict(inspection.verdict) }, delivery],
     outboxStats: () => outbox.stats(),
     log,
   });

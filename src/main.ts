@@ -85,7 +85,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       log: log.child({ stage: 'delivery' }),
       healthDetails: () => {
         const s = late.inspector?.status();
-        return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })), ...(config.plc.modbus ? { plc: plc.stats() } : {}) } : {};
+        return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })), ...(config.plc.modbus || config.plc.opcua ? { plc: plc.stats() } : {}) } : {};
       },
     });
     const masks = track('masks', new MaskStore({ config: config.masks, log: log.child({ stage: 'masks' }) }));

@@ -53,6 +53,7 @@ export type { ModelServerConfig } from './slices/model-server.js';
 export type { OutboxConfig } from './slices/outbox.js';
 export type { PlcConfig } from './slices/plc.js';
 export type { PlcModbusConfig } from './slices/plc-modbus.js';
+export type { PlcOpcuaConfig } from './slices/plc-opcua.js';
 export type { PreprocessConfig } from './slices/preprocess.js';
 export type { PublishConfig } from './slices/publish.js';
 export type { StatusConfig } from './slices/status.js';

@@ -81,6 +81,16 @@ export const ERROR_CATALOGUE = {
     retryable: false,
     description: 'The PLC answered a Modbus request with an exception (illegal address, device failure, busy…); a write is tried `plc.modbus.refusedRetries` times more, then dropped and counted.',
   },
+  OPCUA_UNAVAILABLE: { retryable: true, description: 'The PLC\'s OPC UA server cannot be reached, or the session or a write was lost with the connection; verdict writes wait in the PLC queue and are retried.' },
+  OPCUA_UNTRUSTED: {
+    retryable: false,
+    description: 'A SignAndEncrypt connection was refused over certificates: the server\'s is not in `plc.opcua.trustedServerCertificates`, or the server does not trust ours (add it to its trust list), or a certificate is unusable.',
+  },
+  OPCUA_AUTH_FAILED: { retryable: false, description: 'The OPC UA server refused the session\'s identity (`plc.opcua.user`, or anonymous where it wants a user).' },
+  OPCUA_WRITE_REFUSED: {
+    retryable: false,
+    description: 'The OPC UA server answered a verdict write with a Bad status (BadUserAccessDenied, BadNotWritable, BadNodeIdUnknown, BadTypeMismatch…); that verdict is not written again, counted, and the next one is written.',
+  },
 
   // Greengrass and operator surface
   IPC_FAILED: { retryable: true, description: 'A Greengrass IPC call failed or the connection to the nucleus dropped.' },

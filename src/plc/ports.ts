@@ -2,12 +2,12 @@ import type { Verdict } from '../core/verdict.js';
 
 /** What a PLC protocol client counts; health and /api show it per protocol. */
 export interface PlcStats {
-  /** `up` once the PLC answered, `down` after a failed request until it answers again. */
-  readonly state: 'connecting' | 'up' | 'down';
+  /** `up` once the PLC answered, `down` after a failed request until it answers again; `stopped` after stop(). */
+  readonly state: 'connecting' | 'up' | 'down' | 'stopped';
   /** Verdict writes (pulses, handshakes) the PLC acknowledged. */
   readonly written: number;
-  /** Write attempts that failed and were tried again. */
-  readonly retried: number;
+  /** Write attempts that failed and were tried again (where the protocol client counts them). */
+  readonly retried?: number;
   /** Writes given up: refused too often by the PLC, or dropped from a full queue. */
   readonly refused: number;
   readonly dropped: number;
