@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LookoutError } from '../core/errors.js';
+import type { Augment } from '../train/augment.js';
 import { loadDatasets } from '../train/load-dataset.js';
 import type { TrainProgress } from '../train/progress.js';
 import { trainModel } from '../train/trainer.js';
@@ -15,7 +16,8 @@ interface TrainFlags {
   featureExtractor?: string;
   longestSide: number;
   maxAnomalies?: number;
-  augment: 'none' | 'flip';
+  augment: Augment;
+  evenLight?: boolean;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -47,7 +49,8 @@ export function trainCommand(): Command {
     .option('--feature-extractor <model.onnx>', 'ONNX feature extractor (NCHW image in, N×C×h×w features out) instead of the built-in descriptors')
     .option('--longest-side <px>', 'working resolution: longest image side in pixels', positive, 256)
     .option('--max-anomalies <n>', 'use at most n anomalous images for calibration (0: normal images only)', positive)
-    .option('--augment <mode>', 'flip: add mirrored normal images to the memory bank (use none when a mirrored part is a defect)', parseAugment, 'flip')
+    .option('--augment <mode>', 'flip: add mirrored normal images to the memory bank; rotate: turned ones too, for parts at any angle (use none when a mirrored part is a defect)', parseAugment, 'flip')
+    .option('--even-light', 'bring every image to one mean grey level before its features (parts under varying light)')
     .option('--overwrite', 'replace an existing output directory')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: TrainFlags) => {
@@ -66,6 +69,7 @@ export function trainCommand(): Command {
         output,
         longestSide: flags.longestSide,
         augment: flags.augment,
+        ...(flags.evenLight ? { evenLight: true } : {}),
         ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor) } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
         ...(flags.quiet ? {} : { onProgress: renderProgress }),
@@ -80,8 +84,8 @@ export function trainCommand(): Command {
     });
 }
 
-function parseAugment(v: string): 'none' | 'flip' {
-  if (v !== 'none' && v !== 'flip') throw new InvalidArgumentError('none or flip');
+function parseAugment(v: string): Augment {
+  if (v !== 'none' && v !== 'flip' && v !== 'rotate') throw new InvalidArgumentError('none, flip or rotate');
   return v;
 }
 

@@ -25,8 +25,12 @@ export interface EvaluationReport {
   readonly metrics: BinaryMetrics;
   /** NaN when the test set lacks one of the classes. */
   readonly imageAuroc: number;
-  /** Present when some anomalous images have masks and the runtime exposes its anomaly map. */
+  /**
+   * Present when some anomalous images have masks and the runtime exposes its anomaly map: over the
+   * pixels of the masked images and of the normal ones (all background).
+   */
   readonly pixelAuroc?: number;
+  /** Images in the pixel AUROC (masked anomalies and normals). */
   readonly maskedImages: number;
   readonly meanInferMs: number;
   readonly perImage: readonly ImageResult[];
@@ -41,6 +45,7 @@ export async function evaluateModel(modelDir: string, entries: readonly DatasetE
   const perImage: ImageResult[] = [];
   const pixel = new PixelAuroc(0, 1, 1 << 16);
   const masked: { map: Float32Array; truth: Uint8Array }[] = [];
+  const segmentation = entries.some((e) => e.mask);
   try {
     for (const e of entries) {
       let img;
@@ -53,11 +58,12 @@ export async function evaluateModel(modelDir: string, entries: readonly DatasetE
       const r = await model.infer(img, { wantMask: false });
       const ms = performance.now() - t0;
       perImage.push({ image: e.image, anomalous: e.anomalous, predicted: r.isAnomalous, score: r.anomalyScore ?? (r.isAnomalous ? 1 : 0), confidence: r.confidence, ms });
-      if (e.mask && hasAnomalyMap(model)) {
+      // A segmentation test set: masked anomalies, and normal images as all background.
+      if ((e.mask || (segmentation && !e.anomalous)) && hasAnomalyMap(model)) {
         const size = manifest.input;
         const m = await model.anomalyMap(img);
-        const rgba = (await readRgba(e.mask, size)).rgba;
-        masked.push({ map: resizePlane(m.map, m.width, m.height, size.width, size.height), truth: decodeMask(rgba, e.colorMap ?? []) });
+        const truth = e.mask ? decodeMask((await readRgba(e.mask, size)).rgba, e.colorMap ?? []) : new Uint8Array(size.width * size.height);
+        masked.push({ map: resizePlane(m.map, m.width, m.height, size.width, size.height), truth });
       }
       onProgress?.(perImage.length, entries.length);
     }
@@ -111,7 +117,7 @@ export function reportText(report: EvaluationReport): string {
     `model ${report.model.name} ${report.model.version} (${report.model.runtime}), threshold ${report.threshold}`,
     `images ${report.images} (${c.tp + c.fn} anomalous, ${c.tn + c.fp} normal)`,
     `precision ${f(m.precision)}  recall ${f(m.recall)}  F1 ${f(m.f1)}  accuracy ${f(m.accuracy)}`,
-    `image AUROC ${f(report.imageAuroc)}${report.pixelAuroc !== undefined ? `  pixel AUROC ${f(report.pixelAuroc)} (${report.maskedImages} masks)` : ''}`,
+    `image AUROC ${f(report.imageAuroc)}${report.pixelAuroc !== undefined ? `  pixel AUROC ${f(report.pixelAuroc)} (${report.maskedImages} images: masked anomalies, normals as background)` : ''}`,
     'confusion matrix      predicted anomaly  predicted normal',
     `  actual anomaly      ${String(c.tp).padStart(17)}  ${String(c.fn).padStart(16)}`,
     `  actual normal       ${String(c.fp).padStart(17)}  ${String(c.tn).padStart(16)}`,

@@ -5,6 +5,7 @@ import type { ModelClass } from '../model-server/runtime.js';
 import { writeImage } from './adapters/image-io.js';
 import { mulberry } from './coreset.js';
 import { hexToRgb } from './mask-decoder.js';
+import { CAST_DEFECT_CLASSES, renderCastPart } from './synthetic-cast.js';
 
 /**
  * Synthetic part images for tests and the demo: a machined gear (toothed disc with a bore and
@@ -149,6 +150,8 @@ export interface GenerateOptions {
   readonly seed?: number;
   /** Side of the square images in pixels (>= 64). */
   readonly size?: number;
+  /** gear (default): a toothed gear with large defects; cast: round cast parts with small ones (`synthetic-cast.ts`). */
+  readonly scene?: 'gear' | 'cast';
 }
 
 export interface GeneratedDataset {
@@ -161,6 +164,7 @@ export interface GeneratedDataset {
 /** Writes the folder layout (with `masks/` beside anomalies) and matching LfV manifests. */
 export async function generateDataset(dir: string, options: GenerateOptions = {}): Promise<GeneratedDataset> {
   const size = Math.max(64, options.size ?? 128);
+  const classes = options.scene === 'cast' ? CAST_DEFECT_CLASSES : DEFECT_CLASSES;
   const rand = mulberry(options.seed ?? 1);
   const manifests: Record<'train' | 'test', string[]> = { train: [], test: [] };
   const plan: [split: 'train' | 'test', label: 'normal' | 'anomaly', count: number][] = [
@@ -173,7 +177,8 @@ export async function generateDataset(dir: string, options: GenerateOptions = {}
     const folder = join(dir, split, label);
     await mkdir(label === 'anomaly' ? join(folder, 'masks') : folder, { recursive: true });
     for (let k = 1; k <= count; k++) {
-      const part = renderPart(size, rand, label === 'anomaly' ? (k - 1) % DEFECT_CLASSES.length : undefined);
+      const kind = label === 'anomaly' ? (k - 1) % classes.length : undefined;
+      const part = options.scene === 'cast' ? renderCastPart(size, rand, kind) : renderPart(size, rand, kind);
       const name = `${label}-${k}`;
       const rel = `${split}/${label}/${name}.png`;
       await writeImage(join(dir, rel), part.image);
@@ -184,7 +189,7 @@ export async function generateDataset(dir: string, options: GenerateOptions = {}
       };
       if (part.defect) {
         const maskRel = `${split}/${label}/masks/${name}.png`;
-        await writeImage(join(dir, maskRel), paint(part.mask, size));
+        await writeImage(join(dir, maskRel), paint(part.mask, size, classes));
         line['anomaly-mask-ref'] = maskRel;
         line['anomaly-mask-ref-metadata'] = {
           'internal-color-map': { '0': { 'class-name': 'BACKGROUND', 'hex-color': '#000000' }, '1': { 'class-name': part.defect.name, 'hex-color': part.defect.hexColor } },
@@ -201,9 +206,9 @@ export async function generateDataset(dir: string, options: GenerateOptions = {}
   return { dir, trainManifest, testManifest };
 }
 
-function paint(mask: Uint8Array, size: number): RgbImage {
+function paint(mask: Uint8Array, size: number, classes: readonly ModelClass[]): RgbImage {
   const px = new Uint8Array(size * size * 3);
-  const cols = DEFECT_CLASSES.map((c) => hexToRgb(c.hexColor));
+  const cols = classes.map((c) => hexToRgb(c.hexColor));
   for (let i = 0; i < mask.length; i++) {
     const c = cols[mask[i]! - 1];
     if (!c) continue;

@@ -1,17 +1,18 @@
 import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LookoutError } from '../core/errors.js';
-import type { RgbImage } from '../core/image.js';
 import type { ModelClass, ModelManifest } from '../model-server/runtime.js';
 import { buildIndex } from '../model-server/runtimes/builtin/build-index.js';
 import { type FeatureMap, featureStats, standardise } from '../model-server/runtimes/builtin/feature-map.js';
 import { basisTensors, PatchPcaExtractor } from '../model-server/runtimes/builtin/patch-pca-extractor.js';
 import type { PatchPcaSpec } from '../model-server/runtimes/builtin/patch-pca.js';
 import type { BuiltinParams } from '../model-server/runtimes/builtin/params.js';
+import { evenLight } from '../model-server/runtimes/builtin/light.js';
 import { resizePlane, workingSize } from '../model-server/runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/scorer.js';
 import { writeTensors } from '../model-server/runtimes/builtin/weights-file.js';
 import { OnnxFeatureExtractor } from '../model-server/runtimes/builtin/onnx-feature-extractor.js';
+import { type Augment, augmentations } from './augment.js';
 import { calibrateImage, calibratePixel } from './calibrate.js';
 import { gather, greedyCoreset, mulberry } from './coreset.js';
 import { datasetClasses, type DatasetEntry } from './dataset.js';
@@ -40,10 +41,13 @@ export interface TrainOptions {
   readonly sigma?: number;
   /**
    * `flip` (default): add horizontally and vertically mirrored normal images to the memory bank, so
-   * few normal examples cover more of the normal variation. Use `none` when a mirrored part is itself a defect.
+   * few normal examples cover more of the normal variation; `rotate`: turned copies too, for parts
+   * that come at any angle. Use `none` when a mirrored part is itself a defect (see `augment.ts`).
    */
-  readonly augment?: 'none' | 'flip';
+  readonly augment?: Augment;
   readonly topFraction?: number;
+  /** Bring every image to one mean grey level before its features (parts under varying light). */
+  readonly evenLight?: boolean;
   readonly onProgress?: ProgressListener;
 }
 
@@ -93,7 +97,8 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     loaded.push(await loadEntry(e, working, classes));
     progress({ stage: 'load', done: loaded.length, total: entries.length });
   }
-  const normalImgs = loaded.filter((l) => !l.entry.anomalous);
+  const even = options.evenLight ?? false;
+  const normalImgs = loaded.filter((l) => !l.entry.anomalous).map((l) => (even ? { ...l, image: evenLight(l.image) } : l));
   const anomalyImgs = loaded.filter((l) => l.entry.anomalous);
 
   progress({ stage: 'fit', done: 0, total: 1 });
@@ -119,13 +124,10 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       maps.push(await extractor.extract(l.image));
       progress({ stage: 'features', done: maps.length, total: normalImgs.length });
     }
-    // Mirrored copies widen the few normal examples (same owner: held out together).
+    // Mirrored (and turned) copies widen the few normal examples (same owner: held out together).
     const extra: { map: FeatureMap; owner: number }[] = [];
-    if ((options.augment ?? 'flip') === 'flip') {
-      for (let i = 0; i < normalImgs.length; i++) {
-        extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, true)), owner: i });
-        extra.push({ map: await extractor.extract(flip(normalImgs[i]!.image, false)), owner: i });
-      }
+    for (let i = 0; i < normalImgs.length; i++) {
+      for (const copy of augmentations(normalImgs[i]!.image, options.augment ?? 'flip')) extra.push({ map: await extractor.extract(copy), owner: i });
     }
     const { mean, std } = featureStats(maps);
     for (const m of maps) standardise(m, mean, std);
@@ -150,7 +152,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
-    const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02 };
+    const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02, ...(even ? { evenLight: true } : {}) };
     const scorer = new Scorer({ params, extractor, mean, std, index });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];
@@ -197,6 +199,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     const dir = await writeModelDir(options, tensors, {
       working,
       features: featureParams,
+      ...(even ? { evenLight: true } : {}),
       sigma: params.sigma,
       topFraction: params.topFraction,
       index: { probes: index.probes },
@@ -261,23 +264,6 @@ async function writeModelDir(
     await rm(tmp, { recursive: true, force: true });
     throw new LookoutError('TRAINING_FAILED', `cannot write the model to ${dir}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-function flip(img: RgbImage, horizontal: boolean): RgbImage {
-  const { width: w, height: h, pixels } = img;
-  const out = new Uint8Array(pixels.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const sx = horizontal ? w - 1 - x : x;
-      const sy = horizontal ? y : h - 1 - y;
-      const s = (sy * w + sx) * 3;
-      const d = (y * w + x) * 3;
-      out[d] = pixels[s]!;
-      out[d + 1] = pixels[s + 1]!;
-      out[d + 2] = pixels[s + 2]!;
-    }
-  }
-  return { width: w, height: h, pixels: out };
 }
 
 /** `limit` distinct indices of [0, n) in increasing order (all of them when n <= limit). */

@@ -1,6 +1,7 @@
 import { LookoutError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import type { ModelClass } from '../model-server/runtime.js';
+import { resizeRgb } from '../model-server/runtimes/builtin/resize.js';
 import { type ImageSize, imageSize, readRgb, readRgba } from './adapters/image-io.js';
 import type { DatasetEntry } from './dataset.js';
 import { decodeMask } from './mask-decoder.js';
@@ -49,10 +50,14 @@ export async function checkSizes(entries: readonly DatasetEntry[]): Promise<Imag
   return size;
 }
 
+/**
+ * The entry's image at the working size, resized by the runtimes' own resampler from the decoded
+ * frame, as the model will see it at inference (see `createSharpBatchLoader`); its mask, if any.
+ */
 export async function loadEntry(entry: DatasetEntry, working: ImageSize, classes: readonly ModelClass[]): Promise<LoadedEntry> {
   let image: RgbImage;
   try {
-    image = await readRgb(entry.image, working);
+    image = resizeRgb(await readRgb(entry.image), working.width, working.height);
   } catch (err) {
     throw invalid(entry, `cannot decode image ${entry.image} (${(err as Error).message})`, err);
   }

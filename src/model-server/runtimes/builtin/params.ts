@@ -18,6 +18,8 @@ export const builtinParamsSchema = z.object({
       std: z.tuple([z.number(), z.number(), z.number()]),
     }),
   ]),
+  /** Each image brought to one mean grey level before its features (`light.ts`); absent in older models: off. */
+  evenLight: z.boolean().optional(),
   /** Gaussian smoothing of the patch-distance map, in grid cells. */
   sigma: z.number().min(0),
   /** Image score = mean of this fraction of the highest map cells. */

@@ -3,6 +3,7 @@ import { gaussianBlur, imageScore } from './anomaly-map.js';
 import { type FeatureMap, standardise } from './feature-map.js';
 import { type MemoryIndex, NearestSearch } from './nearest.js';
 import type { BuiltinParams } from './params.js';
+import { evenLight } from './light.js';
 import { resizeRgb } from './resize.js';
 
 /** Turns a working-size image into a grid of patch descriptors. */
@@ -29,7 +30,7 @@ export class Scorer {
 
   constructor(
     private readonly deps: {
-      readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction'>;
+      readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction' | 'evenLight'>;
       readonly extractor: FeatureExtractor;
       readonly mean: Float32Array;
       readonly std: Float32Array;
@@ -40,8 +41,9 @@ export class Scorer {
   }
 
   async features(img: RgbImage): Promise<FeatureMap> {
-    const { working } = this.deps.params;
-    const f = await this.deps.extractor.extract(resizeRgb(img, working.width, working.height));
+    const { working, evenLight: even } = this.deps.params;
+    const sized = resizeRgb(img, working.width, working.height);
+    const f = await this.deps.extractor.extract(even ? evenLight(sized) : sized);
     return standardise(f, this.deps.mean, this.deps.std);
   }
 
