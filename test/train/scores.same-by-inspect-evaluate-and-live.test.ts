@@ -7,6 +7,7 @@ import { inspectCommand } from '../../src/cli/inspect.js';
 import { preprocessSchema } from '../../src/config/slices/preprocess.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
+import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
 import { RUNTIMES, readManifest } from '../../src/model-server/runtimes/index.js';
 import { modelServerSchema } from '../../src/config/slices/model-server.js';
 import { createPreprocessor } from '../../src/preprocess/create-preprocessor.js';
@@ -56,7 +57,7 @@ async function byLivePath(): Promise<number[]> {
   const socket = join(dir, 'agent.sock');
   const manifest = await readManifest(modelDir);
   const entries = [{ component: 'same', dir: modelDir, manifest, runtime: RUNTIMES['builtin']!, startOnBoot: true, modelArn: 'arn:aws:lookoutvision:us-east-1:123456789012:model/same/1' }];
-  const server = new EdgeAgentServer({ config: modelServerSchema.parse({ socket }), entries, log: silentLog, shutdownGraceMs: 2_000 });
+  const server = new EdgeAgentServer({ config: modelServerSchema.parse({ socket }), entries, log: silentLog, createRpcServer: createGrpcEdgeAgentServer, shutdownGraceMs: 2_000 });
   await server.start();
   const client = new EdgeAgentClient({ config: clientConfig(server.address, { modelStartTimeoutMs: 30_000 }), log: silentLog });
   try {
