@@ -68,6 +68,14 @@ const genicamAcquisition = z.discriminatedUnion('mode', [
     mode: z.literal('hardware'),
     line: z.string().regex(/^Line\d{1,2}$/, 'a GenICam line: Line0, Line1 …'),
     activation: z.enum(['RisingEdge', 'FallingEdge', 'AnyEdge', 'LevelHigh', 'LevelLow']).default('RisingEdge'),
+    /**
+     * Part ids announced by our triggers (PLC, MQTT `<camera>/trigger {"partId"}`, HTTP) as the line fires
+     * wait this long for their frame, oldest first; an older one is dropped (PART_ID_EXPIRED). Keep it
+     * shorter than the time between two parts, so that a missed edge costs one part id, not a shift.
+     */
+    partIdMaxAgeMs: durationMs.min(1).default(5_000),
+    /** Announced part ids waiting at once; one more is refused (QUEUE_FULL). */
+    partIdQueueSize: positiveInt.max(10_000).default(64),
   }),
   /** Our triggers (MQTT, HTTP, PLC) fire the camera's software trigger; needs `trigger.enabled`. */
   z.strictObject({ mode: z.literal('software') }),
@@ -142,6 +150,14 @@ export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
 export type OnvifSourceConfig = z.infer<typeof onvifSourceSchema>;
 export type RtspSourceConfig = z.infer<typeof rtspSourceSchema>;
 export type GenicamSourceConfig = z.infer<typeof genicamSourceSchema>;
+
+/**
+ * A camera fired by its own line (GenICam hardware trigger) takes triggers that carry a part id: each
+ * announces the id of a part the line fires, paired with the next triggered frame.
+ */
+export function takesPartIdAnnouncements(camera: { readonly source: { readonly type: string } }): boolean {
+  return camera.source.type === 'genicam' && (camera.source as GenicamSourceConfig).acquisition.mode === 'hardware';
+}
 
 /** A GenICam camera names itself once; software-triggered ones need our triggers, hardware-triggered ones must not wait for them. */
 function checkGenicamCamera(camera: { source: { type: string }; trigger?: { enabled: boolean } | undefined }, ctx: z.RefinementCtx): void {
