@@ -33,7 +33,7 @@ describe('GenICam source configuration', () => {
   });
 
   it('refuses unknown keys, pixel formats we do not take and lines that are not GenICam lines, with their paths', () => {
-    expect(messages(parse({ serial: 'A1', pixelFormat: 'Mono16' }))[0]).toMatch(/^source\.pixelFormat: /);
+    expect(messages(parse({ serial: 'A1', pixelFormat: 'Mono12p' }))[0]).toMatch(/^source\.pixelFormat: /);
     expect(messages(parse({ serial: 'A1', acquisition: { mode: 'hardware', line: 'Input 1' } }))).toEqual(['source.acquisition.line: a GenICam line: Line0, Line1 …']);
     expect(messages(parse({ serial: 'A1', exposure: 100 }))[0]).toMatch(/^source: .*exposure/);
   });

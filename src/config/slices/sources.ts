@@ -87,8 +87,8 @@ export const genicamSourceSchema = z.strictObject({
   serial: z.string().min(1).max(128).optional(),
   /** its address (a GigE Vision IP) or Aravis device id. One of serial and address is required. */
   address: z.string().min(1).max(256).optional(),
-  /** GenICam name; Bayer is demosaiced to RGB by us, Mono8 goes to the model as grey RGB. */
-  pixelFormat: z.enum(['Mono8', 'RGB8', 'BayerRG8', 'BayerBG8', 'BayerGB8', 'BayerGR8']).default('Mono8'),
+  /** GenICam name; Bayer is demosaiced to RGB by us, Mono8 goes to the model as grey RGB, Mono10/12/16 scaled to 8 bits first. */
+  pixelFormat: z.enum(['Mono8', 'Mono10', 'Mono12', 'Mono16', 'RGB8', 'BayerRG8', 'BayerBG8', 'BayerGB8', 'BayerGR8']).default('Mono8'),
   /** The sensor region the camera sends (its own ROI, before ours in `preprocess.roi`). */
   roi: z.strictObject({ x: z.number().int().min(0), y: z.number().int().min(0), width: positiveInt, height: positiveInt }).optional(),
   exposureUs: z.number().positive().optional(),
