@@ -79,14 +79,11 @@ export class GenicamSource implements FrameSource {
     this.origin = `genicam:${deps.config.serial ?? deps.config.address ?? ''}`;
     const acquisition = deps.config.acquisition;
     if (acquisition.mode === 'hardware') {
-      const partIds = new PartIdQueue({ capacity: acquisition.partIdQueueSize, maxAgeMs: acquisition.partIdMaxAgeMs });
+      const partIds = new PartIdQueue({ capacity: acquisition.partIdQueueSize, maxAgeMs: acquisition.partIdMaxAgeMs, onExpired: (part) => this.expired(part) });
       this.partIds = partIds;
       this.announcePart = (partId) => {
         this.announced = true;
-        const part = partIds.announce(partId);
-        // dropped when it expires, whether frames come or not (a timer per waiting id: partIdQueueSize at most)
-        setTimeout(() => this.expired(partIds.expire()), acquisition.partIdMaxAgeMs + 1).unref();
-        return part;
+        return partIds.announce(partId);
       };
     }
   }
@@ -246,8 +243,7 @@ export class GenicamSource implements FrameSource {
   /** The next triggered frame's part: the oldest fresh announced id, else `<camera>-<n>` (counted). */
   private nextPart(): { readonly partId: string; readonly announced?: AnnouncedPart } {
     this.parts += 1;
-    const { part, expired } = this.partIds?.take() ?? { part: undefined, expired: [] };
-    this.expired(expired);
+    const part = this.partIds?.take();
     if (part) {
       this.missingLogged = false;
       return { partId: part.partId, announced: part };
@@ -261,11 +257,9 @@ export class GenicamSource implements FrameSource {
     return { partId };
   }
 
-  private expired(parts: readonly AnnouncedPart[]): void {
-    for (const part of parts) {
-      this.counters.partIdExpired += 1;
-      this.deps.log.warn({ partId: part.partId, ageMs: Date.now() - part.at }, 'announced part id dropped: no triggered frame came for it');
-    }
+  private expired(part: AnnouncedPart): void {
+    this.counters.partIdExpired += 1;
+    this.deps.log.warn({ partId: part.partId, ageMs: Date.now() - part.at }, 'announced part id dropped: no triggered frame came for it');
   }
 
   private partLost(part: { readonly partId: string; readonly announced?: AnnouncedPart }, status: number): void {

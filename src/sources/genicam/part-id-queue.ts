@@ -11,18 +11,22 @@ export interface AnnouncedPart {
 export interface PartIdQueueOptions {
   /** Announcements waiting at once; one more is refused (QUEUE_FULL). */
   readonly capacity: number;
-  /** An announcement this old when a frame arrives is dropped (PART_ID_EXPIRED), not paired. */
+  /** An announcement older than this is dropped (PART_ID_EXPIRED), never paired. */
   readonly maxAgeMs: number;
+  /** Told of each dropped announcement (already rejected), to count and log it. */
+  readonly onExpired: (part: AnnouncedPart) => void;
   readonly now?: () => number;
 }
 
 /**
  * The part ids a PLC (or MQTT, HTTP) announces for a camera fired by its own line, oldest first: each
  * triggered frame takes the oldest one still fresh. An announcement older than `maxAgeMs` belongs to
- * a frame that never came (a missed edge): it is dropped so that it does not shift every later pairing.
+ * a frame that never came (a missed edge): it is dropped, whether frames come or not (one timer, for
+ * the oldest), so that it does not shift every later pairing.
  */
 export class PartIdQueue {
   private readonly waiting: AnnouncedPart[] = [];
+  private timer: NodeJS.Timeout | undefined;
   /** Announcements refused because the queue was full. */
   refused = 0;
 
@@ -40,30 +44,43 @@ export class PartIdQueue {
     }
     return new Promise<unknown>((resolve, reject) => {
       this.waiting.push({ partId, at: this.now(), settle: (outcome) => outcome.then(resolve, reject) });
+      this.arm();
     });
   }
 
-  /** For a frame that just arrived: the oldest fresh announcement, if any, and those dropped as expired. */
-  take(): { readonly part: AnnouncedPart | undefined; readonly expired: readonly AnnouncedPart[] } {
-    const expired = this.expire();
-    return { part: this.waiting.shift(), expired };
-  }
-
-  /** Drops the announcements older than `maxAgeMs`, rejecting them with PART_ID_EXPIRED; returns them. */
-  expire(): AnnouncedPart[] {
-    const now = this.now();
-    const expired: AnnouncedPart[] = [];
-    while (this.waiting.length > 0 && now - this.waiting[0]!.at > this.options.maxAgeMs) {
-      const stale = this.waiting.shift()!;
-      stale.settle(Promise.reject(new LookoutError('PART_ID_EXPIRED', `no triggered frame came for part ${stale.partId} within ${this.options.maxAgeMs} ms`)));
-      expired.push(stale);
-    }
-    return expired;
+  /** For a frame that just arrived: the oldest fresh announcement, if any (expired ones are dropped first). */
+  take(): AnnouncedPart | undefined {
+    this.expire();
+    return this.waiting.shift();
   }
 
   /** Rejects every waiting announcement (the camera stopped). */
   clear(reason: LookoutError): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     for (const part of this.waiting.splice(0)) part.settle(Promise.reject(reason));
+  }
+
+  private expire(): void {
+    const now = this.now();
+    while (this.waiting.length > 0 && now - this.waiting[0]!.at > this.options.maxAgeMs) {
+      const stale = this.waiting.shift()!;
+      stale.settle(Promise.reject(new LookoutError('PART_ID_EXPIRED', `no triggered frame came for part ${stale.partId} within ${this.options.maxAgeMs} ms`)));
+      this.options.onExpired(stale);
+    }
+  }
+
+  /** One timer, due when the oldest announcement expires; re-armed for the next one. */
+  private arm(): void {
+    const oldest = this.waiting[0];
+    if (this.timer || !oldest) return;
+    const dueMs = Math.max(0, oldest.at + this.options.maxAgeMs + 1 - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.expire();
+      this.arm();
+    }, dueMs);
+    this.timer.unref();
   }
 
   private now(): number {
