@@ -40,7 +40,8 @@ export interface FakeGvCameraOptions {
  * trigger sources Line0 and Software. It answers on the GigE Vision control port 3956, so only one
  * can run on the machine (loopback addresses other than 127.0.0.1 are refused by it: "Failed to
  * start camera"). Its settings live as long as the process: a test that changes the ROI leaves it
- * for the next, as a real camera keeps its registers.
+ * for the next, as a real camera keeps its registers. `line0: 'frame-clock'` gives it a light barrier
+ * on Line0 for hardware-trigger tests (see FakeGvCameraOptions).
  */
 export class FakeGvCamera {
   private child: ChildProcess | undefined;
