@@ -1,6 +1,8 @@
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
 import type { Verdict } from '../../src/core/verdict.js';
+import { startEmbeddedBroker } from '../../src/demo/adapters/embedded-broker.js';
 import { startInspectorApp } from '../../src/main.js';
 import { FakeGvCamera } from '../peers/fake-gv-camera.js';
 import { removeDir, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
@@ -21,13 +23,13 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
-async function setUp(cameras: unknown[], inferDelayMs: number) {
+async function setUp(cameras: unknown[], inferDelayMs: number, extra: Record<string, unknown> = {}) {
   const dir = await tempDir('le-genicam-hw-');
   cleanup.push(() => removeDir(dir));
   const agent = await startServer([{ component: 'm1', script: { inferDelayMs }, manifest: { input: { width: 160, height: 120 } } }], { dir });
   cleanup.push(() => agent.stop());
   const { log, lines } = memoryLogger('info');
-  const app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 5_000 }, cameras }), { log });
+  const app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 5_000 }, cameras, ...extra }), { log });
   cleanup.push(() => app.stop('test'));
   const verdicts: Verdict[] = [];
   app.inspector.events.on('verdict', (v) => verdicts.push(v));
@@ -137,5 +139,38 @@ describe('inspector with a hardware-triggered GenICam camera (TriggerMode On, Li
     await waitFor(() => Number(counters().partIdMissing) >= missing + 3, 20_000, 'frames after C-1 without an id');
     await waitFor(() => lines.some((l) => l.includes('triggered frames without an announced part id')), 10_000, 'the log line');
     expect(lines.filter((l) => l.includes('triggered frames without an announced part id')).length).toBeLessThanOrEqual(2);
+  }, 120_000);
+
+  it('a PLC announces a part id over MQTT (<camera>/trigger {"partId"}): the next triggered frame carries it to the verdict topic, once', async () => {
+    const broker = await startEmbeddedBroker();
+    cleanup.push(() => broker.stop());
+    const mqttCfg = { port: broker.port, protocolVersion: 4 };
+    await setUp(
+      [{ id: 'hw3', source: { type: 'genicam', address: camera.address, pixelFormat: 'Mono8', roi: { x: 0, y: 0, width: 320, height: 240 }, acquisition: { mode: 'hardware', line: 'Line0' } }, preprocess: { width: 160, height: 120 } }],
+      0,
+      { thingName: 'gw', publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } } },
+    );
+    const plc = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, clientId: 'plc' });
+    cleanup.push(() => plc.endAsync());
+    const partIds: string[] = [];
+    plc.on('message', (_t, payload) => partIds.push(String((JSON.parse(payload.toString()) as { partId?: string }).partId)));
+    await plc.subscribeAsync('lookout/gw/hw3/verdict', { qos: 1 });
+    // the inspector subscribes once connected: probe (each probe id is its own part) until one is heard
+    let probes = 0;
+    await waitFor(
+      async () => {
+        await plc.publishAsync('lookout/gw/hw3/trigger', JSON.stringify({ partId: `probe-${++probes}` }), { qos: 1 });
+        return partIds.some((id) => id.startsWith('probe-'));
+      },
+      20_000,
+      'the trigger subscription',
+    );
+    await plc.publishAsync('lookout/gw/hw3/trigger', JSON.stringify({ partId: 'M-1' }), { qos: 1 });
+    await waitFor(() => partIds.includes('M-1'), 20_000, 'the verdict for M-1');
+    // a later frame's verdict shows M-1 was not given to two frames
+    const at = partIds.indexOf('M-1');
+    await waitFor(() => partIds.length > at + 2, 20_000, 'later verdicts');
+    expect(partIds.filter((id) => id === 'M-1')).toHaveLength(1);
+    expect(partIds.slice(at + 1).every((id) => /^hw3-\d+$/.test(id) || id.startsWith('probe-'))).toBe(true);
   }, 120_000);
 });
