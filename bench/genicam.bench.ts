@@ -128,6 +128,11 @@ export async function run(): Promise<BenchResult[]> {
   const sharpRgb = await cpuPerCall(() => pre.run(frame(rgbRaw)));
   const convertMono = await cpuPerCall(() => toRawFrame(WIDTH, HEIGHT, GENICAM_PIXEL_FORMATS.Mono8, mono), 200);
   const convertBayer = await cpuPerCall(() => demosaicBayer(WIDTH, HEIGHT, mono, 'BayerRG8'));
+  // Mono12 in 16-bit words, as a camera's pixels come off the pipe (an even offset, and an odd one)
+  const mono12 = Buffer.alloc(WIDTH * HEIGHT * 2 + 1);
+  for (let i = 0; i < WIDTH * HEIGHT; i++) mono12.writeUInt16LE((i * 2654435761) >>> 20, 2 * i);
+  const convertMono12 = await cpuPerCall(() => toRawFrame(WIDTH, HEIGHT, GENICAM_PIXEL_FORMATS.Mono12, mono12.subarray(0, WIDTH * HEIGHT * 2)));
+  const convertMono12Odd = await cpuPerCall(() => toRawFrame(WIDTH, HEIGHT, GENICAM_PIXEL_FORMATS.Mono12, mono12.subarray(1)));
   const r = (v: number, d = 2): number => Math.round(v * 10 ** d) / 10 ** d;
 
   return [
@@ -136,6 +141,8 @@ export async function run(): Promise<BenchResult[]> {
     { name: 'inspector CPU reading the worker (pipe, records, no pipeline)', value: r(stream.nodeCpuPerS, 0), unit: 'CPU ms/s' },
     { name: 'Mono8 → pipeline frame, 1080p', value: r(convertMono, 4), unit: 'CPU ms/frame', baseline: { name: 'sharp 1080p grey → 512x384 RGB', value: r(sharpMono) }, ratio: r(convertMono / sharpMono, 4), target: '< 1 % of the sharp path' },
     { name: 'BayerRG8 → RGB (2x2 cell), 1080p', value: r(convertBayer), unit: 'CPU ms/frame', baseline: { name: 'sharp 1080p RGB → 512x384 RGB', value: r(sharpRgb) }, ratio: r(convertBayer / sharpRgb) },
+    { name: 'Mono12 → Mono8 (>>4), 1080p', value: r(convertMono12), unit: 'CPU ms/frame', baseline: { name: 'sharp 1080p grey → 512x384 RGB', value: r(sharpMono) }, ratio: r(convertMono12 / sharpMono) },
+    { name: 'Mono12 → Mono8 (>>4), 1080p, odd offset (byte loop)', value: r(convertMono12Odd), unit: 'CPU ms/frame', baseline: { name: 'Mono12 → Mono8, 16-bit view', value: r(convertMono12) }, ratio: r(convertMono12Odd / convertMono12) },
     { name: 'sharp 1080p grey → 512x384 RGB', value: r(sharpMono), unit: 'CPU ms/frame', baseline: { name: 'sharp 1080p RGB → 512x384 RGB', value: r(sharpRgb) }, ratio: r(sharpMono / sharpRgb) },
   ];
 }

@@ -61,21 +61,26 @@ def send_frame(buf):
 
 
 def discover():
+    """GigE Vision and USB3 Vision cameras alike. `address` is what `source.address` takes: a GigE camera's IP;
+    for a USB3 camera Aravis reports no address (a placeholder, "USB3"), so its device id, which Camera.new opens."""
     Aravis.update_device_list()
     cameras = []
     for i in range(Aravis.get_n_devices()):
+        protocol = Aravis.get_device_protocol(i) or ''
+        device_id = Aravis.get_device_id(i) or ''
         cameras.append({
-            'id': Aravis.get_device_id(i),
-            'vendor': Aravis.get_device_vendor(i),
-            'model': Aravis.get_device_model(i),
-            'serial': Aravis.get_device_serial_nbr(i),
-            'address': Aravis.get_device_address(i),
-            'protocol': Aravis.get_device_protocol(i),
+            'id': device_id,
+            'vendor': Aravis.get_device_vendor(i) or '',
+            'model': Aravis.get_device_model(i) or '',
+            'serial': Aravis.get_device_serial_nbr(i) or '',
+            'address': device_id if protocol == 'USB3Vision' else Aravis.get_device_address(i) or '',
+            'protocol': protocol,
         })
     return cameras
 
 
 def open_camera(s):
+    """By serial (GigE Vision and USB3 Vision cameras alike), or by address: a GigE camera's IP, any Aravis device id."""
     if s.get('serial'):
         Aravis.update_device_list()
         for i in range(Aravis.get_n_devices()):
@@ -138,7 +143,8 @@ def apply_settings(cam, s):
         if s.get('packetDelayNs') is not None:
             cam.gv_set_packet_delay(s['packetDelayNs'])
     elif s.get('packetSize') is not None or s.get('packetDelayNs') is not None:
-        problems.append('packetSize and packetDelayNs apply to GigE Vision cameras only')
+        kind = 'a USB3 Vision camera' if cam.is_uv_device() else 'not a GigE Vision camera'
+        problems.append(f'packetSize and packetDelayNs apply to GigE Vision cameras only; this one is {kind} (leave them out)')
     acq = s['acquisition']
     if acq['mode'] == 'free':
         cam.clear_triggers()
@@ -176,8 +182,8 @@ def read_commands(commands):
 def stream(s):
     cam = open_camera(s)
     lost = threading.Event()
-    if cam.is_gv_device():
-        cam.get_device().connect('control-lost', lambda *_: lost.set())
+    # a GigE camera that stops answering its heartbeat, a USB3 camera unplugged
+    cam.get_device().connect('control-lost', lambda *_: lost.set())
     settings = apply_settings(cam, s)
     st = cam.create_stream(None, None)
     payload = cam.get_payload()
@@ -200,7 +206,7 @@ def stream(s):
                 if command == 'trigger':
                     cam.software_trigger()
             if lost.is_set():
-                raise WorkerError('SOURCE_UNAVAILABLE', 'lost control of the camera (no heartbeat answer)')
+                raise WorkerError('SOURCE_UNAVAILABLE', 'lost control of the camera (no heartbeat answer, or unplugged)')
             buf = st.timeout_pop_buffer(POP_TIMEOUT_US)
             if buf is not None:
                 send_frame(buf)

@@ -62,6 +62,11 @@ export const ERROR_CATALOGUE = {
   FRAME_UNSUPPORTED_FORMAT: { retryable: false, description: 'A frame is not JPEG or PNG by its content (the file name does not count): SVG, WebP, GIF, TIFF… are refused before decoding.' },
   FRAME_INVALID_SIZE: { retryable: false, description: 'A frame has dimensions outside what the model accepts, or is longer than 20:1.' },
   QUEUE_FULL: { retryable: true, description: 'A bounded queue is full; the item was refused and counted.' },
+  PART_ID_EXPIRED: {
+    retryable: false,
+    description:
+      'A part id announced for a camera fired by its own line (GenICam hardware trigger) saw no frame within `acquisition.partIdMaxAgeMs`: dropped, counted (`partIdExpired`) and logged, so later frames pair with later ids.',
+  },
   PATH_ESCAPE: { retryable: false, description: 'A file name tried to leave its directory.' },
 
   // delivery

@@ -117,6 +117,11 @@ export class CameraWorker {
     return this.deps.camera.trigger?.enabled === true;
   }
 
+  /** Fired by its own line: a trigger announces a part id instead of capturing. */
+  get takesPartIds(): boolean {
+    return this.source.announcePart !== undefined;
+  }
+
   async start(): Promise<void> {
     this.scheduler.start();
     await this.source.start();
@@ -173,6 +178,10 @@ export class CameraWorker {
 
   /** Capture and inspect one frame now (trigger or snapshot command); resolves with its verdict. */
   inspectNow(partId?: string): Promise<Verdict> {
+    if (this.source.announcePart) {
+      if (partId === undefined) return Promise.reject(new LookoutError('COMMAND_INVALID', `camera ${this.id} is fired by its own line: a trigger for it must carry the part's id`));
+      return this.source.announcePart(partId) as Promise<Verdict>; // offer() resolves with the verdict
+    }
     return new Promise<Verdict>((resolve, reject) => {
       this.enqueue({
         ...(partId !== undefined ? { partId } : {}),
@@ -188,18 +197,18 @@ export class CameraWorker {
   }
 
   /** Called by the source for each frame it produced (free-running). */
-  private offer(frame: Frame): Promise<void> {
+  private offer(frame: Frame): Promise<Verdict | undefined> {
     if (this.paused) {
       this.pausedSkips += 1;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Verdict | undefined>((resolve, reject) => {
       // The promise tells lossless sources where the input goes: processed/ once its verdict is durable,
       // failed/ when the frame itself was bad or the verdict could not be made durable.
       const settle = (verdict: Verdict | undefined, error?: unknown) => {
         if (error) reject(error);
         else if (verdict?.basis === 'frame-error') reject(new LookoutError((verdict.error?.code as ErrorCode) ?? 'FRAME_CORRUPT', verdict.error?.message ?? 'bad frame'));
-        else resolve();
+        else resolve(verdict);
       };
       const job: Job = { frame, enqueuedAt: this.now(), settle };
       if (this.lossless) this.enqueue(job);

@@ -98,9 +98,10 @@ export class Inspector implements InspectorControl {
     this.worker(cameraId).resume();
   }
 
-  /** Whether MQTT triggers for this camera are served: it runs and its configuration enables triggers. */
+  /** Whether MQTT triggers for this camera are served: it runs and takes triggers, or part ids for its line's frames. */
   acceptsTriggers(cameraId: string): boolean {
-    return this.workers.get(cameraId)?.config.trigger?.enabled === true;
+    const worker = this.workers.get(cameraId);
+    return worker?.config.trigger?.enabled === true || worker?.takesPartIds === true;
   }
 
   inspectNow(cameraId: string, partId?: string): Promise<Verdict> {

@@ -34,6 +34,12 @@ export interface FrameSource {
   health(): SourceHealth;
   /** One frame now (a snapshot GET, the newest decoded RTSP frame, the next file). Rejects with a LookoutError. */
   capture(partId?: string): Promise<Frame>;
+  /**
+   * Only sources fired outside us (a GenICam camera's line): a trigger then announces the id of a part
+   * the line fires, given to one of the frames the source pushes; settles with what `onFrame` made of
+   * that frame (the verdict).
+   */
+  readonly announcePart?: (partId: string) => Promise<unknown>;
 }
 
 export interface FrameSourceDeps {

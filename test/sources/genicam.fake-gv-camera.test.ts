@@ -81,6 +81,16 @@ describe('GenICam cameras through Aravis (simulated GigE Vision camera on loopba
     expect(data?.kind === 'raw' && data.channels === undefined && data.pixels.length).toBe(320 * 240 * 3);
   }, 30_000);
 
+  it('Mono16 frames arrive scaled to one 8-bit channel (the top byte of each pixel)', async () => {
+    const frames: Frame[] = [];
+    const { source } = genicamSource({ pixelFormat: 'Mono16', fps: 20 }, frames);
+    await source.start();
+    await waitFor(() => frames.length >= 2, 'two frames', 20_000);
+    const data = frames[1]?.data;
+    expect(data).toMatchObject({ kind: 'raw', width: 320, height: 240, channels: 1 });
+    expect(data?.kind === 'raw' && data.pixels.length).toBe(320 * 240);
+  }, 30_000);
+
   it('software trigger: each capture fires the camera once and gets its own frame with the part id; nothing free-runs', async () => {
     const frames: Frame[] = [];
     const { source } = genicamSource({ acquisition: { mode: 'software' } }, frames, { trigger: { enabled: true } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
-import { GENICAM_PIXEL_FORMATS, demosaicBayer, toRawFrame } from '../../src/sources/genicam/pixel-formats.js';
+import { GENICAM_PIXEL_FORMATS, demosaicBayer, toRawFrame, wideMonoTo8 } from '../../src/sources/genicam/pixel-formats.js';
 import { HEADER_BYTES, WorkerRecordParser } from '../../src/sources/genicam/worker-records.js';
 
 /** One record as workers/arv-worker.py writes it (struct '<4sBBHIIIQQI'). */
@@ -60,9 +60,25 @@ describe('GenICam pixel formats', () => {
     expect(toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.RGB8, rgb)).toEqual({ kind: 'raw', width: 2, height: 2, pixels: rgb });
   });
 
-  it('a buffer that does not match its size, or a format we do not take (Mono16), is SOURCE_PROTOCOL', () => {
+  it('a buffer that does not match its size, or a format we do not take (packed Mono12p), is SOURCE_PROTOCOL', () => {
     expect(() => toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.Mono8, Buffer.alloc(3))).toThrowError(/Mono8 buffer of 3 bytes for 2x2/);
-    expect(() => toRawFrame(2, 2, 0x0110_0007, Buffer.alloc(8))).toThrowError(/pixel format 0x1100007/);
+    expect(() => toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.Mono12, Buffer.alloc(4))).toThrowError(/Mono12 buffer of 4 bytes for 2x2/);
+    expect(() => toRawFrame(2, 2, 0x010c_0047, Buffer.alloc(6))).toThrowError(/pixel format 0x10c0047/);
+  });
+
+  it('Mono10, Mono12 and Mono16 keep their top 8 bits as one channel, whatever the buffer\'s alignment; stray high bits saturate', () => {
+    const words = (values: number[]) => {
+      const b = Buffer.alloc(values.length * 2);
+      values.forEach((v, i) => b.writeUInt16LE(v, i * 2));
+      return b;
+    };
+    expect(toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.Mono10, words([0, 4, 1023, 512]))).toEqual({ kind: 'raw', width: 2, height: 2, pixels: Buffer.from([0, 1, 255, 128]), channels: 1 });
+    expect(toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.Mono12, words([15, 16, 4095, 0xffff])).pixels).toEqual(Buffer.from([0, 1, 255, 255]));
+    expect(toRawFrame(2, 2, GENICAM_PIXEL_FORMATS.Mono16, words([255, 256, 0x8000, 0xffff])).pixels).toEqual(Buffer.from([0, 1, 128, 255]));
+    // a frame cut from the pipe at an odd offset cannot be viewed as 16-bit words: same answer
+    const odd = Buffer.concat([Buffer.from([7]), words([0x1234, 0xabcd])]).subarray(1);
+    expect(odd.byteOffset % 2).toBe(1);
+    expect(wideMonoTo8(odd, 8)).toEqual(Buffer.from([0x12, 0xab]));
   });
 
   it('each Bayer order puts red, green and blue where they belong, odd sizes included', () => {

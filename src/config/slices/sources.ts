@@ -68,6 +68,14 @@ const genicamAcquisition = z.discriminatedUnion('mode', [
     mode: z.literal('hardware'),
     line: z.string().regex(/^Line\d{1,2}$/, 'a GenICam line: Line0, Line1 …'),
     activation: z.enum(['RisingEdge', 'FallingEdge', 'AnyEdge', 'LevelHigh', 'LevelLow']).default('RisingEdge'),
+    /**
+     * Part ids announced by our triggers (PLC, MQTT `<camera>/trigger {"partId"}`, HTTP) as the line fires
+     * wait this long for their frame, oldest first; an older one is dropped (PART_ID_EXPIRED). Keep it
+     * shorter than the time between two parts, so that a missed edge costs one part id, not a shift.
+     */
+    partIdMaxAgeMs: durationMs.min(1).default(5_000),
+    /** Announced part ids waiting at once; one more is refused (QUEUE_FULL). */
+    partIdQueueSize: positiveInt.max(10_000).default(64),
   }),
   /** Our triggers (MQTT, HTTP, PLC) fire the camera's software trigger; needs `trigger.enabled`. */
   z.strictObject({ mode: z.literal('software') }),
@@ -79,8 +87,8 @@ export const genicamSourceSchema = z.strictObject({
   serial: z.string().min(1).max(128).optional(),
   /** its address (a GigE Vision IP) or Aravis device id. One of serial and address is required. */
   address: z.string().min(1).max(256).optional(),
-  /** GenICam name; Bayer is demosaiced to RGB by us, Mono8 goes to the model as grey RGB. */
-  pixelFormat: z.enum(['Mono8', 'RGB8', 'BayerRG8', 'BayerBG8', 'BayerGB8', 'BayerGR8']).default('Mono8'),
+  /** GenICam name; Bayer is demosaiced to RGB by us, Mono8 goes to the model as grey RGB, Mono10/12/16 scaled to 8 bits first. */
+  pixelFormat: z.enum(['Mono8', 'Mono10', 'Mono12', 'Mono16', 'RGB8', 'BayerRG8', 'BayerBG8', 'BayerGB8', 'BayerGR8']).default('Mono8'),
   /** The sensor region the camera sends (its own ROI, before ours in `preprocess.roi`). */
   roi: z.strictObject({ x: z.number().int().min(0), y: z.number().int().min(0), width: positiveInt, height: positiveInt }).optional(),
   exposureUs: z.number().positive().optional(),
@@ -142,6 +150,14 @@ export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
 export type OnvifSourceConfig = z.infer<typeof onvifSourceSchema>;
 export type RtspSourceConfig = z.infer<typeof rtspSourceSchema>;
 export type GenicamSourceConfig = z.infer<typeof genicamSourceSchema>;
+
+/**
+ * A camera fired by its own line (GenICam hardware trigger) takes triggers that carry a part id: each
+ * announces the id of a part the line fires, paired with the next triggered frame.
+ */
+export function takesPartIdAnnouncements(camera: { readonly source: { readonly type: string } }): boolean {
+  return camera.source.type === 'genicam' && (camera.source as GenicamSourceConfig).acquisition.mode === 'hardware';
+}
 
 /** A GenICam camera names itself once; software-triggered ones need our triggers, hardware-triggered ones must not wait for them. */
 function checkGenicamCamera(camera: { source: { type: string }; trigger?: { enabled: boolean } | undefined }, ctx: z.RefinementCtx): void {

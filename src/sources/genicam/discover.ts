@@ -8,8 +8,12 @@ export interface DiscoveredGenicamCamera {
   readonly vendor: string;
   readonly model: string;
   readonly serial: string;
-  /** The IP address of a GigE Vision camera, the USB address of a USB3 Vision one. */
+  /**
+   * What `source.address` takes: a GigE Vision camera's IP; for a USB3 Vision one (Aravis has no address
+   * for it) its device id.
+   */
   readonly address: string;
+  /** `GigEVision` or `USB3Vision`. */
   readonly protocol: string;
 }
 

@@ -5,6 +5,7 @@ import type { GenicamSourceConfig } from '../../config/slices/sources.js';
 import type { FrameSource, FrameSourceDeps, SourceHealth } from '../frame-source.js';
 import { SourceSupervisor, type SessionContext } from '../core/source-supervisor.js';
 import { startArvWorker, type ArvWorker, type WorkerStats } from './arv-worker.js';
+import { PartIdQueue, type AnnouncedPart } from './part-id-queue.js';
 import { toRawFrame } from './pixel-formats.js';
 import type { WorkerFrame } from './worker-records.js';
 
@@ -24,6 +25,12 @@ export interface GenicamCounters extends Readonly<Record<string, number>> {
   readonly resentPackets: number;
   readonly missingPackets: number;
   readonly underruns: number;
+  /** Hardware trigger: frames that found no announced part id (they carry `<camera>-<n>`). */
+  readonly partIdMissing: number;
+  /** Announced part ids dropped unpaired after `partIdMaxAgeMs` (PART_ID_EXPIRED). */
+  readonly partIdExpired: number;
+  /** Announcements refused because `partIdQueueSize` ids were already waiting (QUEUE_FULL). */
+  readonly partIdRefused: number;
 }
 
 /** Opening a camera, or finding it by serial (a discovery round), before the first record. */
@@ -53,12 +60,32 @@ export class GenicamSource implements FrameSource {
   /** Software triggers run one at a time: each one's frame is the next to come. */
   private captureChain: Promise<unknown> = Promise.resolve();
   private parts = 0;
-  private counters = { incompleteFrames: 0, triggeredFramesRefused: 0, resentPackets: 0, missingPackets: 0, underruns: 0 };
+  private counters = { incompleteFrames: 0, triggeredFramesRefused: 0, resentPackets: 0, missingPackets: 0, underruns: 0, partIdMissing: 0, partIdExpired: 0 };
+  /** Hardware trigger: the part ids our triggers announced, waiting for their frames. */
+  private readonly partIds: PartIdQueue | undefined;
+  /** A PLC announces ids here (then a frame without one is news, logged once until ids pair again). */
+  private announced = false;
+  private missingLogged = false;
+  /**
+   * Hardware trigger only: the id of a part the line fires (from a PLC, MQTT or HTTP trigger). The
+   * oldest fresh one is given to the next triggered frame; resolves with what the pipeline made of
+   * that frame (its verdict), rejects when it expired, was refused or the frame was lost.
+   */
+  readonly announcePart?: (partId: string) => Promise<unknown>;
 
   constructor(private readonly deps: GenicamSourceDeps) {
     this.cameraId = deps.cameraId;
     this.supervisor = new SourceSupervisor({ cameraId: deps.cameraId, backoff: deps.backoff, log: deps.log });
     this.origin = `genicam:${deps.config.serial ?? deps.config.address ?? ''}`;
+    const acquisition = deps.config.acquisition;
+    if (acquisition.mode === 'hardware') {
+      const partIds = new PartIdQueue({ capacity: acquisition.partIdQueueSize, maxAgeMs: acquisition.partIdMaxAgeMs, onExpired: (part) => this.expired(part) });
+      this.partIds = partIds;
+      this.announcePart = (partId) => {
+        this.announced = true;
+        return partIds.announce(partId);
+      };
+    }
   }
 
   async start(): Promise<void> {
@@ -68,10 +95,11 @@ export class GenicamSource implements FrameSource {
   async stop(reason?: string): Promise<void> {
     await this.supervisor.stop(reason);
     this.wake(undefined);
+    this.partIds?.clear(new LookoutError('SOURCE_UNAVAILABLE', `camera ${this.cameraId} stopped before the part's frame came`));
   }
 
   health(): SourceHealth & { readonly counters: GenicamCounters } {
-    return { ...this.supervisor.snapshot(), counters: { ...this.counters } };
+    return { ...this.supervisor.snapshot(), counters: { ...this.counters, partIdRefused: this.partIds?.refused ?? 0 } };
   }
 
   capture(partId?: string): Promise<Frame> {
@@ -190,9 +218,12 @@ export class GenicamSource implements FrameSource {
   }
 
   private received(frame: WorkerFrame, ctx: SessionContext): void {
+    const hardware = this.deps.config.acquisition.mode === 'hardware' && this.deps.freeRunning;
     if (frame.status !== 0) {
       this.counters.incompleteFrames += 1;
       this.supervisor.health.drop();
+      // a triggered frame lost on the way is a part: its id goes with it, later frames keep theirs
+      if (hardware) this.partLost(this.nextPart(), frame.status);
       return;
     }
     // a buffer that does not match its header throws SOURCE_PROTOCOL: the worker is restarted
@@ -201,18 +232,46 @@ export class GenicamSource implements FrameSource {
     ctx.delivered(latest.at);
     this.wake(latest);
     if (!this.deps.freeRunning) return;
-    const mode = this.deps.config.acquisition.mode;
-    if (mode === 'hardware') {
-      this.parts += 1;
-      this.deliverPart(this.toFrame(latest, `${this.cameraId}-${this.parts}`));
-    } else if (mode === 'free') {
+    if (hardware) {
+      const part = this.nextPart();
+      this.deliverPart(this.toFrame(latest, part.partId), part.announced);
+    } else if (this.deps.config.acquisition.mode === 'free') {
       void this.deliver(this.toFrame(latest));
     }
   }
 
+  /** The next triggered frame's part: the oldest fresh announced id, else `<camera>-<n>` (counted). */
+  private nextPart(): { readonly partId: string; readonly announced?: AnnouncedPart } {
+    this.parts += 1;
+    const part = this.partIds?.take();
+    if (part) {
+      this.missingLogged = false;
+      return { partId: part.partId, announced: part };
+    }
+    this.counters.partIdMissing += 1;
+    const partId = `${this.cameraId}-${this.parts}`;
+    if (this.announced && !this.missingLogged) {
+      this.missingLogged = true;
+      this.deps.log.warn({ partId }, 'triggered frames without an announced part id: they take the counter id (logged once until ids pair again)');
+    }
+    return { partId };
+  }
+
+  private expired(part: AnnouncedPart): void {
+    this.counters.partIdExpired += 1;
+    this.deps.log.warn({ partId: part.partId, ageMs: Date.now() - part.at }, 'announced part id dropped: no triggered frame came for it');
+  }
+
+  private partLost(part: { readonly partId: string; readonly announced?: AnnouncedPart }, status: number): void {
+    this.deps.log.error({ partId: part.partId, status }, 'triggered frame arrived incomplete: its part is not inspected');
+    part.announced?.settle(Promise.reject(new LookoutError('FRAME_CORRUPT', `the camera sent part ${part.partId}'s frame incomplete (Aravis buffer status ${status})`)));
+  }
+
   /** A triggered frame is a part: a refusal is a lost part, counted and logged, never silent. */
-  private deliverPart(frame: Frame): void {
-    this.deliver(frame).catch((err: unknown) => {
+  private deliverPart(frame: Frame, announced: AnnouncedPart | undefined): void {
+    const delivered = this.deliver(frame);
+    announced?.settle(delivered);
+    delivered.catch((err: unknown) => {
       if (!isLookoutError(err, 'QUEUE_FULL')) return;
       this.counters.triggeredFramesRefused += 1;
       this.supervisor.health.drop();
