@@ -12,6 +12,7 @@ import { resizePlane, workingSize } from '../model-server/runtimes/builtin/resiz
 import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/scorer.js';
 import { writeTensors } from '../model-server/runtimes/builtin/weights-file.js';
 import { OnnxFeatureExtractor } from '../model-server/runtimes/builtin/onnx-feature-extractor.js';
+import type { OpenOnnxSession } from '../model-server/runtimes/onnx-session.js';
 import { type Augment, augmentations } from './augment.js';
 import { calibrateImage, calibratePixel } from './calibrate.js';
 import { gather, greedyCoreset, mulberry } from './coreset.js';
@@ -33,6 +34,8 @@ export interface TrainOptions {
   readonly longestSide?: number;
   /** A user-supplied ONNX feature extractor (image NCHW in, feature map N×C×h×w out). */
   readonly featureExtractor?: string;
+  /** Opens `featureExtractor` (the CLI passes onnxruntime's, model-server/runtimes/adapters/onnx-session.ts). */
+  readonly openOnnxSession?: OpenOnnxSession;
   /** Memory-bank size after coreset reduction (default 3000 patches). */
   readonly bankSize?: number;
   readonly seed?: number;
@@ -108,7 +111,8 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
   if (options.featureExtractor) {
     const file = 'feature-extractor.onnx';
     featureParams = { kind: 'onnx', file, ...IMAGENET };
-    extractor = await OnnxFeatureExtractor.open(options.featureExtractor, featureParams);
+    if (!options.openOnnxSession) throw new LookoutError('INTERNAL', 'trainModel: featureExtractor given without openOnnxSession');
+    extractor = await OnnxFeatureExtractor.open(options.featureExtractor, featureParams, options.openOnnxSession);
   } else {
     const spec = options.features ?? autoFeatures(working);
     const basis = fitPatchPca(normalImgs.map((l) => l.image), spec, 400, options.seed ?? 7);

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectCommand } from '../../src/cli/inspect.js';
 import { preprocessSchema } from '../../src/config/slices/preprocess.js';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
 import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
@@ -59,7 +60,7 @@ async function byLivePath(): Promise<number[]> {
   const entries = [{ component: 'same', dir: modelDir, manifest, runtime: RUNTIMES['builtin']!, startOnBoot: true, modelArn: 'arn:aws:lookoutvision:us-east-1:123456789012:model/same/1' }];
   const server = new EdgeAgentServer({ config: modelServerSchema.parse({ socket }), entries, log: silentLog, createRpcServer: createGrpcEdgeAgentServer, shutdownGraceMs: 2_000 });
   await server.start();
-  const client = new EdgeAgentClient({ config: clientConfig(server.address, { modelStartTimeoutMs: 30_000 }), log: silentLog });
+  const client = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(server.address, { modelStartTimeoutMs: 30_000 }), log: silentLog });
   try {
     await client.start();
     await client.ensureRunning('same');

@@ -7,6 +7,7 @@ import { loadDataset } from '../../src/train/load-dataset.js';
 import { generateDataset } from '../../src/train/synthetic.js';
 import { trainModel } from '../../src/train/trainer.js';
 import { readManifest } from '../../src/model-server/runtimes/index.js';
+import { openOnnxSession } from '../../src/model-server/runtimes/adapters/onnx-session.js';
 import { poolingExtractor } from '../model-server/runtimes/onnx-builder.js';
 
 /** `train --feature-extractor model.onnx`: the graph's feature map replaces the built-in descriptors. */
@@ -26,7 +27,7 @@ describe('built-in model with a user-supplied ONNX feature extractor', () => {
     await writeFile(join(dir, 'fx.onnx'), poolingExtractor());
     const ds = await loadDataset({ path: data.trainManifest });
     const out = join(dir, 'model');
-    const { manifest } = await trainModel(ds.train, { name: 'fx', version: '1.0.0', output: out, featureExtractor: join(dir, 'fx.onnx') });
+    const { manifest } = await trainModel(ds.train, { name: 'fx', version: '1.0.0', output: out, featureExtractor: join(dir, 'fx.onnx'), openOnnxSession });
     expect(manifest['builtin']).toMatchObject({ features: { kind: 'onnx', file: 'feature-extractor.onnx' } });
     // 128 px / 8 = 16 × 16 cells of 6 values (average and max pooling of 3 channels), for each image and its two mirrors.
     expect(manifest['training']).toMatchObject({ memoryBank: { patches: 20 * 3 * 16 * 16, dim: 6 } });
