@@ -83,11 +83,11 @@ export const COMPOSITION_FILES = [
  * adapter through a port. Do not add to this list.
  */
 export const PORT_EXCEPTIONS = [
-  // Offline training reads and writes images through train/adapters/image-io.ts (sharp) directly; a port
-  // would thread through trainModel, evaluateModel, generateDataset and their CLI, bench and test callers.
-  'src/train/evaluate.ts', // image-io
-  'src/train/synthetic.ts', // image-io
-  'src/train/training-set.ts', // image-io
+  // Offline training reads and writes images through model-server/train/adapters/image-io.ts (sharp)
+  // directly; a port would thread through trainModel, evaluateModel, generateDataset and their callers.
+  'src/model-server/train/evaluate.ts', // image-io
+  'src/model-server/train/synthetic.ts', // image-io
+  'src/model-server/train/training-set.ts', // image-io
 ];
 
 export default tseslint.config(

@@ -1,11 +1,11 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LookoutError } from '../core/errors.js';
-import type { Augment } from '../train/augment.js';
+import type { Augment } from '../model-server/train/augment.js';
 import { openOnnxSession } from '../model-server/runtimes/adapters/onnx-session.js';
-import { loadDatasets } from '../train/load-dataset.js';
-import type { TrainProgress } from '../train/progress.js';
-import { trainModel } from '../train/trainer.js';
+import { loadDatasets } from '../model-server/train/load-dataset.js';
+import type { TrainProgress } from '../model-server/train/progress.js';
+import { trainModel } from '../model-server/train/trainer.js';
 
 interface TrainFlags {
   manifest?: string[];

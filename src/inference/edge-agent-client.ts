@@ -6,7 +6,7 @@ import type { DetectResult, ModelInfo, ModelStatus } from '../core/model.js';
 import { resolveUserId } from '../system/local-accounts.js';
 import type { ConnectEdgeAgent, EdgeAgentRpc } from './edge-agent-rpc.js';
 import { checkAgentSocket, unixSocketPath } from './agent-socket.js';
-import type { WireBitmap, WireDetectAnomaliesRequest } from './edge-agent-wire.js';
+import type { WireBitmap, WireDetectAnomaliesRequest } from '../edge-agent/edge-agent-wire.js';
 import type { DetectOptions, InferenceClient } from './inference-client.js';
 import { ensureModelRunning } from './model-lifecycle.js';
 import { withRetry } from './retry.js';

@@ -5,7 +5,7 @@ import type {
   WireListModelsResponse,
   WireModelRequest,
   WireStatusResponse,
-} from './edge-agent-wire.js';
+} from '../edge-agent/edge-agent-wire.js';
 
 export interface CallOptions {
   readonly deadlineMs: number;

@@ -3,7 +3,7 @@ import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LookoutError } from '../core/errors.js';
-import { DEFAULT_SHM_DIR, shmOpenName } from './shm-names.js';
+import { DEFAULT_SHM_DIR, shmOpenName } from '../edge-agent/shm-names.js';
 
 /**
  * The client's POSIX shared-memory segments, without mmap: on Linux shm_open("/x") is the file

@@ -2,8 +2,8 @@ import { closeSync, constants, fstatSync, openSync, read, readSync, write, write
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LookoutError } from '../core/errors.js';
-import type { WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
-import { SHM_NAME } from '../inference/shm-names.js';
+import type { WireSharedMemoryHandle } from '../edge-agent/edge-agent-wire.js';
+import { SHM_NAME } from '../edge-agent/shm-names.js';
 
 /**
  * The server's side of the shared-memory transport. Handles come from clients and are untrusted: the

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SHM_DIR } from '../../src/inference/shm-names.js';
+import { DEFAULT_SHM_DIR } from '../../src/edge-agent/shm-names.js';
 import { ShmPool } from '../../src/inference/shm-pool.js';
 import { checkHandle } from '../../src/model-server/shm-access.js';
 

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, LookoutError } from '../../core/errors.js';
 import type { EdgeAgentRpc } from '../edge-agent-rpc.js';
-import { WANT_MASK_METADATA } from '../edge-agent-wire.js';
-import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from './edge-agent-proto.js';
+import { WANT_MASK_METADATA } from '../../edge-agent/edge-agent-wire.js';
+import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../edge-agent/adapters/edge-agent-proto.js';
 
 /** gRPC status → our error codes; anything not listed is INFERENCE_FAILED. */
 const CODE_FOR_STATUS: Partial<Record<grpc.status, ErrorCode>> = {

@@ -2,13 +2,13 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateModel } from '../../src/train/evaluate.js';
-import { loadDataset } from '../../src/train/load-dataset.js';
-import { generateDataset } from '../../src/train/synthetic.js';
-import { trainModel } from '../../src/train/trainer.js';
-import { readManifest } from '../../src/model-server/runtimes/index.js';
-import { openOnnxSession } from '../../src/model-server/runtimes/adapters/onnx-session.js';
-import { poolingExtractor } from '../model-server/runtimes/onnx-builder.js';
+import { evaluateModel } from '../../../src/model-server/train/evaluate.js';
+import { loadDataset } from '../../../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../../../src/model-server/train/synthetic.js';
+import { trainModel } from '../../../src/model-server/train/trainer.js';
+import { readManifest } from '../../../src/model-server/runtimes/index.js';
+import { openOnnxSession } from '../../../src/model-server/runtimes/adapters/onnx-session.js';
+import { poolingExtractor } from '../runtimes/onnx-builder.js';
 
 /** `train --feature-extractor model.onnx`: the graph's feature map replaces the built-in descriptors. */
 describe('built-in model with a user-supplied ONNX feature extractor', () => {

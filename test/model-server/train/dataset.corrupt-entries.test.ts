@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLookoutError } from '../../src/core/errors.js';
-import { writeImage } from '../../src/train/adapters/image-io.js';
-import { readManifest } from '../../src/train/manifest-reader.js';
-import { renderPart } from '../../src/train/synthetic.js';
-import { mulberry } from '../../src/train/coreset.js';
-import { trainModel } from '../../src/train/trainer.js';
-import { readLabelledFolder } from '../../src/train/folder-reader.js';
+import { isLookoutError } from '../../../src/core/errors.js';
+import { writeImage } from '../../../src/model-server/train/adapters/image-io.js';
+import { readManifest } from '../../../src/model-server/train/manifest-reader.js';
+import { renderPart } from '../../../src/model-server/train/synthetic.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
+import { trainModel } from '../../../src/model-server/train/trainer.js';
+import { readLabelledFolder } from '../../../src/model-server/train/folder-reader.js';
 
 /** Broken manifests and images fail with DATASET_INVALID naming the line and the reason. */
 describe('corrupt dataset entries', () => {

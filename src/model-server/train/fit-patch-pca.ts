@@ -1,6 +1,6 @@
-import type { RgbImage } from '../core/image.js';
-import { type PatchPcaBasis, type PatchPcaSpec, gridSize, levelCentre, pyramid, readPatch } from '../model-server/runtimes/builtin/patch-pca.js';
-import { topEigenvectors } from '../model-server/runtimes/builtin/eigen.js';
+import type { RgbImage } from '../../core/image.js';
+import { type PatchPcaBasis, type PatchPcaSpec, gridSize, levelCentre, pyramid, readPatch } from '../runtimes/builtin/patch-pca.js';
+import { topEigenvectors } from '../runtimes/builtin/eigen.js';
 import { mulberry } from './coreset.js';
 
 /** Fits the per-level patch PCA bases on (a sample of) the normal training patches. */

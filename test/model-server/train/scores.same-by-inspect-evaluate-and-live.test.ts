@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectCommand } from '../../src/cli/inspect.js';
-import { preprocessSchema } from '../../src/config/slices/preprocess.js';
-import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
-import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
-import { EdgeAgentServer } from '../../src/model-server/edge-agent-server.js';
-import { createGrpcEdgeAgentServer } from '../../src/model-server/adapters/grpc-server.js';
-import { RUNTIMES, readManifest } from '../../src/model-server/runtimes/index.js';
-import { modelServerSchema } from '../../src/config/slices/model-server.js';
-import { createPreprocessor } from '../../src/preprocess/create-preprocessor.js';
-import { evaluateModel } from '../../src/train/evaluate.js';
-import { loadDataset } from '../../src/train/load-dataset.js';
-import { generateDataset } from '../../src/train/synthetic.js';
-import { trainModel } from '../../src/train/trainer.js';
-import { clientConfig, silentLog } from '../peers/edge-agent-peer.js';
+import { inspectCommand } from '../../../src/cli/inspect.js';
+import { preprocessSchema } from '../../../src/config/slices/preprocess.js';
+import { createEdgeAgentRpc } from '../../../src/inference/adapters/grpc-channel.js';
+import { EdgeAgentClient } from '../../../src/inference/edge-agent-client.js';
+import { EdgeAgentServer } from '../../../src/model-server/edge-agent-server.js';
+import { createGrpcEdgeAgentServer } from '../../../src/model-server/adapters/grpc-server.js';
+import { RUNTIMES, readManifest } from '../../../src/model-server/runtimes/index.js';
+import { modelServerSchema } from '../../../src/config/slices/model-server.js';
+import { createPreprocessor } from '../../../src/preprocess/create-preprocessor.js';
+import { evaluateModel } from '../../../src/model-server/train/evaluate.js';
+import { loadDataset } from '../../../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../../../src/model-server/train/synthetic.js';
+import { trainModel } from '../../../src/model-server/train/trainer.js';
+import { clientConfig, silentLog } from '../../peers/edge-agent-peer.js';
 
 /**
  * One preprocessing contract: a frame scores the same whether `lookout-edge evaluate` reads it, `inspect`

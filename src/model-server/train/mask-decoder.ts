@@ -1,4 +1,4 @@
-import type { ModelClass } from '../model-server/runtime.js';
+import type { ModelClass } from '../runtime.js';
 
 /**
  * Turns an RGBA mask into a class-index map (0 = background, i + 1 = classes[i]). Accepts both

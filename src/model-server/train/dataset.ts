@@ -1,4 +1,4 @@
-import type { ModelClass } from '../model-server/runtime.js';
+import type { ModelClass } from '../runtime.js';
 
 /** One labelled image of a dataset, with where it came from for error messages. */
 export interface DatasetEntry {

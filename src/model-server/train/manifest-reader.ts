@@ -1,7 +1,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { LookoutError } from '../core/errors.js';
-import type { ModelClass } from '../model-server/runtime.js';
+import { LookoutError } from '../../core/errors.js';
+import type { ModelClass } from '../runtime.js';
 import type { DatasetEntry } from './dataset.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { LookoutError } from '../core/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import type { Dataset, DatasetEntry } from './dataset.js';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png']);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LookoutError } from '../core/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import type { Dataset, DatasetEntry } from './dataset.js';
 
 /** One loaded dataset with the name its errors use (the path the user gave). */

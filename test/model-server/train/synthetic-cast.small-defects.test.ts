@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry } from '../../src/train/coreset.js';
-import { CAST_DEFECT_CLASSES, renderCastPart } from '../../src/train/synthetic-cast.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
+import { CAST_DEFECT_CLASSES, renderCastPart } from '../../../src/model-server/train/synthetic-cast.js';
 
 /** The cast-parts proxy must stay hard in the way the real set is: small defects, parts at any angle. */
 describe('synthetic cast parts', () => {

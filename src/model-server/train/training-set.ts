@@ -1,7 +1,7 @@
-import { LookoutError } from '../core/errors.js';
-import type { RgbImage } from '../core/image.js';
-import type { ModelClass } from '../model-server/runtime.js';
-import { resizeRgb } from '../model-server/runtimes/builtin/resize.js';
+import { LookoutError } from '../../core/errors.js';
+import type { RgbImage } from '../../core/image.js';
+import type { ModelClass } from '../runtime.js';
+import { resizeRgb } from '../runtimes/builtin/resize.js';
 import { type ImageSize, imageSize, readRgb, readRgba } from './adapters/image-io.js';
 import type { DatasetEntry } from './dataset.js';
 import { decodeMask } from './mask-decoder.js';

@@ -2,10 +2,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLookoutError } from '../../src/core/errors.js';
-import { datasetClasses } from '../../src/train/dataset.js';
-import { loadDatasets } from '../../src/train/load-dataset.js';
-import { generateDataset } from '../../src/train/synthetic.js';
+import { isLookoutError } from '../../../src/core/errors.js';
+import { datasetClasses } from '../../../src/model-server/train/dataset.js';
+import { loadDatasets } from '../../../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../../../src/model-server/train/synthetic.js';
 
 /** Several datasets merged for one training run: paths, duplicates, classes by name. */
 describe('loading several datasets', () => {

@@ -1,4 +1,4 @@
-import type { RgbImage } from '../core/image.js';
+import type { RgbImage } from '../../core/image.js';
 
 /**
  * Copies of a normal training image that are also normal: mirrored, or turned about the image

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from '../../src/core/image.js';
-import { augmentations, ROTATIONS, rotate } from '../../src/train/augment.js';
+import type { RgbImage } from '../../../src/core/image.js';
+import { augmentations, ROTATIONS, rotate } from '../../../src/model-server/train/augment.js';
 
 function pattern(w: number, h: number): RgbImage {
   const pixels = new Uint8Array(w * h * 3);

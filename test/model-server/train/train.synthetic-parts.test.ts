@@ -2,13 +2,13 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRgb } from '../../src/train/adapters/image-io.js';
-import { evaluateModel } from '../../src/train/evaluate.js';
-import { loadDataset } from '../../src/train/load-dataset.js';
-import type { TrainProgress } from '../../src/train/progress.js';
-import { DEFECT_CLASSES, generateDataset } from '../../src/train/synthetic.js';
-import { trainModel } from '../../src/train/trainer.js';
-import { RUNTIMES, readManifest } from '../../src/model-server/runtimes/index.js';
+import { readRgb } from '../../../src/model-server/train/adapters/image-io.js';
+import { evaluateModel } from '../../../src/model-server/train/evaluate.js';
+import { loadDataset } from '../../../src/model-server/train/load-dataset.js';
+import type { TrainProgress } from '../../../src/model-server/train/progress.js';
+import { DEFECT_CLASSES, generateDataset } from '../../../src/model-server/train/synthetic.js';
+import { trainModel } from '../../../src/model-server/train/trainer.js';
+import { RUNTIMES, readManifest } from '../../../src/model-server/runtimes/index.js';
 
 /** Generated gears with scratches, cracks, missing pieces and stains: train on the device, then evaluate. */
 describe('built-in model on generated parts', () => {

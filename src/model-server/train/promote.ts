@@ -1,8 +1,8 @@
 import { cp, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { LookoutError } from '../core/errors.js';
-import type { ModelManifest } from '../model-server/runtime.js';
-import { RUNTIMES, readManifest } from '../model-server/runtimes/index.js';
+import { LookoutError } from '../../core/errors.js';
+import type { ModelManifest } from '../runtime.js';
+import { RUNTIMES, readManifest } from '../runtimes/index.js';
 
 export interface PromoteOptions {
   /** The model directory to put in place (left untouched). */

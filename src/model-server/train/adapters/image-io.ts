@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RgbImage } from '../../core/image.js';
+import type { RgbImage } from '../../../core/image.js';
 
 /**
  * The only place training and evaluation touch sharp: decode any JPEG/PNG to packed RGB888,

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RgbImage } from '../core/image.js';
-import type { ModelClass } from '../model-server/runtime.js';
+import type { RgbImage } from '../../core/image.js';
+import type { ModelClass } from '../runtime.js';
 import { writeImage } from './adapters/image-io.js';
 import { mulberry } from './coreset.js';
 import { hexToRgb } from './mask-decoder.js';

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
-import { LookoutError } from '../core/errors.js';
-import type { LoadedModel } from '../model-server/runtime.js';
-import { hasAnomalyMap } from '../model-server/runtimes/anomaly-map-capable.js';
-import { resizePlane } from '../model-server/runtimes/builtin/resize.js';
-import { RUNTIMES, readManifest } from '../model-server/runtimes/index.js';
+import { LookoutError } from '../../core/errors.js';
+import type { LoadedModel } from '../runtime.js';
+import { hasAnomalyMap } from '../runtimes/anomaly-map-capable.js';
+import { resizePlane } from '../runtimes/builtin/resize.js';
+import { RUNTIMES, readManifest } from '../runtimes/index.js';
 import { readRgb, readRgba } from './adapters/image-io.js';
 import type { DatasetEntry } from './dataset.js';
 import { decodeMask } from './mask-decoder.js';

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
-import { isLookoutError } from '../../src/core/errors.js';
-import { promoteModel } from '../../src/train/promote.js';
-import { generateDataset } from '../../src/train/synthetic.js';
+import { runCli } from '../../../src/cli/program.js';
+import { isLookoutError } from '../../../src/core/errors.js';
+import { promoteModel } from '../../../src/model-server/train/promote.js';
+import { generateDataset } from '../../../src/model-server/train/synthetic.js';
 
 const run = promisify(execFile);
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 
 /** A model directory the noop runtime loads: every image normal. */
 async function noopModel(dir: string, version: string, extra: Record<string, unknown> = {}): Promise<string> {

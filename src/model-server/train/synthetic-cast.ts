@@ -1,4 +1,4 @@
-import type { ModelClass } from '../model-server/runtime.js';
+import type { ModelClass } from '../runtime.js';
 import type { SyntheticImage } from './synthetic.js';
 
 /**

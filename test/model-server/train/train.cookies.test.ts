@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evaluateModel } from '../../src/train/evaluate.js';
-import { loadDataset } from '../../src/train/load-dataset.js';
-import { trainModel } from '../../src/train/trainer.js';
+import { evaluateModel } from '../../../src/model-server/train/evaluate.js';
+import { loadDataset } from '../../../src/model-server/train/load-dataset.js';
+import { trainModel } from '../../../src/model-server/train/trainer.js';
 
-const repoRoot = resolve(new URL('../../', import.meta.url).pathname);
+const repoRoot = resolve(new URL('../../../', import.meta.url).pathname);
 // `../shared` beside the checkout; a git worktree under wt/ looks one level further up.
 const candidates = [resolve(repoRoot, '..', 'shared', 'datasets', 'cookies'), resolve(repoRoot, '..', '..', 'shared', 'datasets', 'cookies')];
 const cookies = candidates.find((c) => existsSync(join(c, 'manifests', 'train.manifest'))) ?? candidates[0]!;

@@ -1,12 +1,12 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LookoutError } from '../core/errors.js';
-import { MAX_SIDE, MIN_SIDE, type RgbImage } from '../core/image.js';
-import type { Logger } from '../core/log.js';
-import type { EvidenceReader } from '../evidence/evidence-index.js';
-import { safeFileStem } from '../evidence/evidence-store.js';
-import type { ImageCodec } from '../evidence/image-codec.js';
-import type { EvidenceRecord } from '../evidence/types.js';
+import { LookoutError } from '../../core/errors.js';
+import { MAX_SIDE, MIN_SIDE, type RgbImage } from '../../core/image.js';
+import type { Logger } from '../../core/log.js';
+import type { EvidenceReader } from '../../evidence/evidence-index.js';
+import { safeFileStem } from '../../evidence/evidence-store.js';
+import type { ImageCodec } from '../../evidence/image-codec.js';
+import type { EvidenceRecord } from '../../evidence/types.js';
 
 /**
  * Writes reviewed evidence as a Lookout for Vision dataset that can be merged with the original one.

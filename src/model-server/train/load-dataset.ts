@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LookoutError } from '../core/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import type { Dataset } from './dataset.js';
 import { isFolderLayout, readFolderLayout, readLabelledFolder } from './folder-reader.js';
 import { readManifest } from './manifest-reader.js';
