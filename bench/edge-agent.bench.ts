@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { inferenceSchema } from '../src/config/slices/inference.js';
 import { modelServerSchema } from '../src/config/slices/model-server.js';
 import { createLogger } from '../src/core/log.js';
+import { createEdgeAgentRpc } from '../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
 import { createGrpcEdgeAgentServer } from '../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
@@ -72,7 +73,7 @@ export async function run(): Promise<BenchResult[]> {
     ],
   });
   await server.start();
-  const client = (transport: 'inline' | 'shm') => new EdgeAgentClient({ config: inferenceSchema.parse({ endpoint: server.address, transport, callTimeoutMs: 30_000 }), log });
+  const client = (transport: 'inline' | 'shm') => new EdgeAgentClient({ connect: createEdgeAgentRpc, config: inferenceSchema.parse({ endpoint: server.address, transport, callTimeoutMs: 30_000 }), log });
   const inline = client('inline');
   const shm = client('shm');
   const results: BenchResult[] = [];

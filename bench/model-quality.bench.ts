@@ -14,11 +14,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { DatasetEntry } from '../src/train/dataset.js';
-import { evaluateModel } from '../src/train/evaluate.js';
-import { loadDataset } from '../src/train/load-dataset.js';
-import { generateDataset } from '../src/train/synthetic.js';
-import { type TrainOptions, trainModel } from '../src/train/trainer.js';
+import type { DatasetEntry } from '../src/model-server/train/dataset.js';
+import { evaluateModel } from '../src/model-server/train/evaluate.js';
+import { loadDataset } from '../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../src/model-server/train/synthetic.js';
+import { type TrainOptions, trainModel } from '../src/model-server/train/trainer.js';
 import type { BenchResult } from './types.js';
 
 const root = resolve(new URL('..', import.meta.url).pathname);

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { modelServerSchema } from '../src/config/slices/model-server.js';
 import { createLogger } from '../src/core/log.js';
-import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../src/inference/adapters/edge-agent-proto.js';
+import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../src/edge-agent/adapters/edge-agent-proto.js';
 import { createGrpcEdgeAgentServer } from '../src/model-server/adapters/grpc-server.js';
 import { EdgeAgentServer } from '../src/model-server/edge-agent-server.js';
 import type { ModelRuntime } from '../src/model-server/runtime.js';

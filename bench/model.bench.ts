@@ -7,10 +7,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { readRgb } from '../src/train/adapters/image-io.js';
-import { loadDataset } from '../src/train/load-dataset.js';
-import { generateDataset } from '../src/train/synthetic.js';
-import { trainModel } from '../src/train/trainer.js';
+import { readRgb } from '../src/model-server/train/adapters/image-io.js';
+import { loadDataset } from '../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../src/model-server/train/synthetic.js';
+import { trainModel } from '../src/model-server/train/trainer.js';
 import { RUNTIMES, readManifest } from '../src/model-server/runtimes/index.js';
 import type { BenchResult } from './types.js';
 

@@ -9,8 +9,10 @@ import type { Logger } from './core/log.js';
 import { createEvidenceStore } from './evidence/adapters/create-evidence-store.js';
 import { createReviewRoutes } from './evidence/review-routes.js';
 import type { NucleusIpc } from './greengrass/nucleus-ipc.js';
+import { createEdgeAgentRpc } from './inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from './inference/edge-agent-client.js';
 import { MaskStore } from './masks/mask-store.js';
+import { sharpMaskImages } from './masks/adapters/sharp-mask-images.js';
 import type { OutboxStats } from './outbox/outbox.js';
 import { createSharpPreviewRenderer } from './pipeline/adapters/sharp-preview.js';
 import type { Inspection } from './pipeline/ports.js';
@@ -25,9 +27,10 @@ import { DeliveryStack, type PublishPath } from './publish/delivery-stack.js';
 import { GreengrassPublisher } from './publish/greengrass-publisher.js';
 import type { PayloadContext } from './publish/payloads.js';
 import { Topics } from './publish/topics.js';
-import { loadTransports, type Transports } from './publish/transports.js';
+import { loadTransports, type Transports } from './publish/create-transports.js';
 import { createReportRoutes } from './reports/report-routes.js';
 import { createFrameSource } from './sources/create-frame-source.js';
+import { createPromMetrics } from './status/adapters/prom-metrics.js';
 import { createStatusServer, type StatusServer } from './status/status-server.js';
 import { readTlsPair } from './status/tls-files.js';
 
@@ -88,9 +91,9 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         return s ? { model: s.model, cameras: s.cameras.map((c) => ({ id: c.id, grade: c.source.grade, fps: c.source.fps })), ...(config.plc.modbus || config.plc.opcua ? { plc: plc.stats() } : {}) } : {};
       },
     });
-    const masks = track('masks', new MaskStore({ config: config.masks, log: log.child({ stage: 'masks' }) }));
+    const masks = track('masks', new MaskStore({ config: config.masks, log: log.child({ stage: 'masks' }), images: sharpMaskImages }));
     await masks.start();
-    const inference = track('inference', new EdgeAgentClient({ config: config.inference, log: log.child({ stage: 'inference' }) }));
+    const inference = track('inference', new EdgeAgentClient({ connect: createEdgeAgentRpc, config: config.inference, log: log.child({ stage: 'inference' }) }));
     await inference.start();
     const model = new ModelSupervisor({ client: inference, config: config.inference, log: log.child({ stage: 'model' }) });
     const evidence = config.evidence.enabled
@@ -154,7 +157,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     let status: StatusServer | undefined;
     const startStatus = async (slice: Config['status']) => {
       if (!slice.enabled) return;
-      status = createStatusServer({ config: slice, control, events: control.events, log, mounts });
+      status = createStatusServer({ config: slice, control, events: control.events, log, metrics: createPromMetrics(), mounts });
       await status.start();
     };
     await startStatus(config.status);

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { LookoutError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { createSharpImageCodec } from '../evidence/adapters/sharp-image-codec.js';
-import { exportDataset } from '../train/dataset-export.js';
+import { exportDataset } from '../model-server/train/dataset-export.js';
 import { parseInstant } from '../reports/zoned-days.js';
 import { openExistingEvidenceIndex } from '../evidence/adapters/create-evidence-store.js';
 import { type ConfigOptions, resolveConfig, withConfigOptions } from './config-options.js';

@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { LookoutError } from '../core/errors.js';
-import { compareReports, comparisonCsv, comparisonText } from '../train/compare.js';
-import { type EvaluationReport, evaluateModel, reportCsv, reportText } from '../train/evaluate.js';
-import { loadDataset } from '../train/load-dataset.js';
+import { compareReports, comparisonCsv, comparisonText } from '../model-server/train/compare.js';
+import { type EvaluationReport, evaluateModel, reportCsv, reportText } from '../model-server/train/evaluate.js';
+import { loadDataset } from '../model-server/train/load-dataset.js';
 
 interface EvaluateFlags {
   model?: string[];

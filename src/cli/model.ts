@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import { RUNTIMES } from '../model-server/runtimes/index.js';
 import { verifyModel, verifySummary } from '../model-server/verify-model.js';
-import { promoteModel } from '../train/promote.js';
+import { promoteModel } from '../model-server/train/promote.js';
 
 interface PromoteFlags {
   to: string;

@@ -1,10 +1,11 @@
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LookoutError } from '../core/errors.js';
-import type { Augment } from '../train/augment.js';
-import { loadDatasets } from '../train/load-dataset.js';
-import type { TrainProgress } from '../train/progress.js';
-import { trainModel } from '../train/trainer.js';
+import type { Augment } from '../model-server/train/augment.js';
+import { openOnnxSession } from '../model-server/runtimes/adapters/onnx-session.js';
+import { loadDatasets } from '../model-server/train/load-dataset.js';
+import type { TrainProgress } from '../model-server/train/progress.js';
+import { trainModel } from '../model-server/train/trainer.js';
 
 interface TrainFlags {
   manifest?: string[];
@@ -70,7 +71,7 @@ export function trainCommand(): Command {
         longestSide: flags.longestSide,
         augment: flags.augment,
         ...(flags.evenLight ? { evenLight: true } : {}),
-        ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor) } : {}),
+        ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor), openOnnxSession } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
         ...(flags.quiet ? {} : { onProgress: renderProgress }),
       });

@@ -1,7 +1,11 @@
 import { type ErrorCode, LookoutError } from './errors.js';
 
-/** Resolves after `ms`, or early (without throwing) when `signal` aborts: callers check the signal next. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * The one sleep. Resolves after `ms`, or early (never rejecting) when `signal` aborts: callers check the
+ * signal next, and a caller that wants an error for stopping throws its own typed one. With `ref: false`
+ * the pending sleep does not keep the process alive (a delay inside a request handler).
+ */
+export function sleep(ms: number, signal?: AbortSignal, options: { readonly ref?: boolean } = {}): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const onAbort = (): void => {
@@ -12,6 +16,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
+    if (options.ref === false) timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -2,9 +2,9 @@ import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { ModelManifest } from '../model-server/runtime.js';
-import { readManifest as readDatasetManifest } from '../train/manifest-reader.js';
-import { generateDataset } from '../train/synthetic.js';
-import { trainModel } from '../train/trainer.js';
+import { readManifest as readDatasetManifest } from '../model-server/train/manifest-reader.js';
+import { generateDataset } from '../model-server/train/synthetic.js';
+import { trainModel } from '../model-server/train/trainer.js';
 
 export const DEMO_COMPONENT = 'lookout-edge-demo-model';
 

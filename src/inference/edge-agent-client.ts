@@ -4,9 +4,9 @@ import { MAX_SIDE, MIN_SIDE, type RgbImage, rgbByteLength } from '../core/image.
 import type { Logger } from '../core/log.js';
 import type { DetectResult, ModelInfo, ModelStatus } from '../core/model.js';
 import { resolveUserId } from '../system/local-accounts.js';
-import { createEdgeAgentRpc, type EdgeAgentRpc } from './adapters/grpc-channel.js';
+import type { ConnectEdgeAgent, EdgeAgentRpc } from './edge-agent-rpc.js';
 import { checkAgentSocket, unixSocketPath } from './agent-socket.js';
-import type { WireBitmap, WireDetectAnomaliesRequest } from './edge-agent-wire.js';
+import type { WireBitmap, WireDetectAnomaliesRequest } from '../edge-agent/edge-agent-wire.js';
 import type { DetectOptions, InferenceClient } from './inference-client.js';
 import { ensureModelRunning } from './model-lifecycle.js';
 import { withRetry } from './retry.js';
@@ -22,8 +22,8 @@ export interface EdgeAgentClientDeps {
   readonly maxShmSegments?: number;
   /** On MODEL_NOT_RUNNING during detect, run ensureRunning once and try again. Default true. */
   readonly autoStart?: boolean;
-  /** Replaces the gRPC channel (tests drive a real server; this is for embedding). */
-  readonly rpc?: EdgeAgentRpc;
+  /** Opens the channel in start() (the composition root passes the grpc-js one, adapters/grpc-channel.ts). */
+  readonly connect: ConnectEdgeAgent;
 }
 
 export interface EdgeAgentClientStats {
@@ -65,7 +65,7 @@ export class EdgeAgentClient implements InferenceClient {
     const { config, log } = this.deps;
     const endpoint = config.endpoint;
     if (endpoint === undefined) throw new LookoutError('INTERNAL', 'inference.endpoint is not set (the environment layer sets its default)');
-    this.rpc = this.deps.rpc ?? createEdgeAgentRpc(endpoint, await this.socketCheck(endpoint));
+    this.rpc = this.deps.connect(endpoint, await this.socketCheck(endpoint));
     const dir = this.deps.shmDir;
     if (config.transport === 'shm' || (config.transport === 'auto' && endpoint.startsWith('unix:'))) {
       if (ShmPool.probe(dir)) {

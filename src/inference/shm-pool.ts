@@ -3,6 +3,7 @@ import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LookoutError } from '../core/errors.js';
+import { DEFAULT_SHM_DIR, shmOpenName } from '../edge-agent/shm-names.js';
 
 /**
  * The client's POSIX shared-memory segments, without mmap: on Linux shm_open("/x") is the file
@@ -12,7 +13,6 @@ import { LookoutError } from '../core/errors.js';
  * pool is bounded and a call that finds every segment busy gets none (it goes inline, counted).
  */
 
-export const DEFAULT_SHM_DIR = '/dev/shm';
 const GROW_STEP = 1024 * 1024;
 /**
  * Copies up to this size run synchronously: a tmpfs copy this small costs less than a round trip through
@@ -197,7 +197,7 @@ export class ShmPool {
       throw new LookoutError('SHM_UNAVAILABLE', `cannot create shared memory segment ${path}`, { cause: err });
     }
     trackForExit(path);
-    const segment = new ShmSegment(`/${base}`, path, file);
+    const segment = new ShmSegment(shmOpenName(base), path, file);
     this.all.add(segment);
     return segment;
   }

@@ -1,6 +1,6 @@
 import { LookoutError } from '../core/errors.js';
 import type { DetectResult, ModelInfo, ModelStatus } from '../core/model.js';
-import type { WireDetectAnomalyResult, WireModelDescription } from './edge-agent-wire.js';
+import type { WireDetectAnomalyResult, WireModelDescription } from '../edge-agent/edge-agent-wire.js';
 
 export function toModelInfo(d: WireModelDescription | null | undefined, component: string): ModelInfo {
   if (!d) throw new LookoutError('INFERENCE_FAILED', `DescribeModel for ${component} returned no model_description`);

@@ -4,8 +4,8 @@ import { LookoutError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import type { Logger } from '../core/log.js';
 import type { MasksConfig } from '../config/slices/masks.js';
-import { overlayJpeg } from './adapters/sharp-mask-images.js';
 import { encodeMaskPng } from './encode-mask.js';
+import type { MaskImages } from './mask-images.js';
 import { safeStem } from './safe-name.js';
 
 export interface MaskClass {
@@ -36,6 +36,8 @@ export interface SavedMask {
 export interface MaskStoreDeps {
   readonly config: MasksConfig;
   readonly log: Logger;
+  /** PNG quantising and overlays (the composition root passes sharpMaskImages). */
+  readonly images: MaskImages;
 }
 
 interface StoredFile {
@@ -87,10 +89,10 @@ export class MaskStore {
     const dirName = safeStem(input.cameraId);
     const stem = safeStem(input.verdictId);
     await mkdir(join(this.deps.config.dir, dirName), { recursive: true });
-    const png = await encodeMaskPng(input.mask, input.classes.map((c) => c.hexColor));
+    const png = await encodeMaskPng(input.mask, this.deps.images, input.classes.map((c) => c.hexColor));
     const written: StoredFile[] = [await this.write(`${dirName}/${stem}.mask.png`, png)];
     if (this.deps.config.overlay && input.frame) {
-      const jpeg = await overlayJpeg(input.frame, input.mask, this.deps.config.overlayQuality);
+      const jpeg = await this.deps.images.overlayJpeg(input.frame, input.mask, this.deps.config.overlayQuality);
       written.push(await this.write(`${dirName}/${stem}.overlay.jpg`, jpeg));
     }
     const bytes = written.reduce((sum, f) => sum + f.bytes, 0);

@@ -1,7 +1,7 @@
 import { LookoutError } from '../core/errors.js';
 import { MAX_SIDE, MIN_SIDE, rgbByteLength } from '../core/image.js';
 import type { DetectResult } from '../core/model.js';
-import type { WireBitmap, WireDetectAnomaliesRequest, WireDetectAnomalyResult, WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
+import type { WireBitmap, WireDetectAnomaliesRequest, WireDetectAnomalyResult, WireSharedMemoryHandle } from '../edge-agent/edge-agent-wire.js';
 import { type CheckedHandle, checkHandle } from './shm-access.js';
 
 export type BitmapSource = { readonly kind: 'inline'; readonly bytes: Uint8Array } | { readonly kind: 'shm'; readonly handle: CheckedHandle };

@@ -11,7 +11,7 @@ import { type DetectObserver, EdgeAgentService } from './edge-agent-service.js';
 import type { ModelEntry } from './model-entries.js';
 import { ModelSet, type ModelSetChanges } from './model-set.js';
 import type { CreateRpcServer, RpcServer } from './rpc-server.js';
-import { DEFAULT_SHM_DIR } from './shm-access.js';
+import { DEFAULT_SHM_DIR } from '../edge-agent/shm-names.js';
 import { prepareSocketDirectory, removeStaleSocket, secureSocket } from './unix-socket.js';
 
 /** This process's uid and those of modelServer.shmOwners (names resolved through /etc/passwd). */

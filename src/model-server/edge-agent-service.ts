@@ -12,7 +12,7 @@ import type {
   WireModelDescription,
   WireModelRequest,
   WireStatusResponse,
-} from '../inference/edge-agent-wire.js';
+} from '../edge-agent/edge-agent-wire.js';
 import type { ByteAdmission, ReadReservation, Reservation } from './admission.js';
 import type { BoundedExecutor } from './bounded-executor.js';
 import { checkComponentName, COMPONENT_NAME, quoteName } from './component-name.js';

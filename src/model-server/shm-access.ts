@@ -2,7 +2,8 @@ import { closeSync, constants, fstatSync, openSync, read, readSync, write, write
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LookoutError } from '../core/errors.js';
-import type { WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
+import type { WireSharedMemoryHandle } from '../edge-agent/edge-agent-wire.js';
+import { SHM_NAME } from '../edge-agent/shm-names.js';
 
 /**
  * The server's side of the shared-memory transport. Handles come from clients and are untrusted: the
@@ -16,10 +17,6 @@ import type { WireSharedMemoryHandle } from '../inference/edge-agent-wire.js';
  * program's file is refused). Checked on the opened descriptor, before a byte is read or written.
  * INVALID_ARGUMENT, not PERMISSION_DENIED: the Edge Agent protocol documents no other status for a bad handle.
  */
-
-const SHM_NAME = /^\/?([A-Za-z0-9_][A-Za-z0-9._-]{0,254})$/;
-
-export const DEFAULT_SHM_DIR = '/dev/shm';
 
 /** The uids whose segments this server reads and writes. */
 export type ShmOwners = ReadonlySet<number>;

@@ -2,13 +2,12 @@ import type { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../config/schema.js';
+import { sleep } from '../core/deadline.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
 import type { InspectorControl, InspectorEvents } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
-import { createPromMetrics } from './adapters/prom-metrics.js';
 import { isLoopbackHost, statusRuleProblems } from '../config/slices/status.js';
 import { isAuthorized, presentedToken } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
@@ -30,8 +29,8 @@ export interface StatusServerDeps {
   readonly events: EventEmitter<InspectorEvents>;
   /** The server adds `{stage: 'status'}` and an `{stage: 'audit'}` child for state changes. */
   readonly log: Logger;
-  /** Defaults to prom-client with a private registry (and Node's default process metrics). */
-  readonly metrics?: StatusMetrics;
+  /** What /metrics serves (the composition root passes prom-client's, adapters/prom-metrics.ts). */
+  readonly metrics: StatusMetrics;
   /**
    * More route handlers (evidence review, defect reports), tried in order for paths no built-in route
    * knows, behind the same token check. Each returns false when the path is not its own.
@@ -67,7 +66,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   if (problems.length > 0) throw new LookoutError('CONFIG_INVALID', problems.join('; '), { details: { problems } });
   const log = deps.log.child({ stage: 'status' });
   const audit = deps.log.child({ stage: 'audit' });
-  const metrics = deps.metrics ?? createPromMetrics();
+  const { metrics } = deps;
   const stream = new EventStream({ maxClients: config.maxEventClients, maxBacklogBytes: config.maxEventBacklogBytes, log });
   const throttle = new AuthThrottle(AUTH_LIMITS);
   const secure = config.tls !== undefined;

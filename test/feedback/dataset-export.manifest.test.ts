@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import type { EvidenceStore } from '../../src/evidence/evidence-store.js';
-import { exportDataset } from '../../src/train/dataset-export.js';
+import { exportDataset } from '../../src/model-server/train/dataset-export.js';
 import { createSharpImageCodec } from '../../src/evidence/adapters/sharp-image-codec.js';
 import { CRACK, evidenceConfig, frame, makeStore, silentLog, squareMask, tempDir, verdict } from './support.js';
 import { checkLfvManifest } from './lfv-manifest-check.js';

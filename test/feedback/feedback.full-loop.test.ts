@@ -6,8 +6,8 @@ import { runCli } from '../../src/cli/program.js';
 import type { Verdict } from '../../src/core/verdict.js';
 import { createReviewRoutes } from '../../src/evidence/review-routes.js';
 import { RUNTIMES, readManifest } from '../../src/model-server/runtimes/index.js';
-import { mulberry } from '../../src/train/coreset.js';
-import { generateDataset, renderPart } from '../../src/train/synthetic.js';
+import { mulberry } from '../../src/model-server/train/coreset.js';
+import { generateDataset, renderPart } from '../../src/model-server/train/synthetic.js';
 import { evidenceConfig, makeStore, serveRoutes, silentLog, tempDir } from './support.js';
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { StatusError, startForeignAgent, type ForeignAgent, type Handler } from '../peers/edge-agent-foreign.js';
 import { clientConfig, grpc, image, removeDir, silentLog } from '../peers/edge-agent-peer.js';
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 async function setup(handlers: Partial<Record<string, Handler>>, overrides: Parameters<typeof clientConfig>[1] = {}): Promise<{ agent: ForeignAgent; c: EdgeAgentClient }> {
   const agent = await startForeignAgent(handlers);
-  const c = new EdgeAgentClient({ config: clientConfig(agent.address, { retry: { initialBackoffMs: 40, maxBackoffMs: 80, maxAttempts: 3 }, ...overrides }), log: silentLog, autoStart: false });
+  const c = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(agent.address, { retry: { initialBackoffMs: 40, maxBackoffMs: 80, maxAttempts: 3 }, ...overrides }), log: silentLog, autoStart: false });
   await c.start();
   cleanup.push(() => removeDir(agent.dir), () => agent.stop(), () => c.stop());
   return { agent, c };

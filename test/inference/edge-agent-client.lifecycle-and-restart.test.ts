@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelStatus } from '../../src/core/model.js';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { clientConfig, image, rawClient, removeDir, silentLog, startServer, waitFor, type Script, type TestServer, type TestModel } from '../peers/edge-agent-peer.js';
 
@@ -12,7 +13,7 @@ afterEach(async () => {
 
 async function setup(models: TestModel[], overrides: Parameters<typeof clientConfig>[1] = {}, serverConfig = {}): Promise<{ agent: TestServer; c: EdgeAgentClient }> {
   const agent = await startServer(models, { config: serverConfig });
-  const c = new EdgeAgentClient({ config: clientConfig(agent.address, overrides), log: silentLog });
+  const c = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(agent.address, overrides), log: silentLog });
   await c.start();
   cleanup.push(() => removeDir(agent.dir), () => agent.stop(), () => c.stop());
   return { agent, c };

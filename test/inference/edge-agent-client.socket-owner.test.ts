@@ -2,6 +2,7 @@ import { chown, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { clientConfig, image, removeDir, silentLog, startServer, tempDir, type TestServer } from '../peers/edge-agent-peer.js';
 
@@ -24,7 +25,7 @@ async function agent(): Promise<TestServer> {
 }
 
 async function client(endpoint: string, overrides: Parameters<typeof clientConfig>[1] = {}): Promise<EdgeAgentClient> {
-  const c = new EdgeAgentClient({ config: clientConfig(endpoint, { retry: { initialBackoffMs: 10, maxBackoffMs: 20, maxAttempts: 2 }, ...overrides }), log: silentLog });
+  const c = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(endpoint, { retry: { initialBackoffMs: 10, maxBackoffMs: 20, maxAttempts: 2 }, ...overrides }), log: silentLog });
   await c.start();
   cleanup.push(() => c.stop());
   return c;
@@ -86,7 +87,7 @@ describe('the Edge Agent socket owner', () => {
   });
 
   it('does not start with an unknown user in inference.socketOwner', async () => {
-    const c = new EdgeAgentClient({ config: clientConfig('unix:///nowhere.sock', { socketOwner: 'no-such-user-here' }), log: silentLog });
+    const c = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig('unix:///nowhere.sock', { socketOwner: 'no-such-user-here' }), log: silentLog });
     await expect(c.start()).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: 'inference.socketOwner: unknown user "no-such-user-here"' });
   });
 });

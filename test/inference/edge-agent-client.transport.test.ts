@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { clientConfig, image, removeDir, silentLog, startServer, waitFor, type Script, type TestServer } from '../peers/edge-agent-peer.js';
 
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 async function client(overrides: Parameters<typeof clientConfig>[1] = {}, extra: Partial<ConstructorParameters<typeof EdgeAgentClient>[0]> = {}, address = agent.address): Promise<EdgeAgentClient> {
-  const c = new EdgeAgentClient({ config: clientConfig(address, overrides), log: silentLog, ...extra });
+  const c = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(address, overrides), log: silentLog, ...extra });
   clients.push(c);
   await c.start();
   return c;
@@ -114,7 +115,7 @@ describe('inline and fallbacks', () => {
     const c = await client({ transport: 'auto' }, { shmDir: '/nonexistent/shm' });
     expect(c.transport).toBe('inline');
     expect((await c.detect('classify', image(64, 64), { wantMask: false })).isAnomalous).toBe(false);
-    const strict = new EdgeAgentClient({ config: clientConfig(agent.address, { transport: 'shm' }), log: silentLog, shmDir: '/nonexistent/shm' });
+    const strict = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: clientConfig(agent.address, { transport: 'shm' }), log: silentLog, shmDir: '/nonexistent/shm' });
     clients.push(strict);
     await expect(strict.start()).rejects.toMatchObject({ code: 'SHM_UNAVAILABLE' });
   });

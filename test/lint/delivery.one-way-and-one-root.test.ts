@@ -22,7 +22,7 @@ describe('delivery: one home, one composition root', () => {
   });
 
   it('publish/ stages name no concrete adapter: the outbox, the MQTT client and the nucleus connection come in through ports', async () => {
-    const stages = (await sources('src/publish')).filter(({ path }) => !path.includes('/adapters/') && !path.endsWith('transports.ts'));
+    const stages = (await sources('src/publish')).filter(({ path }) => !path.includes('/adapters/') && !path.endsWith('create-transports.ts'));
     const offending = stages.flatMap(({ path, text }) => imports(text).filter((i) => i.includes('/adapters/')).map((i) => `${path} → ${i}`));
     expect(offending).toEqual([]);
   });

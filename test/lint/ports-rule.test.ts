@@ -99,4 +99,9 @@ describe('lint: stages reach adapters through ports', () => {
       expect(messages, file).not.toEqual([]);
     }
   });
+
+  it('excepts no stage that runs in the inspector or the model server: only offline training reads images directly', async () => {
+    const config = (await import(new URL('../../eslint.config.js', import.meta.url).href)) as { PORT_EXCEPTIONS: string[] };
+    expect(config.PORT_EXCEPTIONS.filter((file) => !file.startsWith('src/model-server/train/'))).toEqual([]);
+  });
 });

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../src/core/image.js';
 import { masksSchema } from '../../src/config/slices/masks.js';
+import { sharpMaskImages } from '../../src/masks/adapters/sharp-mask-images.js';
 import { encodeMaskPng } from '../../src/masks/encode-mask.js';
 import { MaskStore } from '../../src/masks/mask-store.js';
 import { decodeRgb, pixelAt } from '../helpers/images.js';
@@ -48,7 +49,7 @@ const classes = [
 describe('mask PNG encoding', () => {
   it('writes an exact palette PNG: every pixel decodes to its class colour, classes in order', async () => {
     const mask = classMask();
-    const png = await encodeMaskPng(mask, ['#23A436', '#FF0000']);
+    const png = await encodeMaskPng(mask, sharpMaskImages, ['#23A436', '#FF0000']);
     const meta = await sharp(png).metadata();
     expect(meta.format).toBe('png');
     expect(meta.isPalette).toBe(true);
@@ -61,7 +62,7 @@ describe('mask PNG encoding', () => {
   });
 
   it('falls back to a quantised palette PNG when the mask has more than 256 colours', async () => {
-    const png = await encodeMaskPng(noisyFrame(64, 64));
+    const png = await encodeMaskPng(noisyFrame(64, 64), sharpMaskImages);
     expect((await sharp(png).metadata()).format).toBe('png');
   });
 });
@@ -70,7 +71,7 @@ describe('mask store', () => {
   it('saves the PNG and an overlay JPEG under <camera>/, with safe names and relative paths', async () => {
     const dir = await tempDir();
     const { log } = memoryLogger('silent');
-    const store = new MaskStore({ config: masksSchema.parse({ dir }), log });
+    const store = new MaskStore({ config: masksSchema.parse({ dir }), log, images: sharpMaskImages });
     await store.start();
     const frame = noisyFrame(256, 192);
     const saved = await store.save({ verdictId: '../../etc/passwd v1', cameraId: 'cam/1', mask: classMask(), frame, classes });
@@ -90,7 +91,7 @@ describe('mask store', () => {
 
   it('skips the overlay when configured off or without a frame', async () => {
     const dir = await tempDir();
-    const store = new MaskStore({ config: masksSchema.parse({ dir, overlay: false }), log: memoryLogger('silent').log });
+    const store = new MaskStore({ config: masksSchema.parse({ dir, overlay: false }), log: memoryLogger('silent').log, images: sharpMaskImages });
     await store.start();
     const saved = await store.save({ verdictId: 'v1', cameraId: 'cam1', mask: classMask(), frame: noisyFrame(256, 192), classes });
     expect(saved.overlay).toBeUndefined();
@@ -103,7 +104,7 @@ describe('mask store', () => {
     await writeFile(join(dir, 'old-cam', 'ancient.mask.png'), Buffer.alloc(1_000));
     await writeFile(join(dir, 'old-cam', 'crashed.mask.png.tmp-1'), Buffer.alloc(10));
     const { log } = memoryLogger('silent');
-    const store = new MaskStore({ config: masksSchema.parse({ dir, quotaBytes: 1_500, overlay: false }), log });
+    const store = new MaskStore({ config: masksSchema.parse({ dir, quotaBytes: 1_500, overlay: false }), log, images: sharpMaskImages });
     await store.start();
     expect(store.usage()).toMatchObject({ files: 1, bytes: 1_000 });
     const names: string[] = [];
@@ -116,7 +117,7 @@ describe('mask store', () => {
     expect(left).not.toContain('v0.mask.png');
     expect(await readdir(join(dir, 'old-cam'))).toEqual([]);
     // a restart sees the same total
-    const again = new MaskStore({ config: masksSchema.parse({ dir, quotaBytes: 1_500 }), log });
+    const again = new MaskStore({ config: masksSchema.parse({ dir, quotaBytes: 1_500 }), log, images: sharpMaskImages });
     await again.start();
     expect(again.usage().bytes).toBe(store.usage().bytes);
   });

@@ -2,7 +2,7 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelServerConfig } from '../../src/config/slices/model-server.js';
-import { MAX_MESSAGE_BYTES } from '../../src/inference/adapters/edge-agent-proto.js';
+import { MAX_MESSAGE_BYTES } from '../../src/edge-agent/adapters/edge-agent-proto.js';
 import { createModelServerMetrics } from '../../src/model-server/adapters/prom-metrics.js';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, waitFor, type RawClient, type Script, type TestServer } from '../peers/edge-agent-peer.js';
 

@@ -2,7 +2,7 @@ import { connect as h2connect } from 'node:http2';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelServerConfig } from '../../src/config/slices/model-server.js';
-import { MAX_MESSAGE_BYTES } from '../../src/inference/adapters/edge-agent-proto.js';
+import { MAX_MESSAGE_BYTES } from '../../src/edge-agent/adapters/edge-agent-proto.js';
 import { grpc, image, rawClient, removeDir, startServer, statusOf, waitFor, type RawClient, type TestServer } from '../peers/edge-agent-peer.js';
 
 /**

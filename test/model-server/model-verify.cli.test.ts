@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset } from '../../src/train/load-dataset.js';
-import { generateDataset } from '../../src/train/synthetic.js';
-import { trainModel } from '../../src/train/trainer.js';
+import { loadDataset } from '../../src/model-server/train/load-dataset.js';
+import { generateDataset } from '../../src/model-server/train/synthetic.js';
+import { trainModel } from '../../src/model-server/train/trainer.js';
 
 /**
  * `lookout-edge model verify <dir>`, as a model component's Install step runs it: a model that would not

@@ -2,8 +2,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import type { RgbImage } from '../../src/core/image.js';
+import { createEdgeAgentRpc } from '../../src/inference/adapters/grpc-channel.js';
 import { EdgeAgentClient } from '../../src/inference/edge-agent-client.js';
 import { MaskStore } from '../../src/masks/mask-store.js';
+import { sharpMaskImages } from '../../src/masks/adapters/sharp-mask-images.js';
 import { createSharpPreviewRenderer } from '../../src/pipeline/adapters/sharp-preview.js';
 import { Inspector } from '../../src/pipeline/inspector.js';
 import { ModelSupervisor } from '../../src/pipeline/model-supervisor.js';
@@ -33,9 +35,9 @@ describe('inspector previews on demand', () => {
       inference: { endpoint: agent.address, modelComponent: 'm1' },
       cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
     });
-    client = new EdgeAgentClient({ config: config.inference, log });
+    client = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: config.inference, log });
     await client.start();
-    masks = new MaskStore({ config: config.masks, log });
+    masks = new MaskStore({ config: config.masks, log, images: sharpMaskImages });
     await masks.start();
     const model = new ModelSupervisor({ client, config: config.inference, log });
     inspector = new Inspector({

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { statusSchema } from '../../src/config/slices/status.js';
 import type { StatusConfig } from '../../src/config/schema.js';
 import { createLogger } from '../../src/core/log.js';
+import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
 import { createStatusServer, type StatusServer, type StatusServerDeps } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 
@@ -28,7 +29,7 @@ export async function startHarness(overrides: Record<string, unknown> = {}, came
   const log = createLogger('debug', sink);
   const config = statusSchema.parse({ port: 0, ...overrides });
   const inspector = new FakeInspector(cameras);
-  const server = createStatusServer({ config, control: inspector, events: inspector.events, log, mounts });
+  const server = createStatusServer({ config, control: inspector, events: inspector.events, log, metrics: createPromMetrics(), mounts });
   await server.start();
   const { port } = server.address();
   return {

@@ -4,6 +4,7 @@ import { isLookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { isLoopbackHost, tokensEqual } from '../../src/status/auth.js';
 import { AuthThrottle } from '../../src/status/auth-throttle.js';
+import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
 import { createStatusServer } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 import { type Harness, postJson, startHarness } from './status-harness.js';
@@ -26,7 +27,7 @@ describe('status server authentication', () => {
       const config = { ...statusSchema.parse({ port: 0 }), host };
       let caught: unknown;
       try {
-        createStatusServer({ config, control: inspector, events: inspector.events, log: createLogger('silent') });
+        createStatusServer({ config, control: inspector, events: inspector.events, log: createLogger('silent'), metrics: createPromMetrics() });
       } catch (err) {
         caught = err;
       }

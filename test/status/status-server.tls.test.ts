@@ -8,6 +8,7 @@ import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { statusSchema } from '../../src/config/slices/status.js';
 import { isLookoutError, type LookoutError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
+import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
 import { createStatusServer } from '../../src/status/status-server.js';
 import { FakeInspector } from '../helpers/fake-inspector.js';
 import { httpsRequest, selfSigned } from '../helpers/tls.js';
@@ -81,7 +82,7 @@ describe('status server over TLS', () => {
     ];
     for (const [tls, message] of cases) {
       const inspector = new FakeInspector();
-      const server = createStatusServer({ config: statusSchema.parse({ port: 0, tls }), control: inspector, events: inspector.events, log: createLogger('silent') });
+      const server = createStatusServer({ config: statusSchema.parse({ port: 0, tls }), control: inspector, events: inspector.events, log: createLogger('silent'), metrics: createPromMetrics() });
       const caught = await server.start().then(
         () => server.stop('unexpected'),
         (err: unknown) => err,

@@ -1,5 +1,5 @@
 import { eventstream_rpc, greengrasscoreipc, io } from 'aws-iot-device-sdk-v2';
-import { withDeadline } from '../../core/deadline.js';
+import { sleep, withDeadline } from '../../core/deadline.js';
 import { type ErrorCode, LookoutError } from '../../core/errors.js';
 
 export type IpcClient = greengrasscoreipc.Client;
@@ -84,7 +84,7 @@ function guardStreamsOnDisconnect(client: IpcClient, onDead: () => void = () => 
 
 /** Lets operation streams scheduled to close (setImmediate in the SDK) do so before the connection goes. */
 function streamsSettle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 10));
+  return sleep(10);
 }
 
 /** This component's whole configuration (GetConfiguration with an empty key path). */

@@ -1,15 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, LookoutError } from '../../core/errors.js';
-import {
-  WANT_MASK_METADATA,
-  type WireDescribeModelResponse,
-  type WireDetectAnomaliesRequest,
-  type WireDetectAnomaliesResponse,
-  type WireListModelsResponse,
-  type WireModelRequest,
-  type WireStatusResponse,
-} from '../edge-agent-wire.js';
-import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from './edge-agent-proto.js';
+import type { EdgeAgentRpc } from '../edge-agent-rpc.js';
+import { WANT_MASK_METADATA } from '../../edge-agent/edge-agent-wire.js';
+import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../edge-agent/adapters/edge-agent-proto.js';
 
 /** gRPC status → our error codes; anything not listed is INFERENCE_FAILED. */
 const CODE_FOR_STATUS: Partial<Record<grpc.status, ErrorCode>> = {
@@ -27,20 +20,6 @@ export function errorFromStatus(err: grpc.ServiceError, method: string, target: 
     cause: err,
     details: { method, grpcStatus: grpc.status[err.code] ?? err.code, target },
   });
-}
-
-export interface CallOptions {
-  readonly deadlineMs: number;
-}
-
-/** The narrow view the rest of the client has of the Edge Agent: one promise per RPC, LookoutErrors out. */
-export interface EdgeAgentRpc {
-  detectAnomalies(req: WireDetectAnomaliesRequest, options: CallOptions & { readonly wantMask: boolean }): Promise<WireDetectAnomaliesResponse>;
-  startModel(req: WireModelRequest, options: CallOptions): Promise<WireStatusResponse>;
-  stopModel(req: WireModelRequest, options: CallOptions): Promise<WireStatusResponse>;
-  listModels(options: CallOptions): Promise<WireListModelsResponse>;
-  describeModel(req: WireModelRequest, options: CallOptions): Promise<WireDescribeModelResponse>;
-  close(): void;
 }
 
 type UnaryMethod = (req: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: unknown) => void) => grpc.ClientUnaryCall;

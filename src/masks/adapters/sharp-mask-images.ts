@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { LookoutError } from '../../core/errors.js';
 import type { RgbImage } from '../../core/image.js';
+import type { MaskImages } from '../mask-images.js';
 
 /** A palette PNG quantised by libimagequant, for masks with more than 256 colours (not class masks). */
 export async function quantisedPng(mask: RgbImage): Promise<Buffer> {
@@ -36,3 +37,6 @@ export async function overlayJpeg(frame: RgbImage, mask: RgbImage, quality: numb
   }
   return sharp(out, { raw: { width: frame.width, height: frame.height, channels: 3 } }).jpeg({ quality, mozjpeg: false }).toBuffer();
 }
+
+/** Both, as the mask store's port. */
+export const sharpMaskImages: MaskImages = { quantisedPng, overlayJpeg };

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { type ErrorCode, LookoutError, toLookoutError } from '../../core/errors.js';
-import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../inference/adapters/edge-agent-proto.js';
-import { WANT_MASK_METADATA } from '../../inference/edge-agent-wire.js';
+import { edgeAgentServiceDefinition, MAX_MESSAGE_BYTES } from '../../edge-agent/adapters/edge-agent-proto.js';
+import { WANT_MASK_METADATA } from '../../edge-agent/edge-agent-wire.js';
 import type { RpcServer, RpcServerOptions } from '../rpc-server.js';
 import { ReadAdmission } from './read-admission.js';
 

@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatusConfig } from '../../config/schema.js';
+import { sleep } from '../../core/deadline.js';
 import { LookoutError, toLookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { isAuthorized, isLoopbackHost, presentedToken } from '../../status/auth.js';

@@ -15,7 +15,7 @@ export type { ExecutionProvider } from './onnx-session.js';
  * Use runtimesFor for other execution providers.
  */
 export const RUNTIMES: Record<string, ModelRuntime> = {
-  builtin: new BuiltinRuntime(),
+  builtin: new BuiltinRuntime({ openSession: openOnnxSession }),
   onnx: new OnnxRuntime({ openSession: openOnnxSession }),
   noop: noopRuntime,
 };

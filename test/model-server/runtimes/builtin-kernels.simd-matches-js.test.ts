@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeRow } from '../../../src/model-server/runtimes/builtin/bank-blocks.js';
 import { createKernels, HEAP_START, type Kernels } from '../../../src/model-server/runtimes/builtin/kernels.js';
-import { mulberry } from '../../../src/train/coreset.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
 
 /** Both kernel sets with the same random heap contents (rows zero-padded beyond `dim`). */
 function pair(floats: number, seed: number, dim = 1): [Kernels, Kernels] {

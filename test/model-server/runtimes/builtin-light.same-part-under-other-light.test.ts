@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evenLight, TARGET_MEAN } from '../../../src/model-server/runtimes/builtin/light.js';
 import { builtinParamsSchema } from '../../../src/model-server/runtimes/builtin/params.js';
-import { mulberry } from '../../../src/train/coreset.js';
-import { renderCastPart } from '../../../src/train/synthetic-cast.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
+import { renderCastPart } from '../../../src/model-server/train/synthetic-cast.js';
 
 describe('even light', () => {
   it('gives the same part under dimmer or brighter light nearly the same pixels', () => {

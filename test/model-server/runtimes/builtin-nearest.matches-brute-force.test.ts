@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildIndex } from '../../../src/model-server/runtimes/builtin/build-index.js';
 import { NearestSearch } from '../../../src/model-server/runtimes/builtin/nearest.js';
-import { mulberry } from '../../../src/train/coreset.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
 
 const random = mulberry;
 

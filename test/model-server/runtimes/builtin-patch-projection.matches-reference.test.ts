@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prepareBasis, projectPatches } from '../../../src/model-server/runtimes/builtin/patch-projection.js';
 import { gridSize, levelCentre, pyramid, readPatch, type PatchPcaSpec } from '../../../src/model-server/runtimes/builtin/patch-pca.js';
-import { mulberry } from '../../../src/train/coreset.js';
+import { mulberry } from '../../../src/model-server/train/coreset.js';
 
 /** feature = b_c · (patch − mean) per level and grid cell, straight from the definition. */
 function reference(img: { width: number; height: number; pixels: Uint8Array }, spec: PatchPcaSpec, means: Float32Array[], bases: Float32Array[]): Float32Array {

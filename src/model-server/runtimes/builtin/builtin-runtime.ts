@@ -6,6 +6,7 @@ import type { InferOptions, LoadedModel, ModelManifest, ModelRuntime } from '../
 import type { AnomalyMapSource } from '../anomaly-map-capable.js';
 import { paintMask, verdictConfidence } from '../mask-painter.js';
 import type { MemoryIndex } from './nearest.js';
+import type { OpenOnnxSession } from '../onnx-session.js';
 import { OnnxFeatureExtractor } from './onnx-feature-extractor.js';
 import { type BuiltinParams, builtinParamsSchema } from './params.js';
 import { basisFromTensors, PatchPcaExtractor } from './patch-pca-extractor.js';
@@ -15,6 +16,9 @@ import { readTensors } from './weights-file.js';
 /** The model `lookout-edge train` writes: a memory bank of normal patches and its calibration. */
 export class BuiltinRuntime implements ModelRuntime {
   readonly kind = 'builtin';
+
+  /** `openSession` opens a manifest's ONNX feature extractor (runtimes/index.ts passes onnxruntime's). */
+  constructor(private readonly deps: { readonly openSession: OpenOnnxSession }) {}
 
   async load(dir: string, manifest: ModelManifest): Promise<LoadedModel> {
     const parsed = builtinParamsSchema.safeParse(manifest['builtin']);
@@ -51,7 +55,7 @@ export class BuiltinRuntime implements ModelRuntime {
         throw new LookoutError('RUNTIME_LOAD_FAILED', `${dir}: ${(err as Error).message}`, { cause: err });
       }
     } else {
-      extractor = await OnnxFeatureExtractor.open(join(dir, f.file), f);
+      extractor = await OnnxFeatureExtractor.open(join(dir, f.file), f, this.deps.openSession);
     }
     const scorer = new Scorer({ params, extractor, mean, std: need('feat.std'), index });
     return new BuiltinModel({ manifest, params, scorer, extractor });

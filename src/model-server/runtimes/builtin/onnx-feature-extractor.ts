@@ -1,6 +1,6 @@
 import { LookoutError } from '../../../core/errors.js';
 import type { RgbImage } from '../../../core/image.js';
-import { type OnnxSession, openOnnxSession } from '../adapters/onnx-session.js';
+import type { OnnxSession, OpenOnnxSession } from '../onnx-session.js';
 import { toNchw } from '../onnx/image-tensor.js';
 import type { FeatureMap } from './feature-map.js';
 import type { FeatureExtractor } from './scorer.js';
@@ -15,8 +15,8 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
     private readonly deps: { readonly session: OnnxSession; readonly mean: readonly number[]; readonly std: readonly number[] },
   ) {}
 
-  static async open(path: string, norm: { mean: readonly number[]; std: readonly number[] }): Promise<OnnxFeatureExtractor> {
-    return new OnnxFeatureExtractor({ session: await openOnnxSession(path), ...norm });
+  static async open(path: string, norm: { mean: readonly number[]; std: readonly number[] }, openSession: OpenOnnxSession): Promise<OnnxFeatureExtractor> {
+    return new OnnxFeatureExtractor({ session: await openSession(path), ...norm });
   }
 
   async extract(img: RgbImage): Promise<FeatureMap> {
