@@ -13,8 +13,8 @@ export interface Transports {
 
 /**
  * Loads the transport adapters `publish` uses and nothing else: MQTT (mqtt.js) and the Greengrass IPC
- * client (aws-iot-device-sdk-v2 with its native aws-crt) each cost the process 10-20 MB of memory
- * when loaded, and an inspector uses one or the other.
+ * client (aws-iot-device-sdk-v2 with its native aws-crt) each cost the process memory when loaded
+ * (BENCHMARKS.md, design notes), and an inspector uses one or the other.
  */
 export async function loadTransports(publish: Pick<PublishConfig, 'cloud' | 'local'>): Promise<Transports> {
   const kinds = [publish.cloud, publish.local];
