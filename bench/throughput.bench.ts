@@ -17,7 +17,8 @@
  *
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
- *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3)
+ *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3,
+ *                                        BENCH_CASES=replay:1,folder:4 for some cases only)
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +34,8 @@ import type { BenchResult } from './types.js';
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
 const REPLAY_SECONDS = Number(process.env.BENCH_REPLAY_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Only these cases, e.g. `replay:1,folder:4` (default: all). */
+const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
 const MODEL = { width: 512, height: 384 };
 const CORES = availableParallelism();
 
@@ -155,6 +158,7 @@ export async function run(): Promise<BenchResult[]> {
       { path: 'replay', cameras: 4 },
     ];
     for (const [n, c] of cases.entries()) {
+      if (ONLY && !ONLY.includes(`${c.path}:${c.cameras}`)) continue;
       const caseDir = join(dir, `case${n}`);
       await mkdir(caseDir);
       const ids = Array.from({ length: c.cameras }, (_, i) => `cam${i + 1}`);
