@@ -17,7 +17,8 @@
  *
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
- *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3)
+ *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3,
+ *                                        BENCH_CASES=replay:1,folder:4 for some cases only)
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +34,8 @@ import type { BenchResult } from './types.js';
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
 const REPLAY_SECONDS = Number(process.env.BENCH_REPLAY_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Only these cases, e.g. `replay:1,folder:4` (default: all). */
+const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
 const MODEL = { width: 512, height: 384 };
 const CORES = availableParallelism();
 
@@ -65,9 +68,9 @@ async function sharpRate(jpegs: readonly Buffer[], parallel: number): Promise<nu
 }
 
 /** CPU ms so far of a process (utime + stime from /proc/<pid>/stat; NaN when unreadable). */
-function cpuMs(pid: number | undefined): number {
+function cpuMs(pid: number | undefined, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
@@ -155,6 +158,7 @@ export async function run(): Promise<BenchResult[]> {
       { path: 'replay', cameras: 4 },
     ];
     for (const [n, c] of cases.entries()) {
+      if (ONLY && !ONLY.includes(`${c.path}:${c.cameras}`)) continue;
       const caseDir = join(dir, `case${n}`);
       await mkdir(caseDir);
       const ids = Array.from({ length: c.cameras }, (_, i) => `cam${i + 1}`);
@@ -193,12 +197,16 @@ export async function run(): Promise<BenchResult[]> {
         inspector.child.exitCode !== null || server.child.exitCode !== null ? `a process exited: ${JSON.stringify(inspector.recent.slice(-5))} ${server.stderr().slice(-500)}` : undefined;
       const rates: number[] = [];
       const latencies: number[] = [];
-      const cpu = { inspector: 0, server: 0, frames: 0 };
+      const cpu = { inspector: 0, server: 0, inspectorMain: 0, serverMain: 0, frames: 0 };
       const measure = async <T>(work: () => Promise<T>): Promise<T> => {
-        const [i0, s0] = [cpuMs(inspector.pid), cpuMs(server.child.pid)];
+        const [ip, sp] = [inspector.pid, server.child.pid];
+        const [i0, s0, im0, sm0] = [cpuMs(ip), cpuMs(sp), cpuMs(ip, ip), cpuMs(sp, sp)];
         const out = await work();
-        cpu.inspector += cpuMs(inspector.pid) - i0;
-        cpu.server += cpuMs(server.child.pid) - s0;
+        cpu.inspector += cpuMs(ip) - i0;
+        cpu.server += cpuMs(sp) - s0;
+        // the main thread (JavaScript) apart from the others (libuv's pool: sharp/libvips, fs; GC helpers)
+        cpu.inspectorMain += cpuMs(ip, ip) - im0;
+        cpu.serverMain += cpuMs(sp, sp) - sm0;
         return out;
       };
       let note = `one frame offered every ${intervalMs} ms per camera`;
@@ -270,10 +278,22 @@ export async function run(): Promise<BenchResult[]> {
   return results;
 }
 
-function report(results: BenchResult[], c: Case, fps: number, base: number, latencies: number[], cpu: { inspector: number; server: number; frames: number }, note: string): void {
+interface CpuTotals {
+  readonly inspector: number;
+  readonly server: number;
+  readonly inspectorMain: number;
+  readonly serverMain: number;
+  readonly frames: number;
+}
+
+function report(results: BenchResult[], c: Case, fps: number, base: number, latencies: number[], cpu: CpuTotals, note: string): void {
   const label = `${c.path}, ${c.cameras} camera${c.cameras > 1 ? 's' : ''}`;
   const [inspector, server] = [cpu.inspector / cpu.frames, cpu.server / cpu.frames];
-  process.stderr.write(`throughput: ${label}: ${fps.toFixed(1)} frames/s, sharp ${base.toFixed(1)}, p99 reject ${percentile(latencies, 99).toFixed(0)} ms, CPU ${(inspector + server).toFixed(1)} ms/frame (${note})\n`);
+  const [inspectorMain, serverMain] = [cpu.inspectorMain / cpu.frames, cpu.serverMain / cpu.frames];
+  const threads = `inspector main ${inspectorMain.toFixed(1)} + other threads ${(inspector - inspectorMain).toFixed(1)}, model server main ${serverMain.toFixed(1)} + other ${(server - serverMain).toFixed(1)}`;
+  process.stderr.write(
+    `throughput: ${label}: ${fps.toFixed(1)} frames/s, sharp ${base.toFixed(1)}, p99 reject ${percentile(latencies, 99).toFixed(0)} ms, CPU ${(inspector + server).toFixed(1)} ms/frame (${threads}) (${note})\n`,
+  );
   results.push({
     name: `${label}: frames/s, median of ${ROUNDS} (${note})`,
     value: fps,
@@ -283,7 +303,7 @@ function report(results: BenchResult[], c: Case, fps: number, base: number, late
     target: '≥ 0.90',
   });
   results.push({ name: `${label}: frame → reject p50 / p99 (${latencies.length} rejects)`, value: percentile(latencies, 50), unit: `ms (p99 ${percentile(latencies, 99).toFixed(0)} ms)` });
-  results.push({ name: `${label}: CPU per frame, inspector ${inspector.toFixed(1)} ms + model server ${server.toFixed(1)} ms`, value: inspector + server, unit: 'ms' });
+  results.push({ name: `${label}: CPU per frame, inspector ${inspector.toFixed(1)} ms + model server ${server.toFixed(1)} ms (${threads})`, value: inspector + server, unit: 'ms' });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -28,14 +28,22 @@ export interface SchedulerLimits {
   readonly alarmAt: number;
   /** Bytes that started jobs may hold together; one job always runs, however large. */
   readonly prefetchBytes: number;
-  /** Jobs being prepared at once. A free-running camera's newest frame also waits while this many are started and unfinished. */
+  /** Jobs being prepared at once (a free-running camera's frames: one at a time, see FrameScheduler). */
   readonly maxPreparing: number;
 }
 
 interface Started<J, P> {
   readonly job: J;
   readonly bytes: number;
-  readonly prepared: Promise<P>;
+  /** Enqueued (never dropped), or a free-running camera's frame (offered: the newest one wins). */
+  readonly lossless: boolean;
+  prepared: Promise<P>;
+  /** Preparation ended (either way). */
+  ready: boolean;
+  /** With the model now: no longer replaceable. */
+  atModel: boolean;
+  /** Replaced by a newer prepared frame before the model saw it. */
+  dropped: boolean;
 }
 
 /**
@@ -45,6 +53,10 @@ interface Started<J, P> {
  * - Lossless jobs (`enqueue`: triggers, folder drops) wait in a bounded FIFO and are never dropped; a full
  *   queue refuses the new job (QUEUE_FULL, counted). A free-running camera's frames (`offer`) keep only the
  *   newest: a frame replaced before it started is settled with no result and counted as skipped.
+ * - Newest-frame-wins also holds for frames being prepared: a free-running camera's frames are prepared one
+ *   at a time, one ahead of the model, and a prepared frame still waiting for the model is dropped (settled
+ *   with no result, counted as skipped) as soon as a newer one of the same run of frames is prepared. So a
+ *   stale frame never delays a fresh one; lossless jobs are never dropped and keep their place.
  * - Preparation of the next jobs overlaps the finish of the current one, several at once (up to
  *   `maxPreparing`), while the started jobs hold no more than `prefetchBytes` together.
  * - Inspection (the model) runs one job at a time in the order the jobs started (their arrival order);
@@ -57,6 +69,8 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
   private newest: J | undefined;
   private readonly started: Array<Started<J, P>> = [];
   private preparing = 0;
+  /** Free-running frames being prepared (at most one). */
+  private streamPreparing = 0;
   private heldBytes = 0;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -140,51 +154,82 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
   /** Starts preparing jobs while the limits allow. */
   private pump(): void {
     while (this.running && this.preparing < this.limits.maxPreparing) {
-      const job = this.nextJob();
-      if (!job) break;
-      const bytes = this.ports.bytesOf(job);
+      const next = this.nextJob();
+      if (!next) break;
+      const { job, lossless } = next;
+      const entry: Started<J, P> = { job, bytes: this.ports.bytesOf(job), lossless, prepared: Promise.resolve() as Promise<P>, ready: false, atModel: false, dropped: false };
       this.preparing += 1;
-      this.heldBytes += bytes;
-      const prepared = this.ports.prepare(job).finally(() => {
+      if (!lossless) this.streamPreparing += 1;
+      this.heldBytes += entry.bytes;
+      entry.prepared = this.ports.prepare(job).finally(() => {
         this.preparing -= 1;
+        if (!lossless) this.streamPreparing -= 1;
+        entry.ready = true;
+        if (entry.dropped) this.heldBytes -= entry.bytes;
+        this.dropStale();
         this.pump();
+        this.wake?.();
       });
-      this.started.push({ job, bytes, prepared });
+      // a dropped frame's failure has no one left to hear it
+      entry.prepared.catch(() => undefined);
+      this.started.push(entry);
       this.wake?.();
     }
   }
 
+  /** Drops each free-running frame not yet at the model that a newer prepared one of the same run (no lossless job between) replaces. */
+  private dropStale(): void {
+    let newerReady = false;
+    for (let i = this.started.length - 1; i >= 0; i--) {
+      const entry = this.started[i] as Started<J, P>;
+      if (entry.lossless || entry.atModel) {
+        newerReady = false;
+      } else if (newerReady) {
+        this.started.splice(i, 1);
+        entry.dropped = true;
+        if (entry.ready) this.heldBytes -= entry.bytes;
+        this.skipped += 1;
+        entry.job.settle(undefined);
+      } else if (entry.ready) {
+        newerReady = true;
+      }
+    }
+  }
+
   /** The next job to start, if the byte budget allows one; queued (lossless) jobs go first. */
-  private nextJob(): J | undefined {
+  private nextJob(): { job: J; lossless: boolean } | undefined {
     const candidate = this.queue.peek() ?? this.newest;
     if (!candidate) return undefined;
     if (this.started.length > 0 && this.heldBytes + this.ports.bytesOf(candidate) > this.limits.prefetchBytes) return undefined;
     if (candidate === this.newest) {
-      // a stream's frame is worth less the longer it waits: no more ahead of the model than are being prepared
-      if (this.started.length > this.limits.maxPreparing) return undefined;
+      // a stream's frame is worth less the longer it waits: one prepared at a time, the newest when it starts
+      if (this.streamPreparing > 0) return undefined;
       this.newest = undefined;
-      return candidate;
+      return { job: candidate, lossless: false };
     }
-    return this.queue.shift();
+    this.queue.shift();
+    return { job: candidate, lossless: true };
   }
 
   private async run(): Promise<void> {
     while (this.running || this.started.length > 0) {
       const current = this.started[0];
-      if (!current) {
+      if (!current?.ready) {
+        // nothing started, or the oldest is still being prepared (a newer prepared frame may yet replace it)
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
         this.wake = undefined;
         continue;
       }
+      current.atModel = true;
       let inspected: { ok: true; value: I } | { ok: false; error: unknown };
       try {
         inspected = { ok: true, value: await this.ports.inspect(await current.prepared) };
       } catch (error) {
         inspected = { ok: false, error };
       }
-      this.started.shift();
+      this.started.splice(this.started.indexOf(current), 1);
       this.delivering = this.delivering.then(() => this.deliver(current, inspected));
     }
     await this.delivering;

@@ -162,6 +162,88 @@ describe('frame scheduler', () => {
     await h.scheduler.stop(new Error('stopped'));
   }, 10_000);
 
+  it('prepares a free-running camera\'s frames one at a time, however many preparers there are', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 2 });
+    h.scheduler.start();
+    const [f1, f2, f3] = [h.job('f1'), h.job('f2'), h.job('f3')];
+    h.scheduler.offer(f1);
+    h.scheduler.offer(f2);
+    await settle();
+    expect(h.events).toEqual(['prepare f1']); // f2 waits as the newest: if it started now it would be older than what comes next
+    h.scheduler.offer(f3);
+    expect(h.events.at(-1)).toBe('settled f2');
+    h.preparing.get('f1')?.open('f1');
+    await settle();
+    expect(h.events.slice(2).sort()).toEqual(['inspect f1', 'prepare f3']); // f1 at the model while f3 is prepared
+    await h.through('f1');
+    await h.through('f3');
+    expect(f3.result).toBe('verdict f3');
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('drops a prepared frame still waiting for the model once a newer one is prepared: a stale frame never delays a fresh one', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 2 });
+    h.scheduler.start();
+    const [f1, f2, f3] = [h.job('f1'), h.job('f2'), h.job('f3')];
+    h.scheduler.offer(f1);
+    await settle();
+    h.preparing.get('f1')?.open('f1');
+    await settle();
+    expect(h.events.at(-1)).toBe('inspect f1'); // the model is busy with f1
+    h.scheduler.offer(f2);
+    await settle();
+    h.preparing.get('f2')?.open('f2'); // f2 is ready and waits for the model
+    await settle();
+    h.scheduler.offer(f3);
+    await settle();
+    expect(h.events.at(-1)).toBe('prepare f3'); // one ahead of the model is being prepared
+    h.preparing.get('f3')?.open('f3');
+    await settle();
+    expect(f2.settled && f2.result === undefined && f2.error === undefined).toBe(true); // replaced, no error
+    expect(h.scheduler.skipped).toBe(1);
+    expect(h.scheduler.bytesInFlight).toBe(200); // f1 and f3; f2's bytes are free
+    h.inspecting.get('f1')?.open('f1');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('inspect'))).toEqual(['inspect f1', 'inspect f3']); // f3 goes next, f2 never
+    h.delivering.get('f1')?.open('verdict f1');
+    await settle();
+    h.inspecting.get('f3')?.open('f3');
+    await settle();
+    h.delivering.get('f3')?.open('verdict f3');
+    await settle();
+    expect([f1.result, f3.result]).toEqual(['verdict f1', 'verdict f3']);
+    expect(h.scheduler.bytesInFlight).toBe(0);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('never drops a lossless job for a newer frame, and a stream frame started before it keeps its place', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 2 });
+    h.scheduler.start();
+    const [f1, s1, f2] = [h.job('f1'), h.job('s1'), h.job('f2')];
+    h.scheduler.offer(f1);
+    h.scheduler.enqueue(s1); // a snapshot command on a free-running camera
+    await settle();
+    expect(h.events).toEqual(['prepare f1', 'prepare s1']);
+    h.scheduler.offer(f2);
+    await settle();
+    expect(h.events.at(-1)).toBe('prepare s1'); // f1 is still being prepared: f2 waits
+    h.preparing.get('s1')?.open('s1');
+    h.preparing.get('f1')?.open('f1');
+    await settle();
+    h.preparing.get('f2')?.open('f2');
+    await settle();
+    for (const id of ['f1', 's1', 'f2']) {
+      h.inspecting.get(id)?.open(id);
+      await settle();
+      h.delivering.get(id)?.open(`verdict ${id}`);
+      await settle();
+    }
+    expect(h.events.filter((e) => e.startsWith('inspect'))).toEqual(['inspect f1', 'inspect s1', 'inspect f2']);
+    expect([f1.result, s1.result, f2.result]).toEqual(['verdict f1', 'verdict s1', 'verdict f2']);
+    expect(h.scheduler.skipped).toBe(0);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
   it('refuses a lossless job with QUEUE_FULL when the queue is full, and raises the alarm before that', async () => {
     const h = harness({ queueSize: 2, alarmAt: 0.5, maxPreparing: 1 });
     h.scheduler.start();
