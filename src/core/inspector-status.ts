@@ -49,6 +49,8 @@ export interface PlcStatus {
   /** Writes given up: refused too often by the PLC, or dropped from a full queue. */
   readonly refused: number;
   readonly dropped: number;
+  /** Writes too late to be of use, dropped (Modbus reject pulses past `reject.maxAgeMs`). */
+  readonly expired?: number;
   /** Writes waiting now. */
   readonly queued: number;
   /** Trigger edges seen, and those the inspector did not serve. */

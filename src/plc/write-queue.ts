@@ -7,6 +7,8 @@ import type { Logger } from '../core/log.js';
 export interface WriteJob {
   readonly verdictId: string;
   run(attempt: number): Promise<void>;
+  /** True when the job is too late to be of use (checked before each attempt): it is dropped, counted as expired. */
+  expired?(): boolean;
 }
 
 /** What a queue counts; several queues of one PLC client may share one object. */
@@ -15,6 +17,7 @@ export interface WriteCounters {
   retried: number;
   refused: number;
   dropped: number;
+  expired: number;
 }
 
 export interface WriteQueueDeps {
@@ -51,6 +54,7 @@ export class WriteQueue {
   private running = false;
   private overflowing = false;
   private failing = false;
+  private expiring = false;
   private loop: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WriteQueueDeps) {
@@ -107,10 +111,20 @@ export class WriteQueue {
         await this.idle(60_000);
         continue;
       }
+      if (job.expired?.()) {
+        counters.expired += 1;
+        if (!this.expiring) log.warn({ queue: this.deps.name, verdictId: job.verdictId, queued: this.jobs.length }, 'PLC write too late to be of use: dropped (and any after it, until one is in time)');
+        this.expiring = true;
+        this.settle(job);
+        attempt = 1;
+        refusals = 0;
+        continue;
+      }
       this.running = true;
       try {
         await job.run(attempt);
         counters.written += 1;
+        this.expiring = false;
         this.settle(job);
         attempt = 1;
         refusals = 0;

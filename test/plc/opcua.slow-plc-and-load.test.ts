@@ -41,7 +41,7 @@ describe('OPC UA: a slow PLC and verdict writes under load', () => {
   const start = async (opcuaValues: Record<string, unknown>): Promise<Plcs> => {
     const config = {
       opcua: opcuaConfig({ endpointUrl: opcua.endpointUrl, certificateFile: mine.certFile, privateKeyFile: mine.keyFile, triggers: [{ camera: 'cam1', nodeId: COUNTER, kind: 'counter' }], ...opcuaValues }),
-      modbus: plcModbusSchema.parse({ host: modbus.host, port: modbus.port, timeoutMs: 1_000, backoff: { initialMs: 20, maxMs: 200 }, reject: { coil: COIL, pulseMs: 10, gapMs: 5 } }),
+      modbus: plcModbusSchema.parse({ host: modbus.host, port: modbus.port, timeoutMs: 1_000, backoff: { initialMs: 20, maxMs: 200 }, reject: { coil: COIL, pulseMs: 10, gapMs: 5, maxAgeMs: 60_000 } }),
     };
     plcs = await createPlcs(config, { inspectNow: async (camera) => void triggered.push(camera), log: createLogger('silent') });
     await plcs.start();

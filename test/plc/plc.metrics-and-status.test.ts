@@ -28,7 +28,7 @@ describe('PLC in /metrics and /api/status (pymodbus PLC, real status server)', (
   it('shows each protocol up or down, its writes by result, its queue depth and its triggers; a PLC that is down is a health warning', async () => {
     const peer = await startModbusPlc();
     cleanups.push(() => peer.close());
-    const config = plcModbusSchema.parse({ host: peer.host, port: peer.port, timeoutMs: 500, backoff: { initialMs: 20, maxMs: 200 }, queueSize: 2, reject: { coil: 7, pulseMs: 5, gapMs: 5 } });
+    const config = plcModbusSchema.parse({ host: peer.host, port: peer.port, timeoutMs: 500, backoff: { initialMs: 20, maxMs: 200 }, queueSize: 2, reject: { coil: 7, pulseMs: 5, gapMs: 5, maxAgeMs: 60_000 } });
     const plcs = await createPlcs({ modbus: config }, { inspectNow: async () => undefined, log: createLogger('silent') });
     cleanups.push(() => plcs.stop('test over'));
     await plcs.start();

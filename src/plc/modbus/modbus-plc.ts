@@ -26,7 +26,7 @@ export class ModbusPlc implements PlcClient {
   readonly name = 'modbus';
   private readonly abort = new AbortController();
   private readonly session: ModbusSession;
-  private readonly counters: WriteCounters & TriggerCounters = { written: 0, retried: 0, refused: 0, dropped: 0, triggers: 0, triggersFailed: 0 };
+  private readonly counters: WriteCounters & TriggerCounters = { written: 0, retried: 0, refused: 0, dropped: 0, expired: 0, triggers: 0, triggersFailed: 0 };
   private lastWriteError: PlcStats['lastError'];
   private readonly pulses: WriteQueue;
   private readonly handshakes: WriteQueue;
@@ -116,6 +116,7 @@ export class ModbusPlc implements PlcClient {
       retried: c.retried,
       refused: c.refused,
       dropped: c.dropped,
+      expired: c.expired,
       queued: this.pulses.size + this.handshakes.size,
       triggers: c.triggers,
       triggersFailed: c.triggersFailed,

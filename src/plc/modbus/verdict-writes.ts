@@ -14,7 +14,8 @@ export interface CoilState {
 }
 
 /**
- * One reject pulse: coil on, hold `pulseMs`, off, stay off `gapMs`. A pulse that failed part-way runs
+ * One reject pulse: coil on, hold `pulseMs`, off, stay off `gapMs`; not started (expired) once the verdict
+ * is older than `maxAgeMs`. A pulse that failed part-way runs
  * again from the start, first turning the coil off for `gapMs` so the PLC sees a fresh rising edge: a
  * reject is repeated rather than lost (the gate may take one part too many, never one too few).
  */
@@ -26,6 +27,8 @@ export function pulseJob(verdict: Verdict, config: PulseConfig, session: ModbusS
   };
   return {
     verdictId: verdict.id,
+    // the part has passed the gate: a late pulse would reject another part
+    expired: () => Date.now() - verdict.decidedAt > config.maxAgeMs,
     async run(attempt) {
       if (attempt > 1 || coil.maybeOn) {
         await write(false);

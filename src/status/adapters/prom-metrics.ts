@@ -4,7 +4,7 @@ import { STAGE_TIMINGS, type StatusMetrics } from '../metrics.js';
 
 const GRADES = ['good', 'degraded', 'bad'] as const;
 const OUTCOMES = ['pass', 'reject', 'hold'] as const;
-const PLC_WRITE_RESULTS = ['written', 'retried', 'refused', 'dropped'] as const;
+const PLC_WRITE_RESULTS = ['written', 'retried', 'refused', 'dropped', 'expired'] as const;
 
 /** prom-client behind the StatusMetrics interface; one private registry per server (no global state). */
 export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): StatusMetrics {
@@ -50,7 +50,7 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
   const plcUp = new Gauge({ name: 'lookout_edge_plc_up', help: '1 while the PLC answers over the protocol (modbus, opcua), 0 while it does not.', labelNames: ['protocol'] as const, ...reg });
   const plcWrites = new Counter({
     name: 'lookout_edge_plc_writes_total',
-    help: 'Verdict writes to the PLC by result: written (acknowledged), retried (an attempt failed and is tried again), refused (given up after refusals), dropped (from a full queue).',
+    help: 'Verdict writes to the PLC by result: written (acknowledged), retried (an attempt failed and is tried again), refused (given up after refusals), dropped (from a full queue), expired (a reject pulse past plc.modbus.reject.maxAgeMs).',
     labelNames: ['protocol', 'result'] as const,
     ...reg,
   });

@@ -52,7 +52,7 @@ export class OpcuaLink implements PlcClient {
   private readonly config: PlcOpcuaConfig;
   private readonly log: Logger;
   private readonly queue: WriteQueue;
-  private readonly counters: WriteCounters = { written: 0, retried: 0, refused: 0, dropped: 0 };
+  private readonly counters: WriteCounters = { written: 0, retried: 0, refused: 0, dropped: 0, expired: 0 };
   private readonly cameras: ReadonlySet<string> | undefined;
   private readonly edges: TriggerEdge[];
   private client: OPCUAClient | undefined;
