@@ -54,13 +54,13 @@ describe('OPC UA: a slow PLC and verdict writes under load', () => {
     for (let i = 1; i <= n; i += 1) await opcua.command({ cmd: 'set', node: 'Line1.TriggerCount', value: from + i });
   };
 
-  it('keeps pulsing the reject gate and taking triggers while the OPC UA server answers each write a second late; its queue stays within queueSize', async () => {
-    const plc = await start({ queueSize: 4, writeTimeoutMs: 5_000 });
-    await opcua.command({ cmd: 'slow', ms: 1_000 });
+  it('keeps pulsing the reject gate and taking triggers while the OPC UA server answers each write seconds late; its queue stays within queueSize', async () => {
+    const plc = await start({ queueSize: 4, writeTimeoutMs: 15_000 });
+    await opcua.command({ cmd: 'slow', ms: 500 }); // per node, and a verdict writes five (one Write call took over 5 s at 1 s per node)
     const coilFrom = modbus.events.length;
     const writesFrom = opcua.writes('Line1.PartId').length;
     triggered.length = 0;
-    const verdicts = Array.from({ length: 10 }, () => verdict('reject'));
+    const verdicts = Array.from({ length: 10 }, () => verdict('reject', { decidedAt: Date.now() }));
     for (const v of verdicts) plc.onVerdict(v);
     await countParts(100, 5);
 
@@ -81,13 +81,13 @@ describe('OPC UA: a slow PLC and verdict writes under load', () => {
     expect(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!))).toBe(true); // in verdict order
     expect(order.at(-1)).toBe(9); // the newest is never the one dropped
     expect(plc.stats().opcua).toMatchObject({ state: 'up', refused: 0, triggersFailed: 0 });
-  });
+  }, 120_000);
 
   it('writes hundreds of verdicts in order while triggers fire: none lost, none dropped', async () => {
     const plc = await start({});
     const writesFrom = opcua.writes('Line1.PartId').length;
     triggered.length = 0;
-    const verdicts = Array.from({ length: 300 }, (_, i) => verdict(i % 3 ? 'pass' : 'reject'));
+    const verdicts = Array.from({ length: 300 }, (_, i) => verdict(i % 3 ? 'pass' : 'reject', { decidedAt: Date.now() }));
     const decide = (async () => {
       for (let i = 0; i < verdicts.length; i += 10) {
         for (const v of verdicts.slice(i, i + 10)) plc.onVerdict(v);
@@ -104,6 +104,6 @@ describe('OPC UA: a slow PLC and verdict writes under load', () => {
     expect(plc.stats().opcua!.triggers).toBeLessThanOrEqual(40);
     expect(plc.stats().opcua).toMatchObject({ dropped: 0, refused: 0, queued: 0, triggersFailed: 0 });
     await waitFor(() => plc.stats().modbus!.written === 100, 30_000, () => JSON.stringify(plc.stats().modbus)); // one pulse per reject
-    expect(plc.stats().modbus).toMatchObject({ dropped: 0, refused: 0 });
-  });
+    expect(plc.stats().modbus).toMatchObject({ dropped: 0, refused: 0, expired: 0 });
+  }, 120_000);
 });
