@@ -8,9 +8,11 @@ want_apt=1
 [ "${1:-}" = "--no-apt" ] && want_apt=0
 
 # Test peers from Debian: a real MQTT broker, ffmpeg for RTSP, GStreamer's RTSP server, Chromium for the dashboard test,
-# Aravis (GenICam cameras and its simulated GigE Vision camera), pymodbus (an independent Modbus TCP server).
+# Aravis (GenICam cameras and its simulated GigE Vision camera), pymodbus (an independent Modbus TCP server) and
+# pyserial-asyncio, which pymodbus.server imports (Debian only recommends it; installs pull python3-serial).
 APT_PACKAGES=(mosquitto ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav chromium aravis-tools gir1.2-aravis-0.8 libaravis-0.8-0 python3-pymodbus)
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav chromium aravis-tools gir1.2-aravis-0.8 libaravis-0.8-0 python3-pymodbus
+  python3-serial-asyncio)
 if [ "$want_apt" = 1 ]; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do

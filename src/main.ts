@@ -121,6 +121,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         const { relay, rejects } = stack.stats();
         return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}), ...plc.errors() };
       },
+      plcStats: () => plc.stats(),
       log: log.child({ stage: 'pipeline' }),
     });
     late.inspector = inspector;

@@ -13,6 +13,7 @@ interface DemoFlags {
   cameras: number;
   fps: number;
   genicam?: string | boolean;
+  plc?: boolean;
   logLevel: string;
 }
 
@@ -29,6 +30,7 @@ export function demoCommand(): Command {
     .addOption(new Option('--cameras <n>', 'replaying cameras').default(2).argParser(Number))
     .addOption(new Option('--fps <n>', 'frames per second per camera').default(2).argParser(Number))
     .addOption(new Option('--genicam [address]', "add a GenICam camera: the one at address, or Aravis's simulated GigE Vision camera (aravis-tools)"))
+    .addOption(new Option('--no-plc', 'leave out the simulated PLCs (Modbus TCP, OPC UA) and the camera they trigger'))
     .addOption(new Option('--log-level <level>', 'level of the log file').default('info'))
     .action(async (flags: DemoFlags) => {
       await mkdir(flags.dir, { recursive: true });
@@ -36,7 +38,7 @@ export function demoCommand(): Command {
       const log = createLogger(flags.logLevel as 'info', createWriteStream(logFile, { flags: 'a' }));
       const say = (line: string) => process.stdout.write(`${line}\n`);
       say('lookout-edge demo: everything local, no camera and no AWS account needed.');
-      const demo = await startDemo({ dir: flags.dir, statusPort: flags.port, brokerPort: flags.brokerPort, cameras: flags.cameras, fps: flags.fps, log, say, ...genicamOption(flags.genicam) });
+      const demo = await startDemo({ dir: flags.dir, statusPort: flags.port, brokerPort: flags.brokerPort, cameras: flags.cameras, fps: flags.fps, plc: flags.plc !== false, log, say, ...genicamOption(flags.genicam) });
       if (demo.statusUrl) say(`Status page                          ${demo.statusUrl}`);
       say(`Verdict topics                       mosquitto_sub -p ${demo.broker.port} -t 'lookout/#' -v`);
       say(`Logs                                 ${logFile}`);

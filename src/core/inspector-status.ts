@@ -38,6 +38,27 @@ export interface CameraStatus {
   readonly thresholdOverride?: number;
 }
 
+/** What a PLC protocol client counts (`plc.modbus`, `plc.opcua`); health, /api and /metrics show it per protocol. */
+export interface PlcStatus {
+  /** `up` once the PLC answered, `down` after a failed request until it answers again; `stopped` after stop(). */
+  readonly state: 'connecting' | 'up' | 'down' | 'stopped';
+  /** Verdict writes (pulses, handshakes) the PLC acknowledged. */
+  readonly written: number;
+  /** Write attempts that failed and were tried again. */
+  readonly retried?: number;
+  /** Writes given up: refused too often by the PLC, or dropped from a full queue. */
+  readonly refused: number;
+  readonly dropped: number;
+  /** Writes too late to be of use, dropped (Modbus reject pulses past `reject.maxAgeMs`). */
+  readonly expired?: number;
+  /** Writes waiting now. */
+  readonly queued: number;
+  /** Trigger edges seen, and those the inspector did not serve. */
+  readonly triggers: number;
+  readonly triggersFailed: number;
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
+}
+
 export interface InspectorStatus {
   readonly thingName: string;
   readonly startedAt: number;
@@ -57,6 +78,8 @@ export interface InspectorStatus {
   /** The last error of each part (`source:cam1`, `inference`, `outbox`, `publish:cloud`, ...). */
   readonly lastErrors: Readonly<Record<string, { readonly code: string; readonly message: string; readonly at: number }>>;
   readonly ready: { readonly model: boolean; readonly sources: boolean; readonly outbox: boolean };
+  /** Each configured PLC client by protocol (`modbus`, `opcua`); absent without `plc`. */
+  readonly plc?: Readonly<Record<string, PlcStatus>>;
 }
 
 /** What the pipeline emits as it works; the dashboard streams these live. */

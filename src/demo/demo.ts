@@ -9,6 +9,7 @@ import { EdgeAgentServer } from '../model-server/edge-agent-server.js';
 import { loadModelEntries } from '../model-server/model-entries.js';
 import { RUNTIMES } from '../model-server/runtimes/index.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './adapters/embedded-broker.js';
+import { type DemoPlcs, startDemoPlcs } from './adapters/demo-plcs.js';
 import { startSimulatedGenicam } from './adapters/simulated-genicam.js';
 import { type DemoModel, prepareDemoModel } from './demo-model.js';
 
@@ -25,6 +26,12 @@ export interface DemoOptions {
    * GigE Vision camera started by the demo when it is installed (skipped with a note when not).
    */
   readonly genicam?: { readonly address?: string };
+  /**
+   * Adds the simulated PLCs that are installed (the pymodbus and node-opcua-server peers of test/peers) and
+   * a camera `plc-line` they trigger: a part every second; reject pulses on the Modbus PLC's coil, verdicts on
+   * the OPC UA PLC's nodes. Skipped with a note for a PLC that is missing.
+   */
+  readonly plc?: boolean;
   readonly log: Logger;
   /** Progress lines for the person at the terminal. */
   readonly say: (line: string) => void;
@@ -81,6 +88,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
             },
           ];
 
+    const plcs = options.plc ? await startDemoPlcs(join(dir, 'plc')) : undefined;
+    if (plcs) stack.push({ stop: () => plcs.stop() });
+    for (const note of plcs?.skipped ?? []) options.say(note);
+    const plcLine = plcs ? plcCamera(plcs, model) : undefined;
+
     const config = loadConfig([
       {
         source: 'demo defaults',
@@ -97,7 +109,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
               preprocess: { width: model.input.width, height: model.input.height },
             })),
             ...genicamCameras,
+            ...(plcLine ? [plcLine.camera] : []),
           ],
+          ...(plcLine ? { plc: plcLine.plc } : {}),
           publish: {
             cloud: 'mqtt',
             local: 'mqtt',
@@ -122,9 +136,46 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     const app = await startInspectorApp(config, { log: options.log });
     stack.push(app);
+    if (plcs && plcLine) {
+      for (const line of plcLine.lines) options.say(line);
+      // the line: a part passes the light barrier every second
+      const parts = setInterval(() => void plcs.part().catch(() => undefined), 1_000);
+      stack.push({ stop: async () => clearInterval(parts) });
+    }
     return { app, config, model, broker, ...(app.statusUrl ? { statusUrl: `${app.statusUrl}/` } : {}), stop };
   } catch (err) {
     await stop('demo start-up failed');
     throw err;
   }
+}
+
+/** The camera the demo PLCs trigger, their `plc` configuration, and where they put what (for the terminal). */
+function plcCamera(plcs: DemoPlcs, model: DemoModel): { camera: Record<string, unknown>; plc: Record<string, unknown>; lines: string[] } | undefined {
+  const { modbus, opcua } = plcs;
+  if (!modbus && !opcua) return undefined;
+  const camera = 'plc-line';
+  const lines: string[] = [];
+  const plc: Record<string, unknown> = {};
+  if (modbus) {
+    plc.modbus = { host: modbus.host, port: modbus.port, reject: { coil: modbus.rejectCoil, pulseMs: 100, cameras: [camera] }, triggers: [{ camera, address: modbus.lightBarrier }] };
+    lines.push(`PLC (Modbus TCP, pymodbus)           ${modbus.host}:${modbus.port}  light barrier on discrete input ${modbus.lightBarrier} triggers ${camera}; its reject pulses land on coil ${modbus.rejectCoil}`);
+  }
+  if (opcua) {
+    const node = (name: string) => `ns=1;s=Line1.${name}`;
+    plc.opcua = {
+      endpointUrl: opcua.endpointUrl,
+      securityMode: 'None',
+      certificateFile: opcua.certificateFile,
+      privateKeyFile: opcua.privateKeyFile,
+      verdict: { outcome: node('Outcome'), score: node('Score'), partId: node('PartId'), timestamp: node('Timestamp'), camera: node('Camera'), cameras: [camera] },
+      // one trigger per part: the Modbus light barrier when there is one
+      triggers: modbus ? [] : [{ camera, nodeId: node('TriggerCount'), kind: 'counter' }],
+    };
+    lines.push(`PLC (OPC UA, node-opcua-server)      ${opcua.endpointUrl}  ${modbus ? '' : `part counter Line1.TriggerCount triggers ${camera}; `}its verdicts land on Line1.Outcome, .Score, .PartId, .Timestamp`);
+  }
+  return {
+    camera: { id: camera, source: { type: 'folder', path: model.replayDirs[0], replay: true }, trigger: { enabled: true }, preprocess: { width: model.input.width, height: model.input.height } },
+    plc,
+    lines,
+  };
 }

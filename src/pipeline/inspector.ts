@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CameraConfig, DecideConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
-import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus } from '../core/inspector-status.js';
+import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import type { InferenceClient } from '../inference/inference-client.js';
@@ -29,6 +29,8 @@ export interface InspectorDeps {
   readonly outboxStats: () => OutboxStats;
   /** Last errors of parts outside the pipeline (delivery), merged into status().lastErrors. */
   readonly partErrors?: () => Record<string, { code: string; message: string; at: number }>;
+  /** The PLC clients' counters by protocol, shown as status().plc (none without a PLC). */
+  readonly plcStats?: () => Readonly<Record<string, PlcStatus>>;
   readonly log: Logger;
 }
 
@@ -134,6 +136,7 @@ export class Inspector implements InspectorControl {
     if (outbox.lastError) lastErrors.outbox = outbox.lastError;
     Object.assign(lastErrors, this.deps.partErrors?.());
     const model = this.deps.model.status;
+    const plc = this.deps.plcStats?.();
     return {
       thingName: this.deps.thingName,
       startedAt: this.startedAt,
@@ -154,6 +157,7 @@ export class Inspector implements InspectorControl {
         sources: cameras.every((c) => c.paused || c.source.grade !== 'bad'),
         outbox: outbox.writable,
       },
+      ...(plc && Object.keys(plc).length > 0 ? { plc } : {}),
     };
   }
 

@@ -1,23 +1,8 @@
+import type { PlcStatus } from '../core/inspector-status.js';
 import type { Verdict } from '../core/verdict.js';
 
-/** What a PLC protocol client counts; health and /api show it per protocol. */
-export interface PlcStats {
-  /** `up` once the PLC answered, `down` after a failed request until it answers again; `stopped` after stop(). */
-  readonly state: 'connecting' | 'up' | 'down' | 'stopped';
-  /** Verdict writes (pulses, handshakes) the PLC acknowledged. */
-  readonly written: number;
-  /** Write attempts that failed and were tried again (where the protocol client counts them). */
-  readonly retried?: number;
-  /** Writes given up: refused too often by the PLC, or dropped from a full queue. */
-  readonly refused: number;
-  readonly dropped: number;
-  /** Writes waiting now. */
-  readonly queued: number;
-  /** Trigger edges seen, and those the inspector did not serve. */
-  readonly triggers: number;
-  readonly triggersFailed: number;
-  readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
-}
+/** What a PLC protocol client counts (core/inspector-status.ts: status and metrics show it). */
+export type PlcStats = PlcStatus;
 
 /**
  * A PLC as a verdict sink: onVerdict() is called the moment a verdict exists, before the outbox, and

@@ -59,6 +59,10 @@ export function assessHealth(status: InspectorStatus): HealthAssessment {
     warnings.push(`${status.outbox.depth} messages waiting to be delivered, oldest ${Math.round(status.outbox.oldestAgeMs / 60_000)} min`);
   }
 
+  for (const [protocol, plc] of Object.entries(status.plc ?? {})) {
+    if (plc.state === 'down') warnings.push(`PLC (${protocol}) is not answering: ${plc.queued} verdict writes waiting`);
+  }
+
   const ready = status.ready.model && status.ready.sources && status.ready.outbox && reasons.length === 0;
   return { ready, reasons, problems, warnings };
 }

@@ -20,7 +20,7 @@ describe('lookout-edge demo', () => {
 
   it('runs the whole system on generated images and stops cleanly on SIGINT', async () => {
     dir = await tempDir('le-demo-');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'demo', '--dir', dir, '--port', '0', '--broker-port', '0', '--fps', '5'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', 'demo', '--dir', dir, '--port', '0', '--broker-port', '0', '--fps', '5', '--no-plc'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import { LookoutError } from '../../src/core/errors.js';
-import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus } from '../../src/core/inspector-status.js';
+import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../../src/core/inspector-status.js';
 import type { Verdict, VerdictOutcome } from '../../src/core/verdict.js';
 
 /**
@@ -42,6 +42,8 @@ export class FakeInspector implements InspectorControl {
   readonly model: Mutable<InspectorStatus['model']> = { component: 'widget-model', status: 'RUNNING' };
   readonly outbox: Mutable<InspectorStatus['outbox']> = { depth: 0, oldestAgeMs: null, evictions: 0, writable: true };
   readonly lastErrors: Record<string, { code: string; message: string; at: number }> = {};
+  /** The PLC counters status() shows (a test's real PLC clients), none when unset. */
+  plcStats: (() => Record<string, PlcStatus>) | undefined;
   /** What inspectNow decides next, and how long it takes. */
   nextOutcome: VerdictOutcome = 'pass';
   inspectDelayMs = 0;
@@ -154,6 +156,7 @@ export class FakeInspector implements InspectorControl {
       outbox: this.outbox,
       lastErrors: this.lastErrors,
       ready: { model: modelOk, sources: cameras.every((c) => c.source.grade !== 'bad'), outbox: this.outbox.writable },
+      ...(this.plcStats ? { plc: this.plcStats() } : {}),
     });
   }
 

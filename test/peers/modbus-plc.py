@@ -22,19 +22,9 @@ import sys
 import threading
 import time
 
-try:
-    import serial_asyncio  # noqa: F401
-except ImportError:
-    # pymodbus.server imports pyserial for its serial server; Debian only recommends it and we serve TCP
-    import types
-
-    sys.modules.setdefault("serial", types.ModuleType("serial"))
-    stub = types.ModuleType("serial_asyncio")
-    stub.create_serial_connection = None
-    sys.modules["serial_asyncio"] = stub
-
-from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext  # noqa: E402
-from pymodbus.server.async_io import ModbusTcpServer  # noqa: E402
+# pymodbus.server imports pyserial and pyserial-asyncio for its serial server (Debian python3-serial-asyncio)
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.server.async_io import ModbusTcpServer
 
 SIZE = 2000
 state = {"refuse": False, "delay_ms": 0}

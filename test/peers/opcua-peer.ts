@@ -40,6 +40,8 @@ export interface OpcuaPeerOptions {
   readonly trust?: readonly string[];
   readonly user?: { name: string; password: string };
   readonly minPublishingIntervalMs?: number;
+  /** The server's MinSupportedSampleRate (node-opcua 50 ms): the window in which it folds a node's changes into one. */
+  readonly minSamplingIntervalMs?: number;
 }
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -49,7 +51,7 @@ export async function startOpcuaPeer(options: OpcuaPeerOptions = {}): Promise<Op
   const dir = await mkdtemp(join(tmpdir(), 'le-opcua-peer-'));
   const certificate = await opcuaCertificate(dir, 'plc');
   const port = await freePort();
-  const args = JSON.stringify({ port, pkiDir: join(dir, 'pki'), certFile: certificate.certFile, keyFile: certificate.keyFile, trust: options.trust ?? [], modes: options.modes ?? ['None'], ...(options.user ? { user: options.user } : {}), ...(options.minPublishingIntervalMs !== undefined ? { minPublishingIntervalMs: options.minPublishingIntervalMs } : {}) });
+  const args = JSON.stringify({ port, pkiDir: join(dir, 'pki'), certFile: certificate.certFile, keyFile: certificate.keyFile, trust: options.trust ?? [], modes: options.modes ?? ['None'], ...(options.user ? { user: options.user } : {}), ...(options.minPublishingIntervalMs !== undefined ? { minPublishingIntervalMs: options.minPublishingIntervalMs } : {}), ...(options.minSamplingIntervalMs !== undefined ? { minSamplingIntervalMs: options.minSamplingIntervalMs } : {}) });
   const events: OpcuaPeerEvent[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();

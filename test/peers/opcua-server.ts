@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { X509Certificate } from 'node:crypto';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { DataType, MessageSecurityMode, SecurityPolicy, StatusCodes, Variant, type StatusCode } from 'node-opcua-client';
-import { OPCUAServer, Subscription } from 'node-opcua-server';
+import { MonitoredItem, OPCUAServer, Subscription } from 'node-opcua-server';
 
 interface PeerOptions {
   port: number;
@@ -33,11 +33,18 @@ interface PeerOptions {
   user?: { name: string; password: string };
   /** node-opcua's floor is 50 ms; PLCs go down to 10 ms or so. */
   minPublishingIntervalMs?: number;
+  /**
+   * The server's MinSupportedSampleRate (node-opcua 50 ms). A node monitored with samplingInterval 0 is
+   * served exception-based: its first change goes out at once, later ones within this window are folded
+   * into one reported at the window's end (node-opcua-server MonitoredItem).
+   */
+  minSamplingIntervalMs?: number;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as PeerOptions;
 const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...o, at: performance.timeOrigin + performance.now() })}\n`);
 if (options.minPublishingIntervalMs !== undefined) Subscription.minimumPublishingInterval = options.minPublishingIntervalMs;
+if (options.minSamplingIntervalMs !== undefined) MonitoredItem.minimumSamplingInterval = options.minSamplingIntervalMs;
 let refuse = false;
 let slowMs = 0;
 

@@ -42,7 +42,7 @@ async function setup(values: Record<string, unknown> = {}, inspectNow: (camera: 
     port: peer.port,
     timeoutMs: 500,
     backoff: { initialMs: 20, maxMs: 200 },
-    reject: { coil: COIL, pulseMs: 40, gapMs: 20 },
+    reject: { coil: COIL, pulseMs: 40, gapMs: 20, maxAgeMs: 60_000 },
     handshake: { register: HANDSHAKE },
     ...values,
   });
@@ -112,7 +112,7 @@ describe('Modbus TCP PLC (pymodbus server in its own process)', () => {
   });
 
   it('repeats a pulse the PLC lost by restarting in the middle of it, and sends the queued one after it', async () => {
-    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 300, gapMs: 20 }, handshake: undefined });
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 300, gapMs: 20, maxAgeMs: 60_000 }, handshake: undefined });
     plc.onVerdict(verdict('reject', '1'));
     plc.onVerdict(verdict('reject', '2'));
     await peer.waitFor((e) => e.event === 'write' && e.table === 'co' && e.address === COIL && e.values![0] === 1);
@@ -161,7 +161,7 @@ describe('Modbus TCP PLC (pymodbus server in its own process)', () => {
   });
 
   it('does not slow verdicts when the PLC is slow: onVerdict returns at once and the writes follow in order', async () => {
-    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 10, gapMs: 5 } });
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 10, gapMs: 5, maxAgeMs: 60_000 } });
     await waitFor(() => plc.stats().modbus!.state === 'up', 20_000);
     await peer.delay(100);
     const started = performance.now();
@@ -173,11 +173,37 @@ describe('Modbus TCP PLC (pymodbus server in its own process)', () => {
   });
 
   it('keeps every reject pulse under load: a burst of rejects makes as many separate pulses', async () => {
-    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 5, gapMs: 5 }, handshake: undefined });
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 5, gapMs: 5, maxAgeMs: 60_000 }, handshake: undefined });
     for (let i = 0; i < 50; i++) plc.onVerdict(verdict('reject', String(i)));
     await waitFor(() => plc.stats().modbus!.written === 50, 30_000, () => `${pulses(peer).length} pulses`);
     expect(pulses(peer)).toHaveLength(50);
     expect(plc.stats().modbus).toMatchObject({ dropped: 0 });
+  });
+
+  it('drops a reject pulse whose verdict is older than maxAgeMs, counts it as expired, and still writes its handshake', async () => {
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 40, gapMs: 20, maxAgeMs: 1_000 } });
+    plc.onVerdict({ ...verdict('reject', '21'), decidedAt: Date.now() - 5_000 }); // decided long ago: the part is past the gate
+    plc.onVerdict(verdict('reject', '22'));
+    await waitFor(() => plc.stats().modbus!.written === 3 && plc.stats().modbus!.expired === 1, 20_000, () => JSON.stringify(plc.stats().modbus));
+    expect(pulses(peer)).toHaveLength(1); // the fresh one
+    expect(writesTo(peer.events, 'hr', HANDSHAKE).map((e) => e.values![2])).toEqual([21, 22]);
+    expect(plc.stats().modbus).toMatchObject({ dropped: 0, refused: 0, queued: 0 });
+  });
+
+  it('does not pulse, once the PLC is back, for rejects that waited out a PLC restart past maxAgeMs', async () => {
+    const { peer, plc } = await setup({ reject: { coil: COIL, pulseMs: 40, gapMs: 20, maxAgeMs: 200 } });
+    await waitFor(() => plc.stats().modbus!.state === 'up', 20_000);
+    await peer.kill();
+    const late = verdict('reject', '31');
+    plc.onVerdict(late);
+    await waitFor(() => plc.stats().modbus!.state === 'down' && Date.now() - late.decidedAt > 200, 20_000, 'the PLC down and the reject too old');
+    const from = peer.events.length;
+    await peer.restart();
+    await waitFor(() => writesTo(peer.events.slice(from), 'hr', HANDSHAKE).length >= 1, 20_000, 'the handshake delivered');
+    plc.onVerdict(verdict('reject', '32'));
+    await waitFor(() => pulses({ ...peer, events: peer.events.slice(from) }).length === 1 && plc.stats().modbus!.queued === 0, 20_000, () => JSON.stringify(plc.stats().modbus));
+    expect([...new Set(writesTo(peer.events.slice(from), 'hr', HANDSHAKE).map((e) => e.values![2]))]).toEqual([31, 32]);
+    expect(plc.stats().modbus).toMatchObject({ expired: 1, dropped: 0 });
   });
 
   it('starts an inspection on each rising edge of the trigger input, with the part id from its register, debounced', async () => {

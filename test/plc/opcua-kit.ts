@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, type PlcOpcuaConfig } from '../../src/config/schema.js';
+import type { PlcOpcuaConfig } from '../../src/config/schema.js';
+import { plcOpcuaSchema } from '../../src/config/slices/plc-opcua.js';
 import type { Verdict, VerdictOutcome } from '../../src/core/verdict.js';
 
 /** Verdict nodes of the test PLC (test/peers/opcua-server.ts), in its namespace 1. */
@@ -13,9 +14,9 @@ export const LINE1 = {
   camera: 'ns=1;s=Line1.Camera',
 } as const;
 
-/** A `plc.opcua` slice validated by the real schema. */
+/** A `plc.opcua` slice validated by its schema (without the cameras its triggers would be checked against). */
 export function opcuaConfig(values: Record<string, unknown>): PlcOpcuaConfig {
-  return configSchema.parse({ plc: { opcua: { securityMode: 'None', verdict: LINE1, backoff: { initialMs: 50, maxMs: 500 }, ...values } } }).plc.opcua!;
+  return plcOpcuaSchema.parse({ securityMode: 'None', verdict: LINE1, backoff: { initialMs: 50, maxMs: 500 }, ...values });
 }
 
 let seq = 0;

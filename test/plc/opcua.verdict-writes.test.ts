@@ -74,7 +74,9 @@ describe('OPC UA: verdict writes', () => {
     const plc = await connect({ queueSize: 5 });
     await peer.command({ cmd: 'slow', ms: 400 });
     const verdicts = Array.from({ length: 12 }, () => verdict('reject'));
-    for (const v of verdicts) expect(plc.onVerdict(v)).toBeUndefined(); // returns at once, nothing to await
+    plc.onVerdict(verdicts[0]!);
+    await new Promise((resolve) => setImmediate(resolve)); // the queue has taken the first one on the wire
+    for (const v of verdicts.slice(1)) expect(plc.onVerdict(v)).toBeUndefined(); // returns at once, nothing to await
     expect(plc.stats().queued).toBe(5);
     expect(plc.stats().dropped).toBe(7);
     await peer.command({ cmd: 'slow', ms: 0 });

@@ -5,7 +5,7 @@ import { durationMs, hostAddress, identifier, port, positiveInt } from './common
 const address = z.number().int().min(0).max(65_535);
 const word = z.number().int().min(0).max(65_535);
 
-/** The reject output: one pulse on a coil per reject verdict, in order (never merged, never dropped while queued). */
+/** The reject output: one pulse on a coil per reject verdict, in order (never merged; dropped only from a full queue or past maxAgeMs). */
 const rejectPulseSchema = z.strictObject({
   coil: address,
   /** How long the coil stays on. */
@@ -16,6 +16,12 @@ const rejectPulseSchema = z.strictObject({
   outcomes: z.array(z.enum(['reject', 'hold'])).min(1).default(['reject']),
   /** The cameras whose verdicts pulse; all when absent. */
   cameras: z.array(identifier).min(1).optional(),
+  /**
+   * A pulse not started this long after its verdict was decided (the PLC was down or slow) is dropped and
+   * counted as expired: the part is past the gate, and a late pulse would reject another one. Handshakes
+   * carry the part id and are always delivered.
+   */
+  maxAgeMs: durationMs.min(1).max(3_600_000).default(2_000),
 });
 
 /**

@@ -4,11 +4,11 @@ import { toLookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { Verdict } from '../../core/verdict.js';
 import type { InspectNow, PlcClient, PlcStats } from '../ports.js';
+import { type WriteCounters, WriteQueue } from '../write-queue.js';
 import type { ConnectModbus } from './modbus-connection.js';
 import { ModbusSession } from './modbus-session.js';
 import { TriggerPoller, type TriggerCounters } from './trigger-poller.js';
 import { type CoilState, handshakeJob, nextSequence, pulseJob } from './verdict-writes.js';
-import { type LaneCounters, WriteLane } from './write-lane.js';
 
 export interface ModbusPlcDeps {
   readonly config: PlcModbusConfig;
@@ -26,9 +26,10 @@ export class ModbusPlc implements PlcClient {
   readonly name = 'modbus';
   private readonly abort = new AbortController();
   private readonly session: ModbusSession;
-  private readonly counters: LaneCounters & TriggerCounters = { written: 0, retried: 0, refused: 0, dropped: 0, triggers: 0, triggersFailed: 0 };
-  private readonly pulses: WriteLane;
-  private readonly handshakes: WriteLane;
+  private readonly counters: WriteCounters & TriggerCounters = { written: 0, retried: 0, refused: 0, dropped: 0, expired: 0, triggers: 0, triggersFailed: 0 };
+  private lastWriteError: PlcStats['lastError'];
+  private readonly pulses: WriteQueue;
+  private readonly handshakes: WriteQueue;
   private readonly coil: CoilState = { maybeOn: false };
   private sequence = 0;
   private loops: Array<Promise<void>> = [];
@@ -44,7 +45,16 @@ export class ModbusPlc implements PlcClient {
       signal,
     });
     const lane = (name: string) =>
-      new WriteLane({ name, queueSize: config.queueSize, refusedRetries: config.refusedRetries, backoff: config.backoff, counters: this.counters, log, signal });
+      new WriteQueue({
+        name,
+        capacity: config.queueSize,
+        refusedRetries: config.refusedRetries,
+        backoff: config.backoff,
+        counters: this.counters,
+        log,
+        unknownErrorCode: 'MODBUS_UNAVAILABLE',
+        onError: (error) => (this.lastWriteError = { code: error.code, message: error.message, at: Date.now() }),
+      });
     this.pulses = lane('reject-pulse');
     this.handshakes = lane('handshake');
   }
@@ -65,9 +75,9 @@ export class ModbusPlc implements PlcClient {
   async start(): Promise<void> {
     const { config, inspectNow, log } = this.deps;
     const signal = this.abort.signal;
+    this.pulses.start();
+    this.handshakes.start();
     this.loops = [
-      this.pulses.run(),
-      this.handshakes.run(),
       ...config.triggers.map((trigger) =>
         new TriggerPoller({ trigger, session: this.session, inspectNow, backoff: config.backoff, counters: this.counters, log: log.child({ camera: trigger.camera }), signal }).run(),
       ),
@@ -80,8 +90,8 @@ export class ModbusPlc implements PlcClient {
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await Promise.all(this.loops);
+    this.abort.abort(); // cuts a pulse's hold short: the coil goes off below
+    await Promise.all([this.pulses.stop(), this.handshakes.stop(), ...this.loops]);
     const { reject, timeoutMs } = this.deps.config;
     if (reject && this.coil.maybeOn) {
       // a fresh session: the stopped one refuses new work
@@ -99,13 +109,14 @@ export class ModbusPlc implements PlcClient {
 
   stats(): PlcStats {
     const c = this.counters;
-    const lastError = c.lastError ?? this.session.lastError;
+    const lastError = this.lastWriteError ?? this.session.lastError;
     return {
       state: this.session.state,
       written: c.written,
       retried: c.retried,
       refused: c.refused,
       dropped: c.dropped,
+      expired: c.expired,
       queued: this.pulses.size + this.handshakes.size,
       triggers: c.triggers,
       triggersFailed: c.triggersFailed,

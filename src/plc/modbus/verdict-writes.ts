@@ -2,7 +2,7 @@ import type { PlcModbusConfig } from '../../config/slices/plc-modbus.js';
 import { sleep } from '../../core/deadline.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Verdict } from '../../core/verdict.js';
-import type { LaneJob } from './write-lane.js';
+import type { WriteJob } from '../write-queue.js';
 import type { ModbusSession } from './modbus-session.js';
 
 type PulseConfig = NonNullable<PlcModbusConfig['reject']>;
@@ -14,11 +14,12 @@ export interface CoilState {
 }
 
 /**
- * One reject pulse: coil on, hold `pulseMs`, off, stay off `gapMs`. A pulse that failed part-way runs
+ * One reject pulse: coil on, hold `pulseMs`, off, stay off `gapMs`; not started (expired) once the verdict
+ * is older than `maxAgeMs`. A pulse that failed part-way runs
  * again from the start, first turning the coil off for `gapMs` so the PLC sees a fresh rising edge: a
  * reject is repeated rather than lost (the gate may take one part too many, never one too few).
  */
-export function pulseJob(verdict: Verdict, config: PulseConfig, session: ModbusSession, coil: CoilState, signal: AbortSignal): LaneJob {
+export function pulseJob(verdict: Verdict, config: PulseConfig, session: ModbusSession, coil: CoilState, signal: AbortSignal): WriteJob {
   const write = async (on: boolean): Promise<void> => {
     if (on) coil.maybeOn = true;
     await session.use((c) => c.writeCoil(config.coil, on));
@@ -26,6 +27,8 @@ export function pulseJob(verdict: Verdict, config: PulseConfig, session: ModbusS
   };
   return {
     verdictId: verdict.id,
+    // the part has passed the gate: a late pulse would reject another part
+    expired: () => Date.now() - verdict.decidedAt > config.maxAgeMs,
     async run(attempt) {
       if (attempt > 1 || coil.maybeOn) {
         await write(false);
@@ -45,7 +48,7 @@ export function pulseJob(verdict: Verdict, config: PulseConfig, session: ModbusS
  * The sequence is fixed when the verdict is queued, so a write that is repeated carries the same one
  * and the PLC can tell a repeat from the next verdict.
  */
-export function handshakeJob(verdict: Verdict, config: HandshakeConfig, sequence: number, session: ModbusSession): LaneJob {
+export function handshakeJob(verdict: Verdict, config: HandshakeConfig, sequence: number, session: ModbusSession): WriteJob {
   const part = partIdNumber(verdict.partId);
   const code = verdict.basis === 'model' ? config.codes[verdict.outcome] : config.codes.error;
   const values = [code, part >>> 16, part & 0xffff, sequence];

@@ -4,6 +4,7 @@ import { STAGE_TIMINGS, type StatusMetrics } from '../metrics.js';
 
 const GRADES = ['good', 'degraded', 'bad'] as const;
 const OUTCOMES = ['pass', 'reject', 'hold'] as const;
+const PLC_WRITE_RESULTS = ['written', 'retried', 'refused', 'dropped', 'expired'] as const;
 
 /** prom-client behind the StatusMetrics interface; one private registry per server (no global state). */
 export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): StatusMetrics {
@@ -46,8 +47,19 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
   const modelRunning = new Gauge({ name: 'lookout_edge_model_running', help: '1 when the model is RUNNING.', labelNames: ['component'] as const, ...reg });
   const ready = new Gauge({ name: 'lookout_edge_ready', help: '1 when model, sources and outbox are all ready.', ...reg });
   const uptime = new Gauge({ name: 'lookout_edge_uptime_seconds', help: 'Seconds since the inspector started.', ...reg });
+  const plcUp = new Gauge({ name: 'lookout_edge_plc_up', help: '1 while the PLC answers over the protocol (modbus, opcua), 0 while it does not.', labelNames: ['protocol'] as const, ...reg });
+  const plcWrites = new Counter({
+    name: 'lookout_edge_plc_writes_total',
+    help: 'Verdict writes to the PLC by result: written (acknowledged), retried (an attempt failed and is tried again), refused (given up after refusals), dropped (from a full queue), expired (a reject pulse past plc.modbus.reject.maxAgeMs).',
+    labelNames: ['protocol', 'result'] as const,
+    ...reg,
+  });
+  const plcQueue = new Gauge({ name: 'lookout_edge_plc_queue_depth', help: 'Verdict writes waiting for the PLC.', labelNames: ['protocol'] as const, ...reg });
+  const plcTriggers = new Counter({ name: 'lookout_edge_plc_triggers_total', help: 'Trigger edges seen on the PLC.', labelNames: ['protocol'] as const, ...reg });
+  const plcTriggersFailed = new Counter({ name: 'lookout_edge_plc_triggers_failed_total', help: 'Trigger edges the inspector did not serve.', labelNames: ['protocol'] as const, ...reg });
 
   const perCamera = [verdicts, frameErrors, framesTotal, framesDropped, sourceEvents, fps, health, paused, reconnects, triggerDepth, threshold, modelRunning];
+  const perPlc = [plcUp, plcWrites, plcQueue, plcTriggers, plcTriggersFailed];
 
   return {
     observeVerdict(verdict) {
@@ -83,6 +95,14 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
       outboxWritable.set(status.outbox.writable ? 1 : 0);
       ready.set(status.ready.model && status.ready.sources && status.ready.outbox ? 1 : 0);
       uptime.set(Math.max(0, (status.now - status.startedAt) / 1000));
+      for (const metric of perPlc) metric.reset();
+      for (const [protocol, plc] of Object.entries(status.plc ?? {})) {
+        plcUp.set({ protocol }, plc.state === 'up' ? 1 : 0);
+        for (const result of PLC_WRITE_RESULTS) plcWrites.inc({ protocol, result }, plc[result] ?? 0);
+        plcQueue.set({ protocol }, plc.queued);
+        plcTriggers.inc({ protocol }, plc.triggers);
+        plcTriggersFailed.inc({ protocol }, plc.triggersFailed);
+      }
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

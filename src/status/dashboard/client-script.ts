@@ -204,6 +204,13 @@ export const DASHBOARD_JS = String.raw`
     $('outbox-dot').className = 'dot ' + (!ob.writable ? 'bad' : ob.depth > 0 ? 'degraded' : 'good');
     $('outbox-text').textContent = 'Outbox ' + (ob.writable ? ob.depth + (ob.oldestAgeMs ? ' \u00B7 oldest ' + Math.round(ob.oldestAgeMs / 1000) + ' s' : '') : 'not writable' + (ob.unwritable ? ' \u00B7 ' + ob.unwritable.reason : ''));
     $('outbox').title = ob.unwritable ? 'since ' + new Date(ob.unwritable.since).toLocaleString() : '';
+    var plc = s.plc || {};
+    var plcs = Object.keys(plc);
+    $('plc').hidden = plcs.length === 0;
+    var plcDown = plcs.filter(function (n) { return plc[n].state !== 'up'; }).length > 0;
+    $('plc').className = 'pill ' + (plcDown ? 'bad' : 'ok');
+    $('plc-dot').className = 'dot ' + (plcDown ? 'bad' : 'good');
+    $('plc-text').textContent = 'PLC ' + plcs.map(function (n) { return n + ' ' + plc[n].state + (plc[n].queued ? ' \u00B7 ' + plc[n].queued + ' waiting' : ''); }).join(', ');
     var seen = new Set();
     s.cameras.forEach(function (cam) {
       seen.add(cam.id);

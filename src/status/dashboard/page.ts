@@ -46,6 +46,7 @@ export function renderDashboard(): RenderedPage {
   <span class="spacer"></span>
   <span class="pill" id="model"><span class="dot" id="model-dot"></span><span id="model-text">Model …</span></span>
   <span class="pill" id="outbox"><span class="dot" id="outbox-dot"></span><span id="outbox-text">Outbox …</span></span>
+  <span class="pill" id="plc" hidden><span class="dot" id="plc-dot"></span><span id="plc-text">PLC …</span></span>
   <span class="pill" title="live connection"><span class="dot" id="live"></span>Live</span>
 </header>
 <div class="banner" id="banner" role="alert"><span class="icon" id="banner-icon">⚠</span><ul id="banner-list"></ul></div>

@@ -17,7 +17,7 @@ header h1 .thing { color: var(--muted); font-weight: 400; margin-left: 8px; }
   background: var(--panel-2); border: 1px solid var(--line); font-weight: 600; font-size: 15px; white-space: nowrap; }
 .dot { width: 12px; height: 12px; border-radius: 50%; background: var(--idle); flex: none; }
 .dot.good { background: var(--pass); } .dot.degraded { background: var(--hold); } .dot.bad { background: var(--reject); }
-.pill.ok { border-color: var(--pass); } .pill.bad { border-color: var(--reject); background: var(--reject-bg); }
+.pill.ok { border-color: var(--pass); } .pill.bad { border-color: var(--reject); background: var(--reject-bg); } .pill[hidden] { display: none; }
 .banner { display: none; padding: 14px 20px; font-size: 20px; font-weight: 650; align-items: flex-start; gap: 14px; }
 .banner.show { display: flex; }
 .banner.red { background: var(--reject); color: #fff; }

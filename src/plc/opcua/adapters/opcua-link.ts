@@ -1,5 +1,5 @@
 /**
- * The OPC UA adapter (node-opcua-client): the one file that imports the SDK, loaded by plc/create-plc-links.ts
+ * The OPC UA adapter (node-opcua-client): the one file that imports the SDK, loaded by plc/create-plc.ts
  * only when `plc.opcua` is configured (the package costs the process tens of MB). See PlcClient.
  */
 import { format, stripVTControlCharacters } from 'node:util';
@@ -30,7 +30,7 @@ import type { Logger } from '../../../core/log.js';
 import type { Verdict } from '../../../core/verdict.js';
 import type { InspectNow, PlcClient, PlcStats } from '../../ports.js';
 import { TriggerEdge } from '../../trigger-edge.js';
-import { VerdictQueue } from '../../verdict-queue.js';
+import { type WriteCounters, WriteQueue } from '../../write-queue.js';
 import { type ClientCredentials, fingerprint, readCredentials } from '../certificates.js';
 import { type BuiltinName, builtinName, VERDICT_FIELDS, type VerdictField, verdictValues } from '../verdict-values.js';
 
@@ -51,7 +51,8 @@ export class OpcuaLink implements PlcClient {
   readonly name = 'opcua';
   private readonly config: PlcOpcuaConfig;
   private readonly log: Logger;
-  private readonly queue: VerdictQueue;
+  private readonly queue: WriteQueue;
+  private readonly counters: WriteCounters = { written: 0, retried: 0, refused: 0, dropped: 0, expired: 0 };
   private readonly cameras: ReadonlySet<string> | undefined;
   private readonly edges: TriggerEdge[];
   private client: OPCUAClient | undefined;
@@ -69,11 +70,14 @@ export class OpcuaLink implements PlcClient {
     this.log = deps.log;
     this.cameras = deps.config.verdict.cameras ? new Set(deps.config.verdict.cameras) : undefined;
     this.edges = deps.config.triggers.map((t) => new TriggerEdge(t.kind));
-    this.queue = new VerdictQueue({
-      write: (verdict) => this.write(verdict),
+    this.queue = new WriteQueue({
+      name: 'verdict',
       capacity: deps.config.queueSize,
+      refusedRetries: 0, // a Bad status on a write is the server's answer to that value: the next one is written
       backoff: deps.config.backoff,
+      counters: this.counters,
       log: deps.log,
+      unknownErrorCode: 'OPCUA_UNAVAILABLE',
       // while not connected, the connection's own error says more than "not connected"
       onError: (error) => this.state === 'up' && this.noteError(error),
     });
@@ -92,11 +96,11 @@ export class OpcuaLink implements PlcClient {
   onVerdict(verdict: Verdict): void {
     if (this.cameras && !this.cameras.has(verdict.cameraId)) return;
     if (!VERDICT_FIELDS.some((f) => this.config.verdict[f] !== undefined)) return;
-    this.queue.push(verdict);
+    this.queue.push({ verdictId: verdict.id, run: () => this.write(verdict) });
   }
 
   stats(): PlcStats {
-    return { state: this.state, ...this.queue.stats(), triggers: this.triggers, triggersFailed: this.triggersFailed, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return { state: this.state, ...this.counters, queued: this.queue.size, triggers: this.triggers, triggersFailed: this.triggersFailed, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   async stop(): Promise<void> {
@@ -286,7 +290,7 @@ export class OpcuaLink implements PlcClient {
     if (this.stopping.signal.aborted) return;
     for (const edge of this.edges) edge.forget();
     this.noteError(new LookoutError('OPCUA_UNAVAILABLE', 'connection to the OPC UA server lost'));
-    if (this.state !== 'down') this.log.warn({ endpoint: this.config.endpointUrl, queued: this.queue.stats().queued }, 'OPC UA connection lost; reconnecting (verdicts wait in the queue)');
+    if (this.state !== 'down') this.log.warn({ endpoint: this.config.endpointUrl, queued: this.queue.size }, 'OPC UA connection lost; reconnecting (verdicts wait in the queue)');
     this.setState('down');
   }
 
