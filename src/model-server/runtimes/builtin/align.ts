@@ -2,7 +2,7 @@ import type { RgbImage } from '../../../core/image.js';
 
 /**
  * Part alignment for round parts that come at any rotation and slightly off centre: the part is
- * found as the foreground (grey levels above Otsu's threshold), its angle by matching its angular
+ * found as the foreground (the side of Otsu's threshold that the frame's border is not), its angle by matching its angular
  * profile (mean grey per angle in RINGS rings from the centre) against the model's reference
  * profile, and the image is resampled so that every part stands at the frame's centre at the
  * reference's angle. The memory bank then holds each place of the part at one place of the grid.
@@ -11,6 +11,8 @@ export const ANGLES = 180;
 export const RINGS = 3;
 /** Ring bounds, as fractions of the part's radius. */
 const RING_EDGES = [0.3, 0.55, 0.8, 1.1];
+/** Neighbouring angle bins pooled into each bin of a profile. */
+const SPREAD = 2;
 
 export interface PartFrame {
   readonly cx: number;
@@ -52,12 +54,19 @@ function otsu(g: Float32Array): number {
 /** The part's centre and size; the frame's centre when there is no foreground to speak of. */
 export function findPart(img: RgbImage, g = grey(img)): PartFrame {
   const t = otsu(g);
+  // The part is the side of the threshold that the frame's border mostly is not (a dark part on
+  // a bright table as well as a bright part on a dark one).
+  const { width: w, height: h } = img;
+  let bright = 0;
+  for (let x = 0; x < w; x++) bright += (g[x]! > t ? 1 : 0) + (g[(h - 1) * w + x]! > t ? 1 : 0);
+  for (let y = 1; y < h - 1; y++) bright += (g[y * w]! > t ? 1 : 0) + (g[y * w + w - 1]! > t ? 1 : 0);
+  const partBright = bright <= w + h - 2;
   let n = 0;
   let sx = 0;
   let sy = 0;
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < img.width; x++) {
-      if (g[y * img.width + x]! > t) {
+      if (g[y * img.width + x]! > t === partBright) {
         n++;
         sx += x;
         sy += y;
@@ -92,12 +101,25 @@ export function angularProfile(img: RgbImage, part: PartFrame, g = grey(img)): F
       count[ring * ANGLES + a]!++;
     }
   }
+  // Each bin pools its neighbours within SPREAD bins, weighted by their samples: a small part's
+  // inner ring has fewer pixels than bins, and empty bins would otherwise print the pixel grid's
+  // pattern (which does not turn with the part) on the profile.
   const out = new Float32Array(RINGS * ANGLES);
   for (let k = 0; k < RINGS; k++) {
+    const o = k * ANGLES;
     let mean = 0;
-    for (let a = 0; a < ANGLES; a++) mean += (out[k * ANGLES + a] = count[k * ANGLES + a]! > 0 ? sum[k * ANGLES + a]! / count[k * ANGLES + a]! : 0);
+    for (let a = 0; a < ANGLES; a++) {
+      let s = 0;
+      let c = 0;
+      for (let j = -SPREAD; j <= SPREAD; j++) {
+        const b = o + ((a + j + ANGLES) % ANGLES);
+        s += sum[b]!;
+        c += count[b]!;
+      }
+      mean += out[o + a] = c > 0 ? s / c : 0;
+    }
     mean /= ANGLES;
-    for (let a = 0; a < ANGLES; a++) out[k * ANGLES + a]! -= mean;
+    for (let a = 0; a < ANGLES; a++) out[o + a]! -= mean;
   }
   return out;
 }
