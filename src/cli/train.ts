@@ -52,7 +52,8 @@ export function trainCommand(): Command {
     .option('--max-anomalies <n>', 'use at most n anomalous images for calibration (0: normal images only)', positive)
     .option('--augment <mode>', 'flip (default without --align): add mirrored normal images to the memory bank; rotate: turned ones too, for parts at any angle; none (default with --align; also when a mirrored part is a defect)', parseAugment)
     .option('--even-light', 'bring every image to one mean grey level before its features (parts under varying light)')
-    .option('--align', 'turn and centre each round part to one angle before its features (round castings, caps, bearings at any rotation)')
+    .option('--align', 'turn and centre each part to one angle before its features (default: when the normal images show parts clear of the border at varying angles)')
+    .option('--no-align', 'never turn or centre the images (parts in one pose, surfaces filling the frame)')
     .option('--overwrite', 'replace an existing output directory')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: TrainFlags) => {
@@ -72,7 +73,7 @@ export function trainCommand(): Command {
         longestSide: flags.longestSide,
         ...(flags.augment ? { augment: flags.augment } : {}),
         ...(flags.evenLight ? { evenLight: true } : {}),
-        ...(flags.align ? { align: true } : {}),
+        ...(flags.align !== undefined ? { align: flags.align } : {}),
         ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor) } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
         ...(flags.quiet ? {} : { onProgress: renderProgress }),

@@ -8,7 +8,7 @@ import { basisTensors, PatchPcaExtractor } from '../model-server/runtimes/builti
 import type { PatchPcaSpec } from '../model-server/runtimes/builtin/patch-pca.js';
 import type { BuiltinParams } from '../model-server/runtimes/builtin/params.js';
 import { evenLight } from '../model-server/runtimes/builtin/light.js';
-import { alignToReference, referenceProfile } from '../model-server/runtimes/builtin/align.js';
+import { alignmentWorthwhile, alignToReference, referenceProfile } from '../model-server/runtimes/builtin/align.js';
 import { resizePlane, workingSize } from '../model-server/runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../model-server/runtimes/builtin/scorer.js';
 import { writeTensors } from '../model-server/runtimes/builtin/weights-file.js';
@@ -50,8 +50,9 @@ export interface TrainOptions {
   /** Bring every image to one mean grey level before its features (parts under varying light). */
   readonly evenLight?: boolean;
   /**
-   * Turn and shift each image so that its round part stands centred at one angle before its
-   * features (round parts at any rotation; `align.ts`). Mirrored copies are then left out by default.
+   * Turn and shift each image so that its part stands centred at one angle before its features
+   * (parts at any rotation; `align.ts`). Mirrored copies are then left out by default. Unset: when
+   * the normal images show parts clear of the border at varying angles (`alignmentWorthwhile`).
    */
   readonly align?: boolean;
   readonly onProgress?: ProgressListener;
@@ -104,9 +105,11 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     progress({ stage: 'load', done: loaded.length, total: entries.length });
   }
   const even = options.evenLight ?? false;
-  const augment = options.augment ?? (options.align ? 'none' : 'flip');
   const plain = loaded.filter((l) => !l.entry.anomalous);
-  const alignReference = options.align ? referenceProfile(plain.map((l) => l.image)) : undefined;
+  const reference = options.align === false ? undefined : referenceProfile(plain.map((l) => l.image));
+  const decided = options.align === undefined && reference ? alignmentWorthwhile(plain.map((l) => l.image), reference) : undefined;
+  const alignReference = options.align || decided?.align ? reference : undefined;
+  const augment = options.augment ?? (alignReference ? 'none' : 'flip');
   const normalImgs = plain.map((l) => {
     const image = alignReference ? alignToReference(l.image, alignReference).image : l.image;
     return { ...l, image: even ? evenLight(image) : image };
@@ -202,6 +205,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       memoryBank: { patches: owners.length, kept: keep, dim },
       thresholdMethod: image.method,
       augment,
+      align: { on: alignReference !== undefined, ...(decided ? { decided: { resultant: decided.resultant, borderShare: decided.borderShare } } : { given: true }) },
       heldOutNormal: summarise(heldOut),
       ...(anomalyScores.length > 0
         ? { trainingAnomalies: summarise(anomalyScores), calibrationMetrics: binaryMetrics([...heldOut.map((s) => ({ score: s, anomalous: false })), ...anomalyScores.map((s) => ({ score: s, anomalous: true }))], image.rawThreshold) }

@@ -10,27 +10,30 @@ import { loadDataset } from '../../src/train/load-dataset.js';
 import { generateDataset } from '../../src/train/synthetic.js';
 import { trainModel } from '../../src/train/trainer.js';
 
-/** Round cast parts at any rotation (the generated proxy), trained with `align`. */
-describe('training with round parts aligned', () => {
+/** Round cast parts at any rotation (the generated proxy), trained with the defaults. */
+describe('training on round parts at any rotation', () => {
   let dir: string;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'le-align-'));
     await generateDataset(join(dir, 'data'), { scene: 'cast', normal: 20, anomalous: 4, testNormal: 10, testAnomalous: 10, seed: 21, size: 192 });
     const ds = await loadDataset({ path: join(dir, 'data') });
-    await trainModel(ds.train, { name: 'cast', version: '1.0.0', output: join(dir, 'model'), align: true });
+    await trainModel(ds.train, { name: 'cast', version: '1.0.0', output: join(dir, 'model') });
   }, 120_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('records the alignment and its reference in the model, without mirrored copies', async () => {
+  it('decides to align them, and records the alignment and its reference in the model, without mirrored copies', async () => {
     const manifest = await readManifest(join(dir, 'model'));
     const builtin = manifest['builtin'] as { align?: string; tensors: { name: string; length: number }[] };
     expect(builtin.align).toBe('round-part');
     expect(builtin.tensors.find((t) => t.name === 'align.profile')?.length).toBeGreaterThan(0);
-    expect((manifest['training'] as { augment: string }).augment).toBe('none');
+    const training = manifest['training'] as { augment: string; align: { on: boolean; decided?: { resultant: number } } };
+    expect(training.augment).toBe('none');
+    expect(training.align.on).toBe(true);
+    expect(training.align.decided?.resultant).toBeLessThan(0.5);
   });
 
   it('scores a part turned by any angle as the part itself', async () => {

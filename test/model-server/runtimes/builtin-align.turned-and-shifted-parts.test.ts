@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../../src/core/image.js';
-import { alignToReference, findPart, referenceProfile } from '../../../src/model-server/runtimes/builtin/align.js';
+import { alignmentWorthwhile, alignToReference, findPart, referenceProfile } from '../../../src/model-server/runtimes/builtin/align.js';
 import { rotate } from '../../../src/train/augment.js';
 import { mulberry } from '../../../src/train/coreset.js';
 import { renderCastPart } from '../../../src/train/synthetic-cast.js';
@@ -44,5 +44,16 @@ describe('round part alignment', () => {
     expect(Math.hypot(bright.cx - dark.cx, bright.cy - dark.cy)).toBeLessThan(3);
     expect(Math.abs(bright.radius - dark.radius) / bright.radius).toBeLessThan(0.1);
     expect(Math.hypot(bright.cx - 80, bright.cy - 80)).toBeLessThan(0.06 * 160);
+  });
+
+  it('is worth it for parts at varying angles, not for parts in one pose or a surface filling the frame', () => {
+    const rand = mulberry(12);
+    const parts = Array.from({ length: 12 }, () => renderCastPart(128, rand).image);
+    expect(alignmentWorthwhile(parts, referenceProfile(parts)).align).toBe(true);
+    const onePose = Array.from({ length: 12 }, () => parts[0]!);
+    expect(alignmentWorthwhile(onePose, referenceProfile(onePose)).align).toBe(false);
+    const noise = mulberry(3);
+    const surfaces = Array.from({ length: 12 }, () => ({ width: 128, height: 128, pixels: Uint8Array.from({ length: 128 * 128 * 3 }, () => Math.floor(noise() * 256)) }));
+    expect(alignmentWorthwhile(surfaces, referenceProfile(surfaces)).align).toBe(false);
   });
 });

@@ -19,6 +19,8 @@ export interface PartFrame {
   readonly cy: number;
   /** Radius of a disc of the foreground's area. */
   readonly radius: number;
+  /** Share of the frame's border pixels that are foreground (a part clear of the border: near 0). */
+  readonly borderShare: number;
 }
 
 function grey(img: RgbImage): Float32Array {
@@ -60,7 +62,9 @@ export function findPart(img: RgbImage, g = grey(img)): PartFrame {
   let bright = 0;
   for (let x = 0; x < w; x++) bright += (g[x]! > t ? 1 : 0) + (g[(h - 1) * w + x]! > t ? 1 : 0);
   for (let y = 1; y < h - 1; y++) bright += (g[y * w]! > t ? 1 : 0) + (g[y * w + w - 1]! > t ? 1 : 0);
-  const partBright = bright <= w + h - 2;
+  const border = 2 * (w + h) - 4;
+  const partBright = bright <= border / 2;
+  const borderShare = (partBright ? bright : border - bright) / border;
   let n = 0;
   let sx = 0;
   let sy = 0;
@@ -73,8 +77,8 @@ export function findPart(img: RgbImage, g = grey(img)): PartFrame {
       }
     }
   }
-  if (n < 16) return { cx: (img.width - 1) / 2, cy: (img.height - 1) / 2, radius: Math.min(img.width, img.height) / 2 };
-  return { cx: sx / n, cy: sy / n, radius: Math.sqrt(n / Math.PI) };
+  if (n < 16) return { cx: (img.width - 1) / 2, cy: (img.height - 1) / 2, radius: Math.min(img.width, img.height) / 2, borderShare: 1 };
+  return { cx: sx / n, cy: sy / n, radius: Math.sqrt(n / Math.PI), borderShare };
 }
 
 /**
@@ -232,4 +236,31 @@ export function referenceProfile(images: readonly RgbImage[]): Float32Array {
     for (let k = 0; k < RINGS; k++) for (let a = 0; a < ANGLES; a++) mean[k * ANGLES + a]! += p[k * ANGLES + ((a + shift) % ANGLES)]! / images.length;
   }
   return mean;
+}
+
+/** The default decision (training without `align` either way): align when both hold. */
+export const MAX_RESULTANT = 0.5;
+export const MAX_BORDER_SHARE = 0.1;
+
+/**
+ * Whether training images show parts worth aligning: parts clear of the frame's border (median
+ * border share under MAX_BORDER_SHARE: not a surface filling the frame) that come at varying
+ * angles (the mean resultant length of their angles to the reference under MAX_RESULTANT: about 1
+ * for parts in one pose, near 0 for parts at any angle).
+ */
+export function alignmentWorthwhile(images: readonly RgbImage[], reference: Float32Array): { align: boolean; resultant: number; borderShare: number } {
+  let c = 0;
+  let s = 0;
+  const shares: number[] = [];
+  for (const img of images) {
+    const g = grey(img);
+    const part = findPart(img, g);
+    const angle = angleTo(angularProfile(img, part, g), reference);
+    c += Math.cos(angle);
+    s += Math.sin(angle);
+    shares.push(part.borderShare);
+  }
+  const resultant = Math.hypot(c, s) / Math.max(1, images.length);
+  const borderShare = shares.sort((a, b) => a - b)[Math.floor(shares.length / 2)] ?? 1;
+  return { align: resultant < MAX_RESULTANT && borderShare < MAX_BORDER_SHARE, resultant, borderShare };
 }
