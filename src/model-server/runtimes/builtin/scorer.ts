@@ -24,7 +24,8 @@ export interface AnomalyMap {
 
 /**
  * The built-in model's inference path, shared by training (held-out scoring, calibration) and the
- * runtime: resize → features → standardise → nearest normal patch → smooth → top-k mean.
+ * runtime: resize → align the part (when the model does) → even light (when it does) → features →
+ * standardise → nearest normal patch → smooth → top-k mean; an aligned map is turned back onto the frame.
  */
 export class Scorer {
   private readonly search: NearestSearch;
