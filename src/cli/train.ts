@@ -17,8 +17,9 @@ interface TrainFlags {
   featureExtractor?: string;
   longestSide: number;
   maxAnomalies?: number;
-  augment: Augment;
+  augment?: Augment;
   evenLight?: boolean;
+  align?: boolean;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -50,8 +51,10 @@ export function trainCommand(): Command {
     .option('--feature-extractor <model.onnx>', 'ONNX feature extractor (NCHW image in, N×C×h×w features out) instead of the built-in descriptors')
     .option('--longest-side <px>', 'working resolution: longest image side in pixels', positive, 256)
     .option('--max-anomalies <n>', 'use at most n anomalous images for calibration (0: normal images only)', positive)
-    .option('--augment <mode>', 'flip: add mirrored normal images to the memory bank; rotate: turned ones too, for parts at any angle (use none when a mirrored part is a defect)', parseAugment, 'flip')
+    .option('--augment <mode>', 'flip (default without --align): add mirrored normal images to the memory bank; rotate: turned ones too, for parts at any angle; none (default with --align; also when a mirrored part is a defect)', parseAugment)
     .option('--even-light', 'bring every image to one mean grey level before its features (parts under varying light)')
+    .option('--align', 'turn and centre each part to one angle before its features (default: when the normal images show parts clear of the border at varying angles)')
+    .option('--no-align', 'never turn or centre the images (parts in one pose, surfaces filling the frame)')
     .option('--overwrite', 'replace an existing output directory')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (flags: TrainFlags) => {
@@ -69,8 +72,9 @@ export function trainCommand(): Command {
         version: flags.modelVersion,
         output,
         longestSide: flags.longestSide,
-        augment: flags.augment,
+        ...(flags.augment ? { augment: flags.augment } : {}),
         ...(flags.evenLight ? { evenLight: true } : {}),
+        ...(flags.align !== undefined ? { align: flags.align } : {}),
         ...(flags.featureExtractor ? { featureExtractor: resolve(flags.featureExtractor), openOnnxSession } : {}),
         ...(flags.overwrite ? { overwrite: true } : {}),
         ...(flags.quiet ? {} : { onProgress: renderProgress }),

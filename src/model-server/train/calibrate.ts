@@ -1,13 +1,31 @@
 /**
  * Threshold choice. From normal images only: above the held-out normal scores (each training
  * image scored against a memory bank without its own patches), at max(largest, mean + 3σ). With
- * anomalous images: the cut maximising F1 over held-out normals and anomalies, placed in the middle
- * of the widest gap among equally good cuts.
+ * anomalous images: the cut maximising F1 over held-out normals and anomalies (placed in the middle
+ * of the widest gap among equally good cuts), drawn towards the held-out normals' NORMAL_QUANTILE as
+ * a weighted mean in which the quantile counts as NORMAL_WEIGHT anomalies. A handful of anomalies
+ * places the max-F1 cut where they happen to fall (5 anomalies: halfway to the quantile); many of
+ * them outweigh it (32: the quantile keeps 0.14 of the say).
  */
 export interface ImageCalibration {
   readonly rawThreshold: number;
   readonly scale: number;
-  readonly method: 'normal-quantile' | 'max-f1';
+  readonly method: 'normal-quantile' | 'max-f1' | 'max-f1+normals';
+}
+
+/** The held-out normal score quantile that the anomalies' max-F1 cut is averaged with. */
+export const NORMAL_QUANTILE = 0.9;
+/** How many calibration anomalies the normals' quantile weighs as. */
+export const NORMAL_WEIGHT = 5;
+
+/** The q-quantile of `values` (linear between order statistics). */
+export function quantile(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const at = Math.min(s.length - 1, Math.max(0, q * (s.length - 1)));
+  const lo = Math.floor(at);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
 }
 
 export function meanStd(values: readonly number[]): { mean: number; std: number } {
@@ -18,6 +36,15 @@ export function meanStd(values: readonly number[]): { mean: number; std: number 
 }
 
 export function calibrateImage(normal: readonly number[], anomalous: readonly number[]): ImageCalibration {
+  const cut = maxF1(normal, anomalous);
+  if (anomalous.length === 0) return cut;
+  const n = anomalous.length;
+  const rawThreshold = (n * cut.rawThreshold + NORMAL_WEIGHT * quantile(normal, NORMAL_QUANTILE)) / (n + NORMAL_WEIGHT);
+  return { ...cut, rawThreshold, method: 'max-f1+normals' };
+}
+
+/** From normals only: above them all; with anomalies: the max-F1 cut (see `calibrateImage`). */
+function maxF1(normal: readonly number[], anomalous: readonly number[]): ImageCalibration {
   const { mean, std } = meanStd(normal);
   const max = Math.max(...normal);
   const scale = Math.max(std, 1e-3 * Math.max(1e-6, Math.abs(mean)), 1e-6);

@@ -8,6 +8,7 @@ import { basisTensors, PatchPcaExtractor } from '../runtimes/builtin/patch-pca-e
 import type { PatchPcaSpec } from '../runtimes/builtin/patch-pca.js';
 import type { BuiltinParams } from '../runtimes/builtin/params.js';
 import { evenLight } from '../runtimes/builtin/light.js';
+import { alignmentWorthwhile, alignToReference, referenceProfile } from '../runtimes/builtin/align.js';
 import { resizePlane, workingSize } from '../runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../runtimes/builtin/scorer.js';
 import { writeTensors } from '../runtimes/builtin/weights-file.js';
@@ -51,6 +52,12 @@ export interface TrainOptions {
   readonly topFraction?: number;
   /** Bring every image to one mean grey level before its features (parts under varying light). */
   readonly evenLight?: boolean;
+  /**
+   * Turn and shift each image so that its part stands centred at one angle before its features
+   * (parts at any rotation; `align.ts`). Mirrored copies are then left out by default. Unset: when
+   * the normal images show parts clear of the border at varying angles (`alignmentWorthwhile`).
+   */
+  readonly align?: boolean;
   readonly onProgress?: ProgressListener;
 }
 
@@ -101,7 +108,15 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     progress({ stage: 'load', done: loaded.length, total: entries.length });
   }
   const even = options.evenLight ?? false;
-  const normalImgs = loaded.filter((l) => !l.entry.anomalous).map((l) => (even ? { ...l, image: evenLight(l.image) } : l));
+  const plain = loaded.filter((l) => !l.entry.anomalous);
+  const reference = options.align === false ? undefined : referenceProfile(plain.map((l) => l.image));
+  const decided = options.align === undefined && reference ? alignmentWorthwhile(plain.map((l) => l.image), reference) : undefined;
+  const alignReference = options.align || decided?.align ? reference : undefined;
+  const augment = options.augment ?? (alignReference ? 'none' : 'flip');
+  const normalImgs = plain.map((l) => {
+    const image = alignReference ? alignToReference(l.image, alignReference).image : l.image;
+    return { ...l, image: even ? evenLight(image) : image };
+  });
   const anomalyImgs = loaded.filter((l) => l.entry.anomalous);
 
   progress({ stage: 'fit', done: 0, total: 1 });
@@ -131,7 +146,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     // Mirrored (and turned) copies widen the few normal examples (same owner: held out together).
     const extra: { map: FeatureMap; owner: number }[] = [];
     for (let i = 0; i < normalImgs.length; i++) {
-      for (const copy of augmentations(normalImgs[i]!.image, options.augment ?? 'flip')) extra.push({ map: await extractor.extract(copy), owner: i });
+      for (const copy of augmentations(normalImgs[i]!.image, augment)) extra.push({ map: await extractor.extract(copy), owner: i });
     }
     const { mean, std } = featureStats(maps);
     for (const m of maps) standardise(m, mean, std);
@@ -157,7 +172,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
     const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02, ...(even ? { evenLight: true } : {}) };
-    const scorer = new Scorer({ params, extractor, mean, std, index });
+    const scorer = new Scorer({ params, extractor, mean, std, index, ...(alignReference ? { alignReference } : {}) });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];
     const normalValues: Float32Array[] = [];
@@ -184,6 +199,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     tensors.set('index.bank', index.bank);
     tensors.set('index.centroids', index.centroids);
     tensors.set('index.offsets', Float32Array.from(index.offsets));
+    if (alignReference) tensors.set('align.profile', alignReference);
 
     const training = {
       normalImages: normals.length,
@@ -192,7 +208,8 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       sourceSize: source,
       memoryBank: { patches: owners.length, kept: keep, dim },
       thresholdMethod: image.method,
-      augment: options.augment ?? 'flip',
+      augment,
+      align: { on: alignReference !== undefined, ...(decided ? { decided: { resultant: decided.resultant, borderShare: decided.borderShare } } : { given: true }) },
       heldOutNormal: summarise(heldOut),
       ...(anomalyScores.length > 0
         ? { trainingAnomalies: summarise(anomalyScores), calibrationMetrics: binaryMetrics([...heldOut.map((s) => ({ score: s, anomalous: false })), ...anomalyScores.map((s) => ({ score: s, anomalous: true }))], image.rawThreshold) }
@@ -204,6 +221,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       working,
       features: featureParams,
       ...(even ? { evenLight: true } : {}),
+      ...(alignReference ? { align: 'round-part' as const } : {}),
       sigma: params.sigma,
       topFraction: params.topFraction,
       index: { probes: index.probes },

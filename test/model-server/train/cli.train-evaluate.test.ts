@@ -35,7 +35,7 @@ describe('train and evaluate commands', () => {
   it('trains from a folder layout with progress on stderr, then evaluates the test split to CSV and JSON', async () => {
     const t = await cli('train', '--dataset', join(dir, 'data'), '-o', join(dir, 'model'), '--name', 'gears', '--model-version', '3.0.0');
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/trained gears 3\.0\.0 .* 20 normal, 4 anomalous images; input 96x96; threshold by max-f1/s);
+    expect(t.stdout).toMatch(/trained gears 3\.0\.0 .* 20 normal, 4 anomalous images; input 96x96; threshold by max-f1\+normals/s);
     expect(t.stderr).toMatch(/calibrate 100%/);
     const e = await cli('evaluate', '-m', join(dir, 'model'), join(dir, 'data'), '--csv', join(dir, 'scores.csv'), '--json', join(dir, 'report.json'));
     expect(e.code).toBe(0);

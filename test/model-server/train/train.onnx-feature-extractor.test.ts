@@ -27,9 +27,10 @@ describe('built-in model with a user-supplied ONNX feature extractor', () => {
     await writeFile(join(dir, 'fx.onnx'), poolingExtractor());
     const ds = await loadDataset({ path: data.trainManifest });
     const out = join(dir, 'model');
-    const { manifest } = await trainModel(ds.train, { name: 'fx', version: '1.0.0', output: out, featureExtractor: join(dir, 'fx.onnx'), openOnnxSession });
+    const { manifest } = await trainModel(ds.train, { name: 'fx', version: '1.0.0', output: out, featureExtractor: join(dir, 'fx.onnx'), openOnnxSession, align: false });
     expect(manifest['builtin']).toMatchObject({ features: { kind: 'onnx', file: 'feature-extractor.onnx' } });
     // 128 px / 8 = 16 × 16 cells of 6 values (average and max pooling of 3 channels), for each image and its two mirrors.
+    // Not aligned (align: false), so the mirrored copies are in the bank: 3 maps per normal image.
     expect(manifest['training']).toMatchObject({ memoryBank: { patches: 20 * 3 * 16 * 16, dim: 6 } });
     expect((await stat(join(out, 'feature-extractor.onnx'))).size).toBeGreaterThan(0);
     const test = await loadDataset({ path: data.testManifest });

@@ -32,7 +32,7 @@ describe('built-in model on generated parts', () => {
     const m = await readManifest(modelDir);
     expect(m).toMatchObject({ formatVersion: 1, runtime: 'builtin', name: 'gears', version: '2.1.0', input: { width: 112, height: 112 }, threshold: 0.5 });
     expect(m.classes.map((c) => c.name).sort()).toEqual(DEFECT_CLASSES.map((c) => c.name).sort());
-    expect(m['training']).toMatchObject({ normalImages: 20, anomalousImages: 8, maskedImages: 8, thresholdMethod: 'max-f1' });
+    expect(m['training']).toMatchObject({ normalImages: 20, anomalousImages: 8, maskedImages: 8, thresholdMethod: 'max-f1+normals' });
     expect((await stat(join(modelDir, 'weights.bin'))).size).toBeGreaterThan(1000);
     expect(Date.parse(m.createdAt!)).toBeGreaterThan(Date.now() - 600_000);
   });

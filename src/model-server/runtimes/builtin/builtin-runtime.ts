@@ -5,6 +5,7 @@ import type { DetectResult } from '../../../core/model.js';
 import type { InferOptions, LoadedModel, ModelManifest, ModelRuntime } from '../../runtime.js';
 import type { AnomalyMapSource } from '../anomaly-map-capable.js';
 import { paintMask, verdictConfidence } from '../mask-painter.js';
+import { ANGLES, RINGS } from './align.js';
 import type { MemoryIndex } from './nearest.js';
 import type { OpenOnnxSession } from '../onnx-session.js';
 import { OnnxFeatureExtractor } from './onnx-feature-extractor.js';
@@ -57,7 +58,9 @@ export class BuiltinRuntime implements ModelRuntime {
     } else {
       extractor = await OnnxFeatureExtractor.open(join(dir, f.file), f, this.deps.openSession);
     }
-    const scorer = new Scorer({ params, extractor, mean, std: need('feat.std'), index });
+    const alignReference = params.align ? need('align.profile') : undefined;
+    if (alignReference && alignReference.length !== ANGLES * RINGS) throw new LookoutError('RUNTIME_LOAD_FAILED', `${dir}: tensor align.profile has ${alignReference.length} values, expected ${ANGLES * RINGS}`);
+    const scorer = new Scorer({ params, extractor, mean, std: need('feat.std'), index, ...(alignReference ? { alignReference } : {}) });
     return new BuiltinModel({ manifest, params, scorer, extractor });
   }
 }

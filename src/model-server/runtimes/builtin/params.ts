@@ -20,6 +20,11 @@ export const builtinParamsSchema = z.object({
   ]),
   /** Each image brought to one mean grey level before its features (`light.ts`); absent in older models: off. */
   evenLight: z.boolean().optional(),
+  /**
+   * `round-part`: each image turned and shifted so that its round part stands centred at the angle
+   * of the reference profile in tensor `align.profile` (`align.ts`); absent in older models: off.
+   */
+  align: z.literal('round-part').optional(),
   /** Gaussian smoothing of the patch-distance map, in grid cells. */
   sigma: z.number().min(0),
   /** Image score = mean of this fraction of the highest map cells. */

@@ -4,6 +4,7 @@ import { type FeatureMap, standardise } from './feature-map.js';
 import { type MemoryIndex, NearestSearch } from './nearest.js';
 import type { BuiltinParams } from './params.js';
 import { evenLight } from './light.js';
+import { alignedMapToFrame, alignToReference } from './align.js';
 import { resizeRgb } from './resize.js';
 
 /** Turns a working-size image into a grid of patch descriptors. */
@@ -13,7 +14,7 @@ export interface FeatureExtractor {
 }
 
 export interface AnomalyMap {
-  /** Smoothed nearest-neighbour distance per grid cell. */
+  /** Smoothed nearest-neighbour distance per grid cell (in the frame's own geometry, also when aligned). */
   readonly map: Float32Array;
   readonly width: number;
   readonly height: number;
@@ -23,7 +24,8 @@ export interface AnomalyMap {
 
 /**
  * The built-in model's inference path, shared by training (held-out scoring, calibration) and the
- * runtime: resize → features → standardise → nearest normal patch → smooth → top-k mean.
+ * runtime: resize → align the part (when the model does) → even light (when it does) → features →
+ * standardise → nearest normal patch → smooth → top-k mean; an aligned map is turned back onto the frame.
  */
 export class Scorer {
   private readonly search: NearestSearch;
@@ -31,6 +33,8 @@ export class Scorer {
   constructor(
     private readonly deps: {
       readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction' | 'evenLight'>;
+      /** The reference angular profile when the model aligns round parts (`align.ts`). */
+      readonly alignReference?: Float32Array;
       readonly extractor: FeatureExtractor;
       readonly mean: Float32Array;
       readonly std: Float32Array;
@@ -40,15 +44,16 @@ export class Scorer {
     this.search = new NearestSearch(deps.index);
   }
 
-  async features(img: RgbImage): Promise<FeatureMap> {
+  async score(img: RgbImage): Promise<AnomalyMap> {
     const { working, evenLight: even } = this.deps.params;
     const sized = resizeRgb(img, working.width, working.height);
-    const f = await this.deps.extractor.extract(even ? evenLight(sized) : sized);
-    return standardise(f, this.deps.mean, this.deps.std);
-  }
-
-  async score(img: RgbImage, excludeOwner?: number): Promise<AnomalyMap> {
-    return this.scoreFeatures(await this.features(img), excludeOwner);
+    const ref = this.deps.alignReference;
+    const aligned = ref ? alignToReference(sized, ref) : undefined;
+    const input = aligned?.image ?? sized;
+    const f = standardise(await this.deps.extractor.extract(even ? evenLight(input) : input), this.deps.mean, this.deps.std);
+    const r = this.scoreFeatures(f);
+    if (!aligned) return r;
+    return { ...r, map: alignedMapToFrame(r.map, r.width, r.height, working, aligned.part, aligned.angle) };
   }
 
   scoreFeatures(f: FeatureMap, excludeOwner?: number): AnomalyMap {
