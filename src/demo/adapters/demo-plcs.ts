@@ -1,3 +1,4 @@
+import { sleep } from '../../core/deadline.js';
 import { execFile } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -69,7 +70,7 @@ export async function startDemoPlcs(dir: string): Promise<DemoPlcs> {
       count += 1;
       if (modbus) {
         await modbus.set('di', LIGHT_BARRIER, [1]);
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the barrier is interrupted while the part passes
+        await sleep(100); // the barrier is interrupted while the part passes
         await modbus.set('di', LIGHT_BARRIER, [0]);
       }
       await opcua?.peer.command({ cmd: 'set', node: 'Line1.TriggerCount', value: count });
