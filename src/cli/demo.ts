@@ -3,7 +3,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger } from '../core/log.js';
-import { startDemo } from '../demo/demo.js';
 import { runUntilSignal } from './until-signal.js';
 
 interface DemoFlags {
@@ -38,6 +37,8 @@ export function demoCommand(): Command {
       const log = createLogger(flags.logLevel as 'info', createWriteStream(logFile, { flags: 'a' }));
       const say = (line: string) => process.stdout.write(`${line}\n`);
       say('lookout-edge demo: everything local, no camera and no AWS account needed.');
+      // The demo (the embedded broker, the model server, the PLC peers) loads only for this command.
+      const { startDemo } = await import('../demo/demo.js');
       const demo = await startDemo({ dir: flags.dir, statusPort: flags.port, brokerPort: flags.brokerPort, cameras: flags.cameras, fps: flags.fps, plc: flags.plc !== false, log, say, ...genicamOption(flags.genicam) });
       if (demo.statusUrl) say(`Status page                          ${demo.statusUrl}`);
       say(`Verdict topics                       mosquitto_sub -p ${demo.broker.port} -t 'lookout/#' -v`);

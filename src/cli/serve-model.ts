@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { createLogger } from '../core/log.js';
-import { GreengrassIpc } from '../greengrass/adapters/ipc-client.js';
 import { underGreengrass } from '../greengrass/component-config.js';
 import { createGrpcEdgeAgentServer } from '../model-server/adapters/grpc-server.js';
 import { createModelServerMetrics } from '../model-server/adapters/prom-metrics.js';
@@ -25,7 +24,10 @@ export function serveModelCommand(): Command {
   return withConfigOptions(new Command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(async (opts: ConfigOptions) => {
     const env = process.env;
     const bootLog = createLogger(opts.logLevel === undefined ? 'info' : (opts.logLevel as 'info'));
-    const ipc = underGreengrass(env) ? new GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 }) : undefined;
+    // Loaded only under Greengrass: the IPC client (aws-iot-device-sdk-v2, native aws-crt) costs ~20 MB of RSS.
+    const ipc = underGreengrass(env)
+      ? new (await import('../greengrass/adapters/ipc-client.js')).GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 })
+      : undefined;
     await ipc?.start();
     try {
       let fromGreengrass: unknown;

@@ -1,16 +1,29 @@
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { LookoutError } from '../../../core/errors.js';
 import type { FloatTensor, OnnxSession, OnnxSessionOptions } from '../onnx-session.js';
 
 export type { ExecutionProvider, FloatTensor, OnnxSession, OnnxSessionOptions } from '../onnx-session.js';
 
 /**
+ * onnxruntime-node is loaded on the first session, not with this module: the native runtime costs a
+ * process ~15 MB of RSS, and most processes that import the runtimes (the inspector's CLI, a model
+ * server with only built-in models) never open an ONNX graph.
+ */
+let loading: Promise<typeof Ort> | undefined;
+function onnxruntime(): Promise<typeof Ort> {
+  loading ??= import('onnxruntime-node');
+  return loading;
+}
+
+/**
  * The only module that touches onnxruntime-node: open a model file, run float32 tensors through it.
  * Errors become RUNTIME_LOAD_FAILED / RUNTIME_INFER_FAILED.
  */
 export async function openOnnxSession(path: string, options: OnnxSessionOptions = {}): Promise<OnnxSession> {
-  let session: ort.InferenceSession;
+  let session: Ort.InferenceSession;
+  let ort: typeof Ort;
   try {
+    ort = await onnxruntime();
     session = await ort.InferenceSession.create(path, {
       executionProviders: [...(options.executionProviders ?? ['cpu'])],
       intraOpNumThreads: options.intraOpThreads ?? 1,
@@ -24,9 +37,9 @@ export async function openOnnxSession(path: string, options: OnnxSessionOptions 
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
-      const inputs: Record<string, ort.Tensor> = {};
+      const inputs: Record<string, Ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', t.data, [...t.dims]);
-      let results: ort.InferenceSession.ReturnType;
+      let results: Ort.InferenceSession.ReturnType;
       try {
         results = await session.run(inputs);
       } catch (err) {
