@@ -121,4 +121,22 @@ describe('mask store', () => {
     await again.start();
     expect(again.usage().bytes).toBe(store.usage().bytes);
   });
+
+  it('keeps at most maxFiles files, the newest, so its memory of them stays bounded; a restart counts them again', async () => {
+    const dir = await tempDir();
+    const { log } = memoryLogger('silent');
+    const config = masksSchema.parse({ dir, maxFiles: 5 });
+    const store = new MaskStore({ config, log, images: sharpMaskImages });
+    await store.start();
+    for (let i = 0; i < 12; i += 1) {
+      await store.save({ verdictId: `v${String(i).padStart(2, '0')}`, cameraId: 'cam1', mask: classMask(64, 48, i), frame: noisyFrame(64, 48), classes });
+    }
+    // Each save writes a mask and an overlay: the pair just written is never deleted, the oldest go first.
+    const left = (await readdir(join(dir, 'cam1'))).sort();
+    expect(left).toEqual(['v09.overlay.jpg', 'v10.mask.png', 'v10.overlay.jpg', 'v11.mask.png', 'v11.overlay.jpg']);
+    expect(store.usage().files).toBe(5);
+    const again = new MaskStore({ config, log, images: sharpMaskImages });
+    await again.start();
+    expect(again.usage()).toEqual(store.usage());
+  });
 });

@@ -5,6 +5,8 @@ export const masksSchema = z
   .strictObject({
     dir: z.string().min(1).default('.lookout-edge/masks'),
     quotaBytes: byteSize.default(512 * 1024 * 1024),
+    /** At most this many files (masks and overlays); also bounds the store's memory of them. */
+    maxFiles: z.number().int().min(2).max(1_000_000).default(20_000),
     overlay: z.boolean().default(true),
     overlayQuality: z.number().int().min(1).max(100).default(80),
   })
