@@ -56,10 +56,6 @@ interface Pending {
 const STOP_DEADLINE_MS = 10_000;
 const EVICT_BATCH = 64;
 
-function copyImage(image: RgbImage): RgbImage {
-  return { width: image.width, height: image.height, pixels: image.pixels.slice() };
-}
-
 /**
  * Keeps frames worth keeping (see KeepPolicy) as JPEG + mask PNG under `dir/frames/<UTC day>/`, indexed
  * with their verdict; records every verdict into the history. `record()` only decides and queues: the
@@ -118,8 +114,9 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
       this.queue.push({
         verdict: input.verdict,
         reason,
-        frame: copyImage(input.frame),
-        ...(input.mask ? { mask: copyImage(input.mask) } : {}),
+        // kept as given, not copied, until written: images are never written to once made (RgbImage)
+        frame: input.frame,
+        ...(input.mask ? { mask: input.mask } : {}),
         modelVersion: this.deps.modelVersionOf?.(input.verdict.modelComponent) ?? null,
       });
       this.kick();
