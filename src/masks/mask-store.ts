@@ -47,12 +47,14 @@ interface StoredFile {
 }
 
 /**
- * Mask files on disk under a byte quota. `<camera>/<verdict>.mask.png` and `.overlay.jpg`; the
- * oldest files are deleted first once the total passes `quotaBytes` (the directory is scanned at
- * start, so files from earlier runs count). Writes go to a temp name and are renamed into place.
+ * Mask files on disk under a byte quota and a file count. `<camera>/<verdict>.mask.png` and
+ * `.overlay.jpg`; the oldest files are deleted first once the total passes `quotaBytes` or their
+ * number passes `maxFiles` (the directory is scanned at start, so files from earlier runs count), which
+ * also bounds the in-memory index. Writes go to a temp name and are renamed into place.
  */
 export class MaskStore {
-  private files: StoredFile[] = [];
+  /** By name, oldest first (a rewritten name moves to the end). */
+  private files = new Map<string, StoredFile>();
   private total = 0;
   private started = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -62,11 +64,12 @@ export class MaskStore {
   async start(): Promise<void> {
     if (this.started) return;
     await mkdir(this.deps.config.dir, { recursive: true });
-    this.files = await this.scan();
-    this.total = this.files.reduce((sum, f) => sum + f.bytes, 0);
+    const scanned = await this.scan();
+    this.files = new Map(scanned.map((f) => [f.name, f]));
+    this.total = scanned.reduce((sum, f) => sum + f.bytes, 0);
     this.started = true;
     await this.enforceQuota();
-    this.deps.log.info({ files: this.files.length, bytes: this.total }, 'mask store ready');
+    this.deps.log.info({ files: this.files.size, bytes: this.total }, 'mask store ready');
   }
 
   async stop(): Promise<void> {
@@ -74,7 +77,7 @@ export class MaskStore {
   }
 
   usage(): { files: number; bytes: number; quotaBytes: number } {
-    return { files: this.files.length, bytes: this.total, quotaBytes: this.deps.config.quotaBytes };
+    return { files: this.files.size, bytes: this.total, quotaBytes: this.deps.config.quotaBytes };
   }
 
   /** Encodes and writes one mask (and its overlay when configured and a frame is given). */
@@ -106,40 +109,37 @@ export class MaskStore {
     const tmp = `${path}.tmp-${process.pid}`;
     await writeFile(tmp, data);
     await rename(tmp, path);
-    const existing = this.files.findIndex((f) => f.name === name);
-    if (existing >= 0) {
-      this.total -= this.files[existing]?.bytes ?? 0;
-      this.files.splice(existing, 1);
+    const existing = this.files.get(name);
+    if (existing) {
+      this.total -= existing.bytes;
+      this.files.delete(name);
     }
     const file = { name, bytes: data.length, at: Date.now() };
-    this.files.push(file);
+    this.files.set(name, file);
     this.total += file.bytes;
     return file;
   }
 
-  /** Deletes the oldest files until the total fits; never the ones just written. */
+  /** Deletes the oldest files until the total and the count fit; never the ones just written. */
   private async enforceQuota(keep: ReadonlySet<string> = new Set()): Promise<void> {
-    const quota = this.deps.config.quotaBytes;
-    let i = 0;
-    while (this.total > quota && i < this.files.length) {
-      const f = this.files[i];
-      if (!f || keep.has(f.name)) {
-        i += 1;
-        continue;
-      }
+    const { quotaBytes: quota, maxFiles } = this.deps.config;
+    const over = (): boolean => this.total > quota || this.files.size > maxFiles;
+    // saves run one at a time (the chain), so nothing else changes the map while this walks it
+    for (const f of this.files.values()) {
+      if (!over()) break;
+      if (keep.has(f.name)) continue;
       try {
         await unlink(join(this.deps.config.dir, f.name));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
           this.deps.log.warn({ file: f.name, err: (err as Error).message }, 'could not delete an old mask');
-          i += 1;
           continue;
         }
       }
-      this.files.splice(i, 1);
+      this.files.delete(f.name);
       this.total -= f.bytes;
     }
-    if (this.total > quota) this.deps.log.warn({ bytes: this.total, quotaBytes: quota }, 'masks exceed the quota even after deleting old ones');
+    if (over()) this.deps.log.warn({ bytes: this.total, quotaBytes: quota, files: this.files.size, maxFiles }, 'masks exceed the quota even after deleting old ones');
   }
 
   /** Every mask file under the directory (one level of camera folders), oldest first. */
