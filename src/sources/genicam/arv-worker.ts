@@ -1,21 +1,13 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LookoutError, type ErrorCode } from '../../core/errors.js';
+import { findInstalledFile } from '../../system/installed-file.js';
 import { superviseChild } from '../core/supervised-child.js';
 import { WorkerRecordParser, type WorkerFrame } from './worker-records.js';
 
 /** Finds workers/arv-worker.py above this module (from src/ under tsx, from dist/src/ once built). */
 export function arvWorkerPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'workers', 'arv-worker.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = resolve(dir, '..');
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new LookoutError('INTERNAL', 'workers/arv-worker.py not found above the installation directory');
+  const path = findInstalledFile('workers/arv-worker.py');
+  if (path === undefined) throw new LookoutError('INTERNAL', 'workers/arv-worker.py not found above the installation directory');
+  return path;
 }
 
 export interface WorkerStats {
