@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from '../../src/core/log.js';
 import { type InspectorApp, startInspectorApp } from '../../src/main.js';
 import type { HttpCamera } from '../peers/http-camera.js';
-import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import { removeDir, type Script, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
 import { greyCamera, inspectorConfig } from './kit.js';
 
 /** The real inspector app on our edge agent (one scripted model `m1`), all its files in `dir`. */
@@ -15,8 +15,8 @@ export interface InspectorRig {
 
 export interface InspectorRigOptions {
   readonly dirPrefix: string;
-  /** The model's input size, and how long the scripted runtime takes a frame. */
-  readonly model: { readonly width: number; readonly height: number; readonly inferDelayMs?: number };
+  /** The model's input size, and what the scripted runtime does (its score, its delay). */
+  readonly model: { readonly width: number; readonly height: number; readonly script?: Script };
   /** More of the inference slice than its endpoint and model (callTimeoutMs). */
   readonly inference?: Record<string, unknown>;
   /** The rest of the configuration (cameras, plc, …); `dir` is the rig's own, for files it needs. */
@@ -40,8 +40,8 @@ export async function startInspectorRig(o: InspectorRigOptions): Promise<Inspect
     }
   };
   try {
-    const { width, height, inferDelayMs } = o.model;
-    agent = await startServer([{ component: 'm1', manifest: { input: { width, height } }, ...(inferDelayMs !== undefined ? { script: { inferDelayMs } } : {}) }], { dir });
+    const { width, height, script } = o.model;
+    agent = await startServer([{ component: 'm1', manifest: { input: { width, height } }, ...(script ? { script } : {}) }], { dir });
     const values = await o.config(dir);
     app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', ...o.inference }, ...values }), {
       log: o.log ?? createLogger('silent'),
@@ -56,21 +56,30 @@ export async function startInspectorRig(o: InspectorRigOptions): Promise<Inspect
   }
 }
 
-/** A rig whose one camera `cam1` is a grey HTTP camera triggered by the PLC that `plc` configures. */
-export interface PlcInspectorRig extends InspectorRig {
+/** A rig whose one camera `cam1` is a grey HTTP camera at the model's size, triggered (by the PLC, MQTT, HTTP…). */
+export interface GreyCameraRig extends InspectorRig {
   readonly camera: HttpCamera;
 }
 
-export async function startPlcInspectorRig(o: { dirPrefix: string; shade: number; thingName?: string; plc: (dir: string) => Record<string, unknown> | Promise<Record<string, unknown>> }): Promise<PlcInspectorRig> {
-  const camera = await greyCamera(o.shade, 128, 96);
+export interface GreyCameraRigOptions {
+  readonly dirPrefix: string;
+  /** The camera's grey level: the scripted runtime scores its red value unless `script.score` says. */
+  readonly shade: number;
+  readonly size: { readonly width: number; readonly height: number };
+  readonly script?: Script;
+  /** The configuration besides inference and the camera (thingName, publish, plc, status). */
+  readonly config: (dir: string) => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+export async function startGreyCameraRig(o: GreyCameraRigOptions): Promise<GreyCameraRig> {
+  const camera = await greyCamera(o.shade, o.size.width, o.size.height);
   try {
     const rig = await startInspectorRig({
       dirPrefix: o.dirPrefix,
-      model: { width: 128, height: 96 },
+      model: { ...o.size, ...(o.script ? { script: o.script } : {}) },
       config: async (dir) => ({
-        ...(o.thingName ? { thingName: o.thingName } : {}),
         cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-        plc: await o.plc(dir),
+        ...(await o.config(dir)),
       }),
     });
     return {

@@ -27,7 +27,7 @@ async function setUp(cameras: unknown[], inferDelayMs: number, extra: Record<str
   const verdicts: Verdict[] = [];
   const rig = await startInspectorRig({
     dirPrefix: 'le-genicam-hw-',
-    model: { width: 160, height: 120, inferDelayMs },
+    model: { width: 160, height: 120, script: { inferDelayMs } },
     inference: { callTimeoutMs: 5_000 },
     config: () => ({ cameras, ...extra }),
     log,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InspectorApp } from '../../src/main.js';
 import { waitFor } from '../peers/edge-agent-peer.js';
 import { type ModbusPlcPeer, startModbusPlc, writesTo } from '../peers/modbus-plc.js';
-import { type PlcInspectorRig, startPlcInspectorRig } from './inspector-rig.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 const COIL = 7;
 const HANDSHAKE = 100;
@@ -15,24 +15,27 @@ const PART_ID = 20;
  */
 describe('inspector: light barrier → camera trigger → reject gate over Modbus TCP (pymodbus PLC)', () => {
   let peer: ModbusPlcPeer;
-  let rig: PlcInspectorRig;
+  let rig: GreyCameraRig;
   let app: InspectorApp;
 
   beforeAll(async () => {
     peer = await startModbusPlc();
-    rig = await startPlcInspectorRig({
+    rig = await startGreyCameraRig({
       dirPrefix: 'le-modbus-',
       shade: 0xf0, // scored 0.94: a reject
-      thingName: 'gw',
-      plc: () => ({
-        modbus: {
+      size: { width: 128, height: 96 },
+      config: () => ({
+        thingName: 'gw',
+        plc: {
+          modbus: {
           host: peer.host,
           port: peer.port,
           timeoutMs: 500,
           backoff: { initialMs: 20, maxMs: 200 },
           reject: { coil: COIL, pulseMs: 50 },
           handshake: { register: HANDSHAKE },
-          triggers: [{ camera: 'cam1', address: LIGHT_BARRIER, partId: { address: PART_ID } }],
+            triggers: [{ camera: 'cam1', address: LIGHT_BARRIER, partId: { address: PART_ID } }],
+          },
         },
       }),
     });

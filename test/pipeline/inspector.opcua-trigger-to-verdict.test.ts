@@ -4,7 +4,7 @@ import { opcuaCertificate } from '../helpers/opcua-certs.js';
 import { type OpcuaPeer, startOpcuaPeer } from '../peers/opcua-peer.js';
 import { waitFor } from '../peers/edge-agent-peer.js';
 import { LINE1 } from '../plc/opcua-kit.js';
-import { type PlcInspectorRig, startPlcInspectorRig } from './inspector-rig.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 /**
  * The line's light barrier sets the PLC's trigger node with a part id; the inspector (the real app) takes
@@ -13,25 +13,28 @@ import { type PlcInspectorRig, startPlcInspectorRig } from './inspector-rig.js';
  */
 describe('inspector: trigger and verdict over OPC UA', () => {
   let peer: OpcuaPeer;
-  let rig: PlcInspectorRig;
+  let rig: GreyCameraRig;
   let app: InspectorApp;
 
   beforeAll(async () => {
     peer = await startOpcuaPeer();
-    rig = await startPlcInspectorRig({
+    rig = await startGreyCameraRig({
       dirPrefix: 'le-opcua-e2e-',
       shade: 0x20,
-      plc: async (dir) => {
+      size: { width: 128, height: 96 },
+      config: async (dir) => {
         const mine = await opcuaCertificate(dir, 'lookout');
         return {
-          opcua: {
+          plc: {
+            opcua: {
             endpointUrl: peer.endpointUrl,
             securityMode: 'None',
             certificateFile: mine.certFile,
             privateKeyFile: mine.keyFile,
             verdict: LINE1,
             triggers: [{ camera: 'cam1', nodeId: 'ns=1;s=Line1.Trigger', partIdNodeId: 'ns=1;s=Line1.TriggerPartId' }],
-            backoff: { initialMs: 100, maxMs: 1_000 },
+              backoff: { initialMs: 100, maxMs: 1_000 },
+            },
           },
         };
       },
