@@ -14,27 +14,12 @@
  * against the round of the other kind next to it, and the medians are reported. Both get the same work
  * per round, the same concurrency (one sharp job per camera at a time) and a warm-up.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config/load.js';
-import { createLogger } from '../src/core/log.js';
-import type { Frame } from '../src/core/frame.js';
-import { createEdgeAgentRpc } from '../src/inference/adapters/grpc-channel.js';
-import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
-import { MaskStore } from '../src/masks/mask-store.js';
-import { sharpMaskImages } from '../src/masks/adapters/sharp-mask-images.js';
-import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
-import { createSharpPreviewRenderer } from '../src/pipeline/adapters/sharp-preview.js';
-import { Inspector } from '../src/pipeline/inspector.js';
-import { ModelSupervisor } from '../src/pipeline/model-supervisor.js';
-import { createPreprocessor } from '../src/preprocess/create-preprocessor.js';
-import { Delivery } from '../src/publish/delivery.js';
-import { Topics } from '../src/publish/topics.js';
-import type { FrameSource } from '../src/sources/frame-source.js';
+import { benchConfig, startBenchInspector } from './bench-inspector.js';
 import type { BenchResult } from './types.js';
 
 /** Frames per round (split between the cameras) and rounds of each kind. */
@@ -46,44 +31,6 @@ async function testJpeg(): Promise<Buffer> {
   const noise = Buffer.alloc(1920 * 1080 * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
   return sharp(noise, { raw: { width: 1920, height: 1080, channels: 3 } }).blur(2).jpeg({ quality: 85 }).toBuffer();
-}
-
-/** An in-memory camera: capture() hands out the same 1080p JPEG; the pipeline is the only cost. */
-function memoryCamera(cameraId: string, jpeg: Buffer): FrameSource {
-  let seq = 0;
-  return {
-    cameraId,
-    async start() {},
-    async stop() {},
-    capture: async (partId?: string): Promise<Frame> => ({
-      id: `${cameraId}-${Date.now()}-${seq++}`,
-      cameraId,
-      capturedAt: Date.now(),
-      data: { kind: 'encoded', bytes: jpeg },
-      ...(partId ? { partId } : {}),
-    }),
-    health: () => ({ state: 'streaming', fps: 0, framesTotal: seq, framesDropped: 0, reconnectsLastHour: 0, stallsLastHour: 0, grade: 'good' }),
-  };
-}
-
-/** `lookout-edge serve-model` in a child process, serving the noop model on `dir`/agent.sock. */
-async function startModelServer(dir: string): Promise<{ pid: number | undefined; exited: Promise<void>; stop(): Promise<void> }> {
-  const modelDir = join(dir, 'models', 'noop-model');
-  await mkdir(modelDir, { recursive: true });
-  const manifest = { formatVersion: 1, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
-  await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest));
-  const cli = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-  const args = ['--import', 'tsx', cli, 'serve-model', '--log-level', 'warn', '--set', `modelServer.socket=${join(dir, 'agent.sock')}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    pid: child.pid,
-    exited,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 /** CPU milliseconds so far of this process and of the model server (Linux /proc; 0 elsewhere). */
@@ -119,46 +66,12 @@ function median(values: readonly number[]): number {
 
 export async function run(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'le-bench-pipeline-'));
-  const log = createLogger('silent');
   const jpeg = await testJpeg();
-  const config = loadConfig([
-    {
-      source: 'bench',
-      values: {
-        inference: { endpoint: `unix://${join(dir, 'agent.sock')}`, modelComponent: 'noop-model' },
-        modelServer: { socket: join(dir, 'agent.sock') },
-        cameras: ['cam1', 'cam2'].map((id) => ({ id, source: { type: 'http', url: 'http://127.0.0.1:9/x' }, trigger: { enabled: true, queueSize: FRAMES }, preprocess: MODEL })),
-        outbox: { path: join(dir, 'outbox.sqlite') },
-        masks: { dir: join(dir, 'masks') },
-      },
-    },
-  ]);
-  const server = await startModelServer(dir);
-  const outbox = new SqliteOutbox({ config: config.outbox, log });
-  await outbox.start();
-  const masks = new MaskStore({ config: config.masks, log, images: sharpMaskImages });
-  await masks.start();
-  const client = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: config.inference, log });
-  await client.start();
-  const model = new ModelSupervisor({ client, config: config.inference, log });
-  const delivery = new Delivery({ outbox, topics: new Topics('lookout', 'bench'), payload: { thingName: 'bench', maxInlineMaskBytes: 65536 }, log });
-  const inspector = new Inspector({
-    thingName: 'bench',
-    cameras: config.cameras,
-    decideRules: config.decide,
-    createSource: (camera) => memoryCamera(camera.id, jpeg),
-    createPreprocessor: (camera) => createPreprocessor(camera.preprocess),
-    inference: client,
-    model,
-    masks,
-    previews: createSharpPreviewRenderer(),
-    sinks: [delivery],
-    outboxStats: () => outbox.stats(),
-    log,
+  const config = benchConfig(dir, {
+    cameras: ['cam1', 'cam2'].map((id) => ({ id, source: { type: 'http', url: 'http://127.0.0.1:9/x' }, trigger: { enabled: true, queueSize: FRAMES }, preprocess: MODEL })),
   });
-  await inspector.start();
-  // a server that failed to start (its error is on stderr) must not leave the bench waiting for the model
-  await Promise.race([model.ensure(), server.exited.then(() => Promise.reject(new Error('the model server exited before its model was running')))]);
+  const bench = await startBenchInspector({ dir, config, jpeg, model: MODEL });
+  const { inspector } = bench;
 
   const results: BenchResult[] = [];
   try {
@@ -177,9 +90,9 @@ export async function run(): Promise<BenchResult[]> {
       const rates: number[] = [];
       const cpu = { floor: 0, self: 0, server: 0 };
       const timed = async <T>(fn: () => Promise<T>, add: (self: number, server: number) => void): Promise<T> => {
-        const before = cpuMs(server.pid);
+        const before = cpuMs(bench.serverPid);
         const out = await fn();
-        const after = cpuMs(server.pid);
+        const after = cpuMs(bench.serverPid);
         add(after.self - before.self, after.server - before.server);
         return out;
       };
@@ -219,11 +132,7 @@ export async function run(): Promise<BenchResult[]> {
       results.push({ name: `stage ${stage} p50 / p99`, value: s.p50, unit: `ms (p99 ${s.p99.toFixed(2)} ms)` });
     }
   } finally {
-    await inspector.stop();
-    await client.stop();
-    await server.stop();
-    await masks.stop();
-    await outbox.stop();
+    await bench.stop();
     await rm(dir, { recursive: true, force: true });
   }
   return results;

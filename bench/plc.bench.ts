@@ -9,29 +9,16 @@
  * Baseline, same run, alternating rounds: the same inspection started directly (inspectNow), its
  * verdict's capture → decision time (`timings.totalMs`): the model's and pipeline's time without the PLC. Goal: trigger → reject p99 ≤ baseline p99 + 25 ms.
  */
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../src/config/load.js';
 import { sleep } from '../src/core/deadline.js';
-import type { Frame } from '../src/core/frame.js';
 import { createLogger } from '../src/core/log.js';
-import { createEdgeAgentRpc } from '../src/inference/adapters/grpc-channel.js';
-import { EdgeAgentClient } from '../src/inference/edge-agent-client.js';
-import { MaskStore } from '../src/masks/mask-store.js';
-import { sharpMaskImages } from '../src/masks/adapters/sharp-mask-images.js';
-import { SqliteOutbox } from '../src/outbox/adapters/sqlite-outbox.js';
-import { createSharpPreviewRenderer } from '../src/pipeline/adapters/sharp-preview.js';
-import { Inspector } from '../src/pipeline/inspector.js';
-import { ModelSupervisor } from '../src/pipeline/model-supervisor.js';
+import type { Inspector } from '../src/pipeline/inspector.js';
 import { createPlcs } from '../src/plc/create-plc.js';
-import { createPreprocessor } from '../src/preprocess/create-preprocessor.js';
-import { Delivery } from '../src/publish/delivery.js';
-import { Topics } from '../src/publish/topics.js';
-import type { FrameSource } from '../src/sources/frame-source.js';
 import { startModbusPlc } from '../test/peers/modbus-plc.js';
+import { benchConfig, startBenchInspector } from './bench-inspector.js';
 import type { BenchResult } from './types.js';
 
 const TRIGGERS = Number(process.env.BENCH_TRIGGERS ?? 300);
@@ -45,95 +32,28 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
 }
 
-function memoryCamera(cameraId: string, jpeg: Buffer): FrameSource {
-  let seq = 0;
-  return {
-    cameraId,
-    async start() {},
-    async stop() {},
-    capture: async (partId?: string): Promise<Frame> => ({
-      id: `${cameraId}-${Date.now()}-${seq++}`,
-      cameraId,
-      capturedAt: Date.now(),
-      data: { kind: 'encoded', bytes: jpeg },
-      ...(partId ? { partId } : {}),
-    }),
-    health: () => ({ state: 'streaming', fps: 0, framesTotal: seq, framesDropped: 0, reconnectsLastHour: 0, stallsLastHour: 0, grade: 'good' }),
-  };
-}
-
-async function startModelServer(dir: string): Promise<{ exited: Promise<void>; stop(): Promise<void> }> {
-  const modelDir = join(dir, 'models', 'noop-model');
-  await mkdir(modelDir, { recursive: true });
-  const manifest = { formatVersion: 1, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] };
-  await writeFile(join(modelDir, 'manifest.json'), JSON.stringify(manifest));
-  const cli = new URL('../src/cli/bin.ts', import.meta.url).pathname;
-  const args = ['--import', 'tsx', cli, 'serve-model', '--log-level', 'warn', '--set', `modelServer.socket=${join(dir, 'agent.sock')}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    exited,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 export async function run(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'le-bench-plc-'));
   const log = createLogger('silent');
   const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 120, b: 60 } } }).jpeg().toBuffer();
   const peer = await startModbusPlc();
-  const config = loadConfig([
-    {
-      source: 'bench',
-      values: {
-        inference: { endpoint: `unix://${join(dir, 'agent.sock')}`, modelComponent: 'noop-model' },
-        modelServer: { socket: join(dir, 'agent.sock') },
-        cameras: [{ id: 'cam1', source: { type: 'http', url: 'http://127.0.0.1:9/x' }, trigger: { enabled: true }, preprocess: MODEL }],
-        decide: { scoreThreshold: 0 },
-        outbox: { path: join(dir, 'outbox.sqlite') },
-        masks: { dir: join(dir, 'masks') },
-        plc: {
-          modbus: {
-            host: peer.host,
-            port: peer.port,
-            reject: { coil: COIL, pulseMs: 5, gapMs: 5 },
-            triggers: [{ camera: 'cam1', table: 'discrete-input', address: INPUT }],
-          },
-        },
+  const config = benchConfig(dir, {
+    cameras: [{ id: 'cam1', source: { type: 'http', url: 'http://127.0.0.1:9/x' }, trigger: { enabled: true }, preprocess: MODEL }],
+    decide: { scoreThreshold: 0 },
+    plc: {
+      modbus: {
+        host: peer.host,
+        port: peer.port,
+        reject: { coil: COIL, pulseMs: 5, gapMs: 5 },
+        triggers: [{ camera: 'cam1', table: 'discrete-input', address: INPUT }],
       },
     },
-  ]);
-  const server = await startModelServer(dir);
-  const outbox = new SqliteOutbox({ config: config.outbox, log });
-  await outbox.start();
-  const masks = new MaskStore({ config: config.masks, log, images: sharpMaskImages });
-  await masks.start();
-  const client = new EdgeAgentClient({ connect: createEdgeAgentRpc, config: config.inference, log });
-  await client.start();
-  const model = new ModelSupervisor({ client, config: config.inference, log });
-  const delivery = new Delivery({ outbox, topics: new Topics('lookout', 'bench'), payload: { thingName: 'bench', maxInlineMaskBytes: 65536 }, log });
+  });
   const late: { inspector?: Inspector } = {};
   const plc = await createPlcs(config.plc, { inspectNow: (camera, partId) => late.inspector!.inspectNow(camera, partId), log });
-  const inspector = new Inspector({
-    thingName: 'bench',
-    cameras: config.cameras,
-    decideRules: config.decide,
-    createSource: (camera) => memoryCamera(camera.id, jpeg),
-    createPreprocessor: (camera) => createPreprocessor(camera.preprocess),
-    inference: client,
-    model,
-    masks,
-    previews: createSharpPreviewRenderer(),
-    sinks: [{ name: 'plc', accept: (inspection) => plc.onVerdict(inspection.verdict) }, delivery],
-    outboxStats: () => outbox.stats(),
-    log,
-  });
+  const bench = await startBenchInspector({ dir, config, jpeg, model: MODEL, sinks: [{ name: 'plc', accept: (inspection) => plc.onVerdict(inspection.verdict) }] });
+  const { inspector } = bench;
   late.inspector = inspector;
-  await inspector.start();
-  await Promise.race([model.ensure(), server.exited.then(() => Promise.reject(new Error('the model server exited before its model was running')))]);
   await plc.start();
 
   const direct: number[] = [];
@@ -167,11 +87,7 @@ export async function run(): Promise<BenchResult[]> {
     }
   } finally {
     await plc.stop();
-    await inspector.stop();
-    await client.stop();
-    await server.stop();
-    await masks.stop();
-    await outbox.stop();
+    await bench.stop();
     await peer.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AwsApis, ModelPackagingRequest, RolloutConfig } from '../../deploy/api.js';
 import type { ComponentChange, RolloutOptions } from '../../deploy/deployment-plan.js';
 import { LookoutError } from '../core/errors.js';
+import { findInstalledFile } from '../system/installed-file.js';
 
 /** `lookout-edge deploy …`: fleet operations against AWS IoT Greengrass v2 (and Lookout for Vision's packaging). */
 
@@ -117,13 +116,7 @@ async function componentChanges(flags: { component: string[]; merge: string[]; r
 
 /** recipes/templates/model-component.yaml, found upwards from this module (src/cli under tsx, dist/src/cli when built). */
 function findTemplate(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i += 1) {
-    const candidate = join(dir, 'recipes', 'templates', 'model-component.yaml');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return resolve('recipes', 'templates', 'model-component.yaml');
+  return findInstalledFile('recipes/templates/model-component.yaml') ?? resolve('recipes', 'templates', 'model-component.yaml');
 }
 
 export function deployCommand(): Command {

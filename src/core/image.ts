@@ -1,4 +1,10 @@
-/** A packed, interleaved RGB888 image, row-major, no padding: `pixels.length === width * height * 3`. */
+/**
+ * A packed, interleaved RGB888 image, row-major, no padding: `pixels.length === width * height * 3`.
+ * Never written to once made: its pixels belong to it alone (sources allocate each frame, sharp and
+ * the shared-memory pool return fresh buffers), so a stage or sink may keep it without a copy (the
+ * evidence queue does). Whatever draws on an image (the preview's mask blend) copies it first; a
+ * source that reuses a buffer must copy before it hands a frame on.
+ */
 export interface RgbImage {
   readonly width: number;
   readonly height: number;

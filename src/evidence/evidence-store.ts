@@ -5,6 +5,7 @@ import { LookoutError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
 import type { Logger } from '../core/log.js';
 import type { DetectResult } from '../core/model.js';
+import { safeStem } from '../core/safe-name.js';
 import type { Verdict } from '../core/verdict.js';
 import type { EvidenceSink } from '../pipeline/ports.js';
 import type { EvidenceIndex, EvidenceReader, HistorySource } from './evidence-index.js';
@@ -54,16 +55,6 @@ interface Pending {
 
 const STOP_DEADLINE_MS = 10_000;
 const EVICT_BATCH = 64;
-
-/** File names from verdict ids: keep them readable but never let them leave their folder. */
-export function safeFileStem(id: string): string {
-  const stem = id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
-  return stem.slice(0, 150) || '_';
-}
-
-function copyImage(image: RgbImage): RgbImage {
-  return { width: image.width, height: image.height, pixels: image.pixels.slice() };
-}
 
 /**
  * Keeps frames worth keeping (see KeepPolicy) as JPEG + mask PNG under `dir/frames/<UTC day>/`, indexed
@@ -123,8 +114,9 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
       this.queue.push({
         verdict: input.verdict,
         reason,
-        frame: copyImage(input.frame),
-        ...(input.mask ? { mask: copyImage(input.mask) } : {}),
+        // kept as given, not copied, until written: images are never written to once made (RgbImage)
+        frame: input.frame,
+        ...(input.mask ? { mask: input.mask } : {}),
         modelVersion: this.deps.modelVersionOf?.(input.verdict.modelComponent) ?? null,
       });
       this.kick();
@@ -278,7 +270,7 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
     const jpeg = await this.deps.codec.encodeJpeg(frame, this.deps.config.jpegQuality);
     const maskPng = mask ? await this.deps.codec.encodePng(mask) : undefined;
     const day = new Date(verdict.capturedAt).toISOString().slice(0, 10);
-    const stem = join('frames', day, safeFileStem(verdict.id));
+    const stem = join('frames', day, safeStem(verdict.id));
     const framePath = `${stem}.jpg`;
     const maskPath = maskPng ? `${stem}.mask.png` : null;
     const bytes = jpeg.length + (maskPng?.length ?? 0);

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 /**
  * One home per piece of infrastructure (issue 18, item 5): sleeping and deadlines in core/deadline.ts,
  * backoff in core/backoff.ts, the part-id rule in core/frame.ts, topic names in publish/topics.ts,
- * migrations through sqlite/adapters/migrate.ts. A second copy tends to drift (a sleep that rejects on
- * abort beside one that resolves; a jitter its comment does not describe).
+ * migrations through sqlite/adapters/migrate.ts, file names from ids through core/safe-name.ts. A
+ * second copy tends to drift (a sleep that rejects on abort beside one that resolves; a jitter its
+ * comment does not describe; a file-name rule that lets two ids share a file).
  */
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -36,5 +37,9 @@ describe('one home per concern', () => {
     expect(await elsewhere(/PART_ID_PATTERN\s*=/, 'src/core/frame.ts')).toEqual([]);
     expect(await elsewhere(/user_version\s*=/, 'src/sqlite/adapters/migrate.ts')).toEqual([]);
     expect(await elsewhere(/['`/]command\/(request|response)['`]|['`]\/trigger['`]/, 'src/publish/topics.ts')).toEqual([]);
+  });
+
+  it('one rule for file names made from ids: core/safe-name.ts', async () => {
+    expect(await elsewhere(/\[\^A-Za-z0-9_.-\]|\bfunction safe\w*(Stem|Name)\b/, 'src/core/safe-name.ts')).toEqual([]);
   });
 });

@@ -139,4 +139,24 @@ describe('mask store', () => {
     await again.start();
     expect(again.usage()).toEqual(store.usage());
   });
+
+  it('keeps at most maxFiles files, oldest deleted first, counting files from earlier runs', async () => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'old-cam'), { recursive: true });
+    for (const name of ['a', 'b', 'c', 'd']) await writeFile(join(dir, 'old-cam', `${name}.mask.png`), Buffer.alloc(10));
+    const { log } = memoryLogger('silent');
+    const config = masksSchema.parse({ dir, maxFiles: 3, overlay: false });
+    const store = new MaskStore({ config, log, images: sharpMaskImages });
+    await store.start();
+    expect(store.usage().files).toBe(3);
+    for (let i = 0; i < 5; i += 1) await store.save({ verdictId: `v${i}`, cameraId: 'cam1', mask: classMask(256, 192, i), classes });
+    // the same name again replaces its file, it does not count twice
+    await store.save({ verdictId: 'v4', cameraId: 'cam1', mask: classMask(256, 192, 9), classes });
+    expect(store.usage().files).toBe(3);
+    expect(await readdir(join(dir, 'old-cam'))).toEqual([]);
+    expect((await readdir(join(dir, 'cam1'))).sort()).toEqual(['v2.mask.png', 'v3.mask.png', 'v4.mask.png']);
+    const again = new MaskStore({ config, log, images: sharpMaskImages });
+    await again.start();
+    expect(again.usage()).toEqual(store.usage());
+  });
 });

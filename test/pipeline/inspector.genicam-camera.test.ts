@@ -1,10 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/log.js';
-import { startInspectorApp } from '../../src/main.js';
 import { createPromMetrics } from '../../src/status/adapters/prom-metrics.js';
 import { FakeGvCamera } from '../peers/fake-gv-camera.js';
-import { removeDir, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
-import { inspectorConfig } from './kit.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
+import { startInspectorRig } from './inspector-rig.js';
 
 const camera = new FakeGvCamera('LKPIPE01');
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -19,16 +17,9 @@ afterEach(async () => {
 });
 
 async function setUp(cameras: unknown[]) {
-  const dir = await tempDir('le-genicam-');
-  cleanup.push(() => removeDir(dir));
-  const agent = await startServer([{ component: 'm1', manifest: { input: { width: 160, height: 120 } } }], { dir });
-  cleanup.push(() => agent.stop());
-  const app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 2_000 }, cameras }), {
-    log: createLogger('silent'),
-  });
-  cleanup.push(() => app.stop('test'));
-  await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
-  return app;
+  const rig = await startInspectorRig({ dirPrefix: 'le-genicam-', model: { width: 160, height: 120 }, inference: { callTimeoutMs: 2_000 }, config: () => ({ cameras }) });
+  cleanup.push(() => rig.stop());
+  return rig.app;
 }
 
 describe('inspector with a GenICam camera', () => {

@@ -3,11 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isLookoutError } from '../../src/core/errors.js';
 import type { Verdict } from '../../src/core/verdict.js';
 import { startEmbeddedBroker } from '../../src/demo/adapters/embedded-broker.js';
-import { startInspectorApp } from '../../src/main.js';
 import { FakeGvCamera } from '../peers/fake-gv-camera.js';
-import { removeDir, startServer, tempDir, waitFor } from '../peers/edge-agent-peer.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
 import { memoryLogger } from '../sources/kit.js';
-import { inspectorConfig } from './kit.js';
+import { startInspectorRig } from './inspector-rig.js';
 
 // Line0 of this camera is pulsed at its frame clock (25 Hz): a light barrier that sees a part every 40 ms.
 const camera = new FakeGvCamera('LKHWTRG1', { line0: 'frame-clock' });
@@ -24,17 +23,18 @@ afterEach(async () => {
 });
 
 async function setUp(cameras: unknown[], inferDelayMs: number, extra: Record<string, unknown> = {}) {
-  const dir = await tempDir('le-genicam-hw-');
-  cleanup.push(() => removeDir(dir));
-  const agent = await startServer([{ component: 'm1', script: { inferDelayMs }, manifest: { input: { width: 160, height: 120 } } }], { dir });
-  cleanup.push(() => agent.stop());
   const { log, lines } = memoryLogger('info');
-  const app = await startInspectorApp(inspectorConfig(dir, { inference: { endpoint: agent.address, modelComponent: 'm1', callTimeoutMs: 5_000 }, cameras, ...extra }), { log });
-  cleanup.push(() => app.stop('test'));
   const verdicts: Verdict[] = [];
-  app.inspector.events.on('verdict', (v) => verdicts.push(v));
-  await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
-  return { app, verdicts, lines };
+  const rig = await startInspectorRig({
+    dirPrefix: 'le-genicam-hw-',
+    model: { width: 160, height: 120, script: { inferDelayMs } },
+    inference: { callTimeoutMs: 5_000 },
+    config: () => ({ cameras, ...extra }),
+    log,
+    started: (app) => app.inspector.events.on('verdict', (v) => verdicts.push(v)),
+  });
+  cleanup.push(() => rig.stop());
+  return { app: rig.app, verdicts, lines };
 }
 
 describe('inspector with a hardware-triggered GenICam camera (TriggerMode On, Line0, RisingEdge)', () => {

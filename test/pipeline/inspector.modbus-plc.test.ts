@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/log.js';
-import { type InspectorApp, startInspectorApp } from '../../src/main.js';
-import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
-import type { HttpCamera } from '../peers/http-camera.js';
+import type { InspectorApp } from '../../src/main.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
 import { type ModbusPlcPeer, startModbusPlc, writesTo } from '../peers/modbus-plc.js';
-import { greyCamera, inspectorConfig } from './kit.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 const COIL = 7;
 const HANDSHAKE = 100;
@@ -16,43 +14,37 @@ const PART_ID = 20;
  * an inspection of the part whose number the PLC holds, and the reject comes back on the gate's coil.
  */
 describe('inspector: light barrier → camera trigger → reject gate over Modbus TCP (pymodbus PLC)', () => {
-  let dir: string;
-  let agent: TestServer;
-  let camera: HttpCamera;
   let peer: ModbusPlcPeer;
+  let rig: GreyCameraRig;
   let app: InspectorApp;
 
   beforeAll(async () => {
-    dir = await tempDir('le-modbus-');
-    agent = await startServer([{ component: 'm1', manifest: { input: { width: 128, height: 96 } } }], { dir });
-    camera = await greyCamera(0xf0, 128, 96); // scored 0.94: a reject
     peer = await startModbusPlc();
-    const config = inspectorConfig(dir, {
-      thingName: 'gw',
-      inference: { endpoint: agent.address, modelComponent: 'm1' },
-      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-      plc: {
-        modbus: {
+    rig = await startGreyCameraRig({
+      dirPrefix: 'le-modbus-',
+      shade: 0xf0, // scored 0.94: a reject
+      size: { width: 128, height: 96 },
+      config: () => ({
+        thingName: 'gw',
+        plc: {
+          modbus: {
           host: peer.host,
           port: peer.port,
           timeoutMs: 500,
           backoff: { initialMs: 20, maxMs: 200 },
           reject: { coil: COIL, pulseMs: 50 },
           handshake: { register: HANDSHAKE },
-          triggers: [{ camera: 'cam1', address: LIGHT_BARRIER, partId: { address: PART_ID } }],
+            triggers: [{ camera: 'cam1', address: LIGHT_BARRIER, partId: { address: PART_ID } }],
+          },
         },
-      },
+      }),
     });
-    app = await startInspectorApp(config, { log: createLogger('silent') });
-    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+    app = rig.app;
   });
 
   afterAll(async () => {
-    await app?.stop('test');
+    await rig?.stop();
     await peer?.close();
-    await camera?.stop();
-    await agent?.stop();
-    await removeDir(dir);
   });
 
   it('inspects the part on the light barrier edge and pulses the reject gate, with the handshake for that part', async () => {

@@ -1,49 +1,38 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/log.js';
-import { greyCamera, inspectorConfig } from './kit.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/adapters/embedded-broker.js';
-import { type InspectorApp, startInspectorApp } from '../../src/main.js';
 import { parseTrigger } from '../../src/pipeline/remote-triggers.js';
-import type { HttpCamera } from '../peers/http-camera.js';
-import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 /** A PLC asks over MQTT "inspect part A-77" and reads the verdict for A-77; here through the embedded MQTT 3.1.1 broker. */
 describe('inspector: PLC trigger over MQTT (embedded broker, MQTT 3.1.1)', () => {
-  let dir: string;
-  let agent: TestServer;
   let broker: EmbeddedBroker;
-  let camera: HttpCamera;
-  let app: InspectorApp;
+  let rig: GreyCameraRig;
   let plc: mqtt.MqttClient;
   const verdicts: Array<Record<string, unknown>> = [];
 
   beforeAll(async () => {
-    dir = await tempDir('le-trigger-');
-    agent = await startServer([{ component: 'm1', manifest: { input: { width: 128, height: 96 } } }], { dir });
     broker = await startEmbeddedBroker();
-    camera = await greyCamera(0x20, 128, 96);
     const mqttCfg = { port: broker.port, protocolVersion: 4 };
-    const config = inspectorConfig(dir, {
-      thingName: 'gw',
-      inference: { endpoint: agent.address, modelComponent: 'm1' },
-      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+    rig = await startGreyCameraRig({
+      dirPrefix: 'le-trigger-',
+      shade: 0x20,
+      size: { width: 128, height: 96 },
+      config: () => ({
+        thingName: 'gw',
+        publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+      }),
     });
-    app = await startInspectorApp(config, { log: createLogger('silent') });
     plc = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { protocolVersion: 4, clientId: 'plc' });
     await plc.subscribeAsync('lookout/gw/cam1/verdict', { qos: 1 });
     plc.on('message', (_t, payload) => verdicts.push(JSON.parse(payload.toString()) as Record<string, unknown>));
-    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });
 
   afterAll(async () => {
     await plc?.endAsync();
-    await app?.stop('test');
-    await camera?.stop();
+    await rig?.stop();
     await broker?.stop();
-    await agent?.stop();
-    await removeDir(dir);
   });
 
   it('inspects the part named in the trigger and publishes its verdict', async () => {

@@ -1,41 +1,33 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/log.js';
-import { type InspectorApp, startInspectorApp } from '../../src/main.js';
-import type { HttpCamera } from '../peers/http-camera.js';
-import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import type { InspectorApp } from '../../src/main.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
-import { greyCamera, inspectorConfig } from './kit.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 /** PLC triggers and remote commands over MQTT 5 (the default protocol) against mosquitto, across a broker restart. */
 describe('inspector: triggers and commands over MQTT 5', () => {
-  let dir: string;
-  let agent: TestServer;
   let broker: MosquittoPeer;
-  let camera: HttpCamera;
+  let rig: GreyCameraRig;
   let app: InspectorApp;
 
   beforeAll(async () => {
-    dir = await tempDir('le-mqtt5-');
-    agent = await startServer([{ component: 'm1', manifest: { input: { width: 96, height: 96 } } }], { dir });
     broker = await startMosquitto();
-    camera = await greyCamera(0x20);
-    const config = inspectorConfig(dir, {
-      thingName: 'gw5',
-      inference: { endpoint: agent.address, modelComponent: 'm1' },
-      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port, clientId: 'gw5-cloud' }, localMqtt: { port: broker.port, clientId: 'gw5-local' } },
+    rig = await startGreyCameraRig({
+      dirPrefix: 'le-mqtt5-',
+      shade: 0x20,
+      size: { width: 96, height: 96 },
+      config: () => ({
+        thingName: 'gw5',
+        publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { port: broker.port, clientId: 'gw5-cloud' }, localMqtt: { port: broker.port, clientId: 'gw5-local' } },
+      }),
     });
-    app = await startInspectorApp(config, { log: createLogger('silent') });
-    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
+    app = rig.app;
   });
 
   afterAll(async () => {
-    await app?.stop('test');
-    await camera?.stop();
+    await rig?.stop();
     await broker?.close();
-    await agent?.stop();
-    await removeDir(dir);
   });
 
   it('serves a PLC trigger and a remote command, and subscribes again after the broker restarts', async () => {

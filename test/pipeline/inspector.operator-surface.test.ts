@@ -1,46 +1,39 @@
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/core/log.js';
-import { greyCamera, inspectorConfig } from './kit.js';
-import { type InspectorApp, startInspectorApp } from '../../src/main.js';
-import type { HttpCamera } from '../peers/http-camera.js';
-import { removeDir, startServer, tempDir, type TestServer, waitFor } from '../peers/edge-agent-peer.js';
+import type { InspectorApp } from '../../src/main.js';
+import { waitFor } from '../peers/edge-agent-peer.js';
 import { type MosquittoPeer, startMosquitto } from '../peers/mosquitto.js';
+import { type GreyCameraRig, startGreyCameraRig } from './inspector-rig.js';
 
 /** The real inspector behind its operator surface: status page, HTTP trigger, metrics, review, remote commands. */
 describe('inspector operator surface (real pipeline, real broker)', () => {
-  let dir: string;
-  let agent: TestServer;
   let broker: MosquittoPeer;
-  let camera: HttpCamera;
+  let rig: GreyCameraRig;
   let app: InspectorApp;
   let url: string;
 
   beforeAll(async () => {
-    dir = await tempDir('le-operator-');
-    agent = await startServer([{ component: 'm1', script: { score: 0.9 }, manifest: { input: { width: 96, height: 96 } } }], { dir });
     broker = await startMosquitto();
-    camera = await greyCamera(0x40);
     const mqttCfg = { port: broker.port, protocolVersion: 4 };
-    const config = inspectorConfig(dir, {
-      thingName: 'gw',
-      inference: { endpoint: agent.address, modelComponent: 'm1' },
-      cameras: [{ id: 'cam1', source: { type: 'http', url: `${camera.url}/snapshot.jpg` }, trigger: { enabled: true } }],
-      publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
-      status: { port: 0 },
+    rig = await startGreyCameraRig({
+      dirPrefix: 'le-operator-',
+      shade: 0x40,
+      size: { width: 96, height: 96 },
+      script: { score: 0.9 },
+      config: () => ({
+        thingName: 'gw',
+        publish: { cloud: 'mqtt', local: 'mqtt', mqtt: { ...mqttCfg, clientId: 'gw-cloud' }, localMqtt: { ...mqttCfg, clientId: 'gw-local' } },
+        status: { port: 0 },
+      }),
     });
-    app = await startInspectorApp(config, { log: createLogger('silent') });
+    app = rig.app;
     url = app.statusUrl!;
-    await waitFor(() => app.inspector.status().model.status === 'RUNNING', 10_000, 'model RUNNING');
   });
 
   afterAll(async () => {
-    await app?.stop('test');
-    await camera?.stop();
+    await rig?.stop();
     await broker?.close();
-    await agent?.stop();
-    await removeDir(dir);
   });
 
   it('is ready once the model runs, and a PLC PC gets the verdict of part 42 over HTTP', async () => {

@@ -92,6 +92,26 @@ describe('status server authentication', () => {
     expect(JSON.stringify(h.logs())).not.toContain(TOKEN);
   });
 
+  it('keeps the token out of the session cookie: the cookie holds a value only this token gives, and the raw token in a cookie is refused', async () => {
+    h = await startHarness({ host: '0.0.0.0', token: TOKEN });
+    const cookie = (await postJson(`${h.url}/api/session`, { token: TOKEN })).headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^lookout_edge_token=[A-Za-z0-9_-]{43};/);
+    expect(cookie).not.toContain(TOKEN);
+    expect(cookie).not.toContain(encodeURIComponent(TOKEN));
+    expect(cookie).not.toContain(Buffer.from(TOKEN).toString('base64').slice(0, 12));
+    const raw = await fetch(`${h.url}/api/status`, { headers: { cookie: `lookout_edge_token=${encodeURIComponent(TOKEN)}` } });
+    expect(raw.status).toBe(401);
+    const pair = cookie.split(';')[0] ?? '';
+    expect((await fetch(`${h.url}/api/status`, { headers: { cookie: pair } })).status).toBe(200);
+    // the session value is not a bearer token
+    expect((await fetch(`${h.url}/api/status`, { headers: { authorization: `Bearer ${pair.slice(pair.indexOf('=') + 1)}` } })).status).toBe(401);
+    await h.close();
+
+    // another token (rotated): the old session ends
+    h = await startHarness({ host: '0.0.0.0', token: `${TOKEN}-rotated` });
+    expect((await fetch(`${h.url}/api/status`, { headers: { cookie: pair } })).status).toBe(401);
+  });
+
   it('answers wrong tokens past the limit with 429 and Retry-After, while the right token passes from the same address (NAT)', async () => {
     h = await startHarness({ host: '0.0.0.0', token: TOKEN });
     const url = h.url;

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LookoutError } from '../../core/errors.js';
+import { findInstalledFile } from '../../system/installed-file.js';
 
 /**
  * Loads proto/edge-agent.proto once for both our client and our server.
@@ -28,15 +26,9 @@ export const MAX_MESSAGE_BYTES = 4096 * 4096 * 3 + 1024 * 1024;
 
 /** Finds proto/edge-agent.proto above this module (works from src/ under tsx and from dist/src/ once built). */
 export function edgeAgentProtoPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'proto', 'edge-agent.proto');
-    if (existsSync(candidate)) return candidate;
-    const parent = resolve(dir, '..');
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new LookoutError('INTERNAL', 'proto/edge-agent.proto not found above the installation directory');
+  const path = findInstalledFile('proto/edge-agent.proto');
+  if (path === undefined) throw new LookoutError('INTERNAL', 'proto/edge-agent.proto not found above the installation directory');
+  return path;
 }
 
 let cached: grpc.ServiceDefinition | undefined;

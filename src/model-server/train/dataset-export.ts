@@ -4,7 +4,7 @@ import { LookoutError } from '../../core/errors.js';
 import { MAX_SIDE, MIN_SIDE, type RgbImage } from '../../core/image.js';
 import type { Logger } from '../../core/log.js';
 import type { EvidenceReader } from '../../evidence/evidence-index.js';
-import { safeFileStem } from '../../evidence/evidence-store.js';
+import { safeStem } from '../../core/safe-name.js';
 import type { ImageCodec } from '../../evidence/image-codec.js';
 import type { EvidenceRecord } from '../../evidence/types.js';
 
@@ -122,7 +122,7 @@ export async function exportDataset(options: DatasetExportOptions): Promise<Data
       skipped.push({ id: record.id, reason: problem });
       continue;
     }
-    const stem = safeFileStem(record.id);
+    const stem = safeStem(record.id);
     const imageRef = layout === 'manifest' ? `images/${stem}.jpg` : `${split}/${record.label}/${stem}.jpg`;
     try {
       await copyFile(join(options.evidenceDir, record.framePath), join(options.outDir, imageRef));

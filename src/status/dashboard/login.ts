@@ -1,34 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { type RenderedPage, securityHeaders } from './page.js';
+import { type RenderedPage, selfContainedPage } from './page.js';
 
-/** Shown instead of the dashboard when the server needs a token and the browser has none yet. */
-export function renderLogin(): RenderedPage {
-  const nonce = randomBytes(16).toString('base64');
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lookout-edge · sign in</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">
+const LOGIN_CSS = `
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center; background: #0f1419;
   color: #e8edf2; font: 18px/1.4 system-ui, sans-serif; }
 form { background: #1a2129; border: 1px solid #2e3a47; border-radius: 14px; padding: 28px; display: grid; gap: 14px; min-width: 320px; }
 input, button { font: inherit; padding: 10px 12px; border-radius: 8px; border: 1px solid #2e3a47; background: #0f1419; color: inherit; }
 button { background: #4ea1ff; color: #041425; font-weight: 700; border: 0; cursor: pointer; }
 #msg { color: #e5383b; min-height: 1.4em; }
-</style>
-</head>
-<body>
-<form id="login">
+`;
+
+const LOGIN_BODY = `<form id="login">
   <strong>lookout-edge</strong>
   <label for="token">Access token</label>
   <input id="token" type="password" autocomplete="current-password" required>
   <button type="submit">Open dashboard</button>
   <div id="msg" role="alert"></div>
-</form>
-<script nonce="${nonce}">
+</form>`;
+
+const LOGIN_JS = `
 document.getElementById('login').addEventListener('submit', function (e) {
   e.preventDefault();
   var token = document.getElementById('token').value;
@@ -36,9 +25,9 @@ document.getElementById('login').addEventListener('submit', function (e) {
     .then(function (r) { if (r.ok) location.reload(); else document.getElementById('msg').textContent = 'Wrong token.'; })
     .catch(function () { document.getElementById('msg').textContent = 'Cannot reach the inspector.'; });
 });
-</script>
-</body>
-</html>
 `;
-  return { html, headers: securityHeaders(nonce) };
+
+/** Shown instead of the dashboard when the server needs a token and the browser has none yet. */
+export function renderLogin(): RenderedPage {
+  return selfContainedPage({ title: 'lookout-edge · sign in', css: LOGIN_CSS, body: LOGIN_BODY, script: LOGIN_JS });
 }

@@ -25,23 +25,28 @@ export function securityHeaders(nonce: string): Record<string, string> {
   };
 }
 
-/**
- * The operator dashboard: one self-contained page (no CDN: the floor has no internet). The skeleton
- * is static; the script fills it from the live event stream.
- */
-export function renderDashboard(): RenderedPage {
+/** A self-contained page: its style and script inline under a fresh nonce, with the headers that allow only those. */
+export function selfContainedPage(o: { readonly title: string; readonly css: string; readonly body: string; readonly script: string; readonly bodyAttributes?: string }): RenderedPage {
   const nonce = randomBytes(16).toString('base64');
   const html = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lookout-edge</title>
+<title>${o.title}</title>
 <link rel="icon" href="data:,">
-<style nonce="${nonce}">${DASHBOARD_CSS}</style>
+<style nonce="${nonce}">${o.css}</style>
 </head>
-<body data-state="loading">
-<header>
+<body${o.bodyAttributes ? ` ${o.bodyAttributes}` : ''}>
+${o.body}
+<script nonce="${nonce}">${o.script}</script>
+</body>
+</html>
+`;
+  return { html, headers: securityHeaders(nonce) };
+}
+
+const DASHBOARD_BODY = `<header>
   <h1>lookout-edge<span class="thing" id="thing"></span></h1>
   <span class="spacer"></span>
   <span class="pill" id="model"><span class="dot" id="model-dot"></span><span id="model-text">Model …</span></span>
@@ -57,10 +62,12 @@ export function renderDashboard(): RenderedPage {
 </section>
 <main id="cameras"><div class="empty-state" id="empty">Connecting to the inspector…</div></main>
 <noscript><p class="empty-state">This page needs JavaScript for live updates; <a href="/api/status">/api/status</a> has the same data.</p></noscript>
-<footer>Live view · frames and verdicts update as they happen · <a href="/metrics">metrics</a></footer>
-<script nonce="${nonce}">${DASHBOARD_JS}</script>
-</body>
-</html>
-`;
-  return { html, headers: securityHeaders(nonce) };
+<footer>Live view · frames and verdicts update as they happen · <a href="/metrics">metrics</a></footer>`;
+
+/**
+ * The operator dashboard: one self-contained page (no CDN: the floor has no internet). The skeleton
+ * is static; the script fills it from the live event stream.
+ */
+export function renderDashboard(): RenderedPage {
+  return selfContainedPage({ title: 'lookout-edge', css: DASHBOARD_CSS, script: DASHBOARD_JS, bodyAttributes: 'data-state="loading"', body: DASHBOARD_BODY });
 }

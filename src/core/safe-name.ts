@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 
 /**
- * A file-name stem from an id: `[A-Za-z0-9_.-]`, no leading dot, at most 100 characters. When the
- * id had to change, a short hash of the original keeps distinct ids distinct.
+ * The one rule for a file-name stem made from an id (a verdict, a camera, a record): `[A-Za-z0-9_.-]`,
+ * no leading dot and no `..`, at most 100 characters, so that it never leaves its folder. When the id
+ * had to change (or was empty), `~` and a short hash of the original follow, so that distinct ids keep
+ * distinct files.
  */
 export function safeStem(id: string): string {
   let stem = id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.]+/, '_').replace(/\.\.+/g, '_');
