@@ -122,6 +122,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
         return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}), ...plc.errors() };
       },
       plcStats: () => plc.stats(),
+      ...(evidence ? { evidenceStats: () => evidence.status() } : {}),
       log: log.child({ stage: 'pipeline' }),
     });
     late.inspector = inspector;
