@@ -23,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
-import { parse as parseYaml } from 'yaml';
 import { readManifest } from '../src/model-server/runtimes/index.js';
 import { loadDataset } from '../src/model-server/train/load-dataset.js';
 import { generateDataset } from '../src/model-server/train/synthetic.js';
@@ -33,6 +32,7 @@ import { startServeModel } from '../test/model-server/serve-model-process.js';
 import { HttpCamera } from '../test/peers/http-camera.js';
 import { freePort, startMosquitto } from '../test/peers/mosquitto.js';
 import { startInspectorProcess, writeInspectorConfig } from '../test/pipeline/inspector-process.js';
+import { recipeRunEnv } from './recipe-env.js';
 import type { BenchResult } from './types.js';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 3);
@@ -51,18 +51,6 @@ interface Sample {
   /** The inspector's V8 heap (used) and external (Buffers, sharp's pixels) memory in MB, from /metrics. */
   readonly heapUsed: number;
   readonly external: number;
-}
-
-/**
- * The environment recipe.yaml's Run step sets for the inspector (Lifecycle.Run.Setenv, without the entries
- * the nucleus interpolates: paths), so the soak measures the process the device runs.
- */
-function recipeRunEnv(): Record<string, string> {
-  const recipe = parseYaml(readFileSync(new URL('../recipe.yaml', import.meta.url), 'utf8')) as {
-    Manifests: Array<{ Lifecycle?: { Run?: { Setenv?: Record<string, string> } } }>;
-  };
-  const setenv = recipe.Manifests[0]?.Lifecycle?.Run?.Setenv ?? {};
-  return Object.fromEntries(Object.entries(setenv).filter(([, value]) => !value.includes('{')));
 }
 
 /** CPU seconds (user + system) the process has used, from /proc/<pid>/stat. */

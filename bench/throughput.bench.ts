@@ -8,18 +8,23 @@
  *   folder  — the files dropped at once into the inbox (split over the cameras); frames/s from the first
  *             verdict at the broker to the last, every file verdicted and moved (lossless path);
  *   replay  — each camera replays the files as fast as the source offers them (free-running, newest
- *             frame wins); frames/s = verdicts at the broker over a measured window after a warm-up.
+ *             frame wins); frames/s = verdicts at the broker over a measured window after a warm-up;
+ *   rtsp    — each camera reads one shared live stream of a GStreamer RTSP server (test/peers: MJPEG over
+ *             RTP, 1920x1080 at BENCH_RTSP_FPS, 60 by default: more than the pipeline can take), decoded
+ *             and scaled by its ffmpeg child (free-running); frames/s as for replay.
  *
  * Baseline, measured in the same run right before each case: sharp alone decoding and resizing the same
- * files with one image in flight per core (the machine's best); ratio = frames/s ÷ that. Also: p99 of
+ * files (rtsp: JPEG frames grabbed from the same stream) with one image in flight per core (the machine's
+ * best); ratio = frames/s ÷ that. The inspector runs with recipe.yaml's Run environment. Also: p99 of
  * frame → reject (the frame's capture time in the payload to the first reject message at a subscriber),
  * and CPU ms per frame of the inspector and the model server (/proc, Linux only).
  *
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
  *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3,
- *                                        BENCH_CASES=replay:1,folder:4 for some cases only)
+ *                                        BENCH_RTSP_FPS=60, BENCH_CASES=replay:1,rtsp:4 for some cases only)
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -28,11 +33,14 @@ import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { startServeModel } from '../test/model-server/serve-model-process.js';
 import { startMosquitto } from '../test/peers/mosquitto.js';
+import { RtspServer } from '../test/peers/rtsp-server.js';
 import { startInspectorProcess, writeInspectorConfig } from '../test/pipeline/inspector-process.js';
+import { recipeRunEnv } from './recipe-env.js';
 import type { BenchResult } from './types.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
 const REPLAY_SECONDS = Number(process.env.BENCH_REPLAY_SECONDS ?? 6);
+const RTSP_FPS = Number(process.env.BENCH_RTSP_FPS ?? 60);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Only these cases, e.g. `replay:1,folder:4` (default: all). */
 const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
@@ -78,6 +86,16 @@ function cpuMs(pid: number | undefined, thread?: number): number {
   }
 }
 
+/** CPU ms so far of a process's child processes (the RTSP cameras' ffmpeg; /proc/<pid>/task/<pid>/children). */
+function childrenCpuMs(pid: number | undefined): number {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.reduce((sum, kid) => sum + (cpuMs(Number(kid)) || 0), 0);
+  } catch {
+    return 0;
+  }
+}
+
 function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
@@ -120,8 +138,20 @@ class BrokerWatch {
   }
 }
 
+/** `count` JPEG frames of a live MJPEG stream as the camera sent them (ffmpeg copies them out of RTP). */
+async function grabJpegs(url: string, dir: string, count: number): Promise<Buffer[]> {
+  await mkdir(dir, { recursive: true });
+  await new Promise<void>((resolve, reject) =>
+    execFile('ffmpeg', ['-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-frames:v', String(count), '-c:v', 'copy', '-f', 'image2', join(dir, 'g%04d.jpg')], { timeout: 60_000 }, (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg')).sort();
+  return names.map((n) => readFileSync(join(dir, n)));
+}
+
 interface Case {
-  readonly path: 'folder' | 'replay';
+  readonly path: 'folder' | 'replay' | 'rtsp';
   readonly cameras: number;
 }
 
@@ -156,11 +186,23 @@ export async function run(): Promise<BenchResult[]> {
       { path: 'folder', cameras: 4 },
       { path: 'replay', cameras: 1 },
       { path: 'replay', cameras: 4 },
+      { path: 'rtsp', cameras: 1 },
+      { path: 'rtsp', cameras: 4 },
     ];
+    const runEnv = { ...process.env, ...recipeRunEnv() };
+    let rtsp: { url: string; jpegs: Buffer[] } | undefined;
     for (const [n, c] of cases.entries()) {
       if (ONLY && !ONLY.includes(`${c.path}:${c.cameras}`)) continue;
       const caseDir = join(dir, `case${n}`);
       await mkdir(caseDir);
+      if (c.path === 'rtsp' && !rtsp) {
+        // one live stream, shared by every camera's session (gst-rtsp-server's shared media: encoded once)
+        const stream = new RtspServer({ width: 1920, height: 1080, fps: RTSP_FPS });
+        await stream.start();
+        cleanup.unshift(() => stream.kill());
+        rtsp = { url: stream.url, jpegs: await grabJpegs(stream.url, join(dir, 'rtsp-frames'), 120) };
+      }
+      const input = c.path === 'rtsp' ? (rtsp as { jpegs: Buffer[] }).jpegs : jpegs;
       const ids = Array.from({ length: c.cameras }, (_, i) => `cam${i + 1}`);
       const inbox = (id: string) => join(caseDir, id);
       for (const id of ids) await mkdir(inbox(id));
@@ -177,7 +219,14 @@ export async function run(): Promise<BenchResult[]> {
         logging: { level: 'warn' },
         inference: { endpoint: `unix://${socket}`, modelComponent: 'noop-model' },
         decide: { scoreThreshold: 0 },
-        cameras: ids.map((id) => ({ id, source: { type: 'folder', path: inbox(id), ...(c.path === 'replay' ? { replay: true, intervalMs } : {}) }, preprocess: MODEL })),
+        cameras: ids.map((id) => ({
+          id,
+          source:
+            c.path === 'rtsp'
+              ? { type: 'rtsp', url: (rtsp as { url: string }).url, fps: RTSP_FPS }
+              : { type: 'folder', path: inbox(id), ...(c.path === 'replay' ? { replay: true, intervalMs } : {}) },
+          preprocess: MODEL,
+        })),
         publish: {
           cloud: 'mqtt',
           local: 'mqtt',
@@ -191,25 +240,26 @@ export async function run(): Promise<BenchResult[]> {
       });
       // the baseline with nothing else of ours running (a replaying camera never idles); again after
       // each folder burst and once the replaying inspector stopped: the machine's load comes and goes
-      const bases = [await sharpRate(jpegs, CORES)];
-      const inspector = startInspectorProcess(configPath);
+      const bases = [await sharpRate(input, CORES)];
+      const inspector = startInspectorProcess(configPath, [], undefined, runEnv);
       const alive = () =>
         inspector.child.exitCode !== null || server.child.exitCode !== null ? `a process exited: ${JSON.stringify(inspector.recent.slice(-5))} ${server.stderr().slice(-500)}` : undefined;
       const rates: number[] = [];
       const latencies: number[] = [];
-      const cpu = { inspector: 0, server: 0, inspectorMain: 0, serverMain: 0, frames: 0 };
+      const cpu = { inspector: 0, server: 0, inspectorMain: 0, serverMain: 0, children: 0, frames: 0 };
       const measure = async <T>(work: () => Promise<T>): Promise<T> => {
         const [ip, sp] = [inspector.pid, server.child.pid];
-        const [i0, s0, im0, sm0] = [cpuMs(ip), cpuMs(sp), cpuMs(ip, ip), cpuMs(sp, sp)];
+        const [i0, s0, im0, sm0, k0] = [cpuMs(ip), cpuMs(sp), cpuMs(ip, ip), cpuMs(sp, sp), childrenCpuMs(ip)];
         const out = await work();
         cpu.inspector += cpuMs(ip) - i0;
         cpu.server += cpuMs(sp) - s0;
         // the main thread (JavaScript) apart from the others (libuv's pool: sharp/libvips, fs; GC helpers)
         cpu.inspectorMain += cpuMs(ip, ip) - im0;
         cpu.serverMain += cpuMs(sp, sp) - sm0;
+        cpu.children += childrenCpuMs(ip) - k0;
         return out;
       };
-      let note = `one frame offered every ${intervalMs} ms per camera`;
+      let note = c.path === 'rtsp' ? `one 1920x1080 stream at ${RTSP_FPS} fps read by each camera` : `one frame offered every ${intervalMs} ms per camera`;
       try {
         watch.reset();
         if (c.path === 'folder') {
@@ -264,7 +314,7 @@ export async function run(): Promise<BenchResult[]> {
       } finally {
         await inspector.stop();
       }
-      if (c.path === 'replay') bases.push(await sharpRate(jpegs, CORES));
+      if (c.path !== 'folder') bases.push(await sharpRate(input, CORES));
       report(results, c, median(rates), median(bases), latencies, cpu, note);
     }
     results.push({ name: `sharp decode+resize alone, one image at a time (${FRAMES} files)`, value: await sharpRate(jpegs, 1), unit: 'frames/s' });
@@ -283,6 +333,8 @@ interface CpuTotals {
   readonly server: number;
   readonly inspectorMain: number;
   readonly serverMain: number;
+  /** The inspector's child processes (ffmpeg of RTSP cameras); not in `inspector`. */
+  readonly children: number;
   readonly frames: number;
 }
 
@@ -290,7 +342,10 @@ function report(results: BenchResult[], c: Case, fps: number, base: number, late
   const label = `${c.path}, ${c.cameras} camera${c.cameras > 1 ? 's' : ''}`;
   const [inspector, server] = [cpu.inspector / cpu.frames, cpu.server / cpu.frames];
   const [inspectorMain, serverMain] = [cpu.inspectorMain / cpu.frames, cpu.serverMain / cpu.frames];
-  const threads = `inspector main ${inspectorMain.toFixed(1)} + other threads ${(inspector - inspectorMain).toFixed(1)}, model server main ${serverMain.toFixed(1)} + other ${(server - serverMain).toFixed(1)}`;
+  const children = cpu.children / cpu.frames;
+  const threads =
+    `inspector main ${inspectorMain.toFixed(1)} + other threads ${(inspector - inspectorMain).toFixed(1)}, model server main ${serverMain.toFixed(1)} + other ${(server - serverMain).toFixed(1)}` +
+    (children > 0 ? `; the inspector's ffmpeg children ${children.toFixed(1)} more` : '');
   process.stderr.write(
     `throughput: ${label}: ${fps.toFixed(1)} frames/s, sharp ${base.toFixed(1)}, p99 reject ${percentile(latencies, 99).toFixed(0)} ms, CPU ${(inspector + server).toFixed(1)} ms/frame (${threads}) (${note})\n`,
   );

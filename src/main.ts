@@ -102,7 +102,7 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
     await evidence?.start();
     track('delivery', stack);
     await stack.start();
-    // PLC outputs get each verdict before the outbox; their triggers start once the inspector runs
+    // PLC outputs get each verdict the moment it exists (a fast sink); their triggers start once the inspector runs
     const plc = track('plc', await createPlcs(config.plc, { inspectNow: (camera, partId) => late.inspector!.inspectNow(camera, partId), log: log.child({ stage: 'plc' }) }));
 
     const inspector = new Inspector({
@@ -115,13 +115,14 @@ export async function startInspectorApp(config: Readonly<Config>, { log, ipc }: 
       model,
       masks,
       previews: createSharpPreviewRenderer(),
-      sinks: [{ name: 'plc', accept: (inspection: Inspection) => plc.onVerdict(inspection.verdict) }, ...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
+      sinks: [{ name: 'plc', fast: true, accept: (inspection: Inspection) => plc.onVerdict(inspection.verdict) }, ...stack.sinks, ...(evidence ? [{ name: 'evidence', accept: (inspection: Inspection) => evidence.record(inspection) }] : [])],
       outboxStats: () => stack.outbox.stats(),
       partErrors: () => {
         const { relay, rejects } = stack.stats();
         return { ...(relay?.lastError ? { 'publish:cloud': relay.lastError } : {}), ...(rejects?.lastError ? { 'publish:reject': rejects.lastError } : {}), ...plc.errors() };
       },
       plcStats: () => plc.stats(),
+      ...(evidence ? { evidenceStats: () => evidence.status() } : {}),
       log: log.child({ stage: 'pipeline' }),
     });
     late.inspector = inspector;

@@ -59,6 +59,17 @@ export interface PlcStatus {
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: number };
 }
 
+/** The evidence store's running counters (`/api/evidence/stats` has the rest); absent when evidence is off. */
+export interface EvidenceStatus {
+  /** Frames waiting to be encoded and written. */
+  readonly queued: number;
+  /** Frames not kept because the encode queue was full (or the store was stopping). */
+  readonly dropped: number;
+  readonly writeErrors: number;
+  /** Rejects whose frame was not kept during a reject storm (past `evidence.keep.rejectsPerMinute`), by camera. */
+  readonly skipped: Readonly<Record<string, number>>;
+}
+
 export interface InspectorStatus {
   readonly thingName: string;
   readonly startedAt: number;
@@ -80,6 +91,7 @@ export interface InspectorStatus {
   readonly ready: { readonly model: boolean; readonly sources: boolean; readonly outbox: boolean };
   /** Each configured PLC client by protocol (`modbus`, `opcua`); absent without `plc`. */
   readonly plc?: Readonly<Record<string, PlcStatus>>;
+  readonly evidence?: EvidenceStatus;
 }
 
 /** What the pipeline emits as it works; the dashboard streams these live. */

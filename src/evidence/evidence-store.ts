@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { EvidenceConfig } from '../config/slices/evidence.js';
 import { LookoutError } from '../core/errors.js';
 import type { RgbImage } from '../core/image.js';
+import type { EvidenceStatus } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { DetectResult } from '../core/model.js';
 import { safeStem } from '../core/safe-name.js';
@@ -80,7 +81,7 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
 
   constructor(private readonly deps: EvidenceStoreDeps) {
     this.now = deps.now ?? Date.now;
-    this.policy = new KeepPolicy(deps.config.keep);
+    this.policy = new KeepPolicy(deps.config.keep, this.now);
     this.history = new HistoryWriter({ config: deps.config.history, index: () => this.index, log: deps.log, now: this.now });
   }
 
@@ -157,12 +158,15 @@ export class EvidenceStore implements EvidenceSink, HistorySource, EvidenceReade
       unreviewed: counts.unreviewed,
       bytes: this.bytes,
       quotaBytes: this.deps.config.quotaBytes,
-      queued: this.queue.length,
-      dropped: this.dropped,
       historyDropped: this.history.dropped,
       evicted: this.evicted,
-      writeErrors: this.writeErrors + this.recordErrors,
+      ...this.status(),
     };
+  }
+
+  /** The counters kept in memory (no database read): cheap enough for every status request. */
+  status(): EvidenceStatus {
+    return { queued: this.queue.length, dropped: this.dropped, writeErrors: this.writeErrors + this.recordErrors, skipped: this.policy.skipped() };
   }
 
   get(id: string): EvidenceRecord | undefined {

@@ -1,3 +1,4 @@
+import type { EvidenceStatus } from '../core/inspector-status.js';
 import type { AnomalyClass } from '../core/model.js';
 import type { Verdict, VerdictBasis, VerdictOutcome } from '../core/verdict.js';
 
@@ -115,16 +116,13 @@ export interface HistoryQuery {
   readonly cameraId?: string;
 }
 
-export interface EvidenceStats {
+/** `/api/evidence/stats`: the running counters (EvidenceStatus) and the index's figures. */
+export interface EvidenceStats extends EvidenceStatus {
   readonly kept: number;
   readonly bytes: number;
   readonly quotaBytes: number;
-  readonly queued: number;
-  /** Frames dropped because the encode queue was full. */
-  readonly dropped: number;
   /** Verdict history rows dropped because the history buffer was full. */
   readonly historyDropped: number;
   readonly evicted: number;
-  readonly writeErrors: number;
   readonly unreviewed: number;
 }

@@ -18,7 +18,7 @@ import { LatestPreview, type PreviewJpeg } from './latest-preview.js';
 import type { ModelSupervisor } from './model-supervisor.js';
 import type { Inspection, MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
 import type { StageStats } from './stage-stats.js';
-import { runSinks } from './verdict-sinks.js';
+import { runSinks, signalSinks } from './verdict-sinks.js';
 
 export interface CameraWorkerDeps {
   readonly camera: CameraConfig;
@@ -29,7 +29,7 @@ export interface CameraWorkerDeps {
   readonly model: ModelSupervisor;
   readonly masks: MaskSink;
   readonly previews: PreviewRenderer;
-  /** What happens to every verdict, in order (reject signal, outbox, outputs, evidence); the camera's counters and preview follow. */
+  /** What happens to every verdict: fast sinks (reject signal, PLC outputs) at once, then the others in order (outbox, outputs, evidence); the camera's counters and preview follow. */
   readonly sinks: readonly VerdictSink[];
   readonly events: EventEmitter<InspectorEvents>;
   readonly stats: StageStats;
@@ -75,6 +75,9 @@ export class CameraWorker {
   private readonly lossless: boolean;
   private readonly scheduler: FrameScheduler<Job, Prepared, Inspection, Verdict>;
   private readonly preview: LatestPreview;
+  /** Called the moment a verdict exists (VerdictSink.fast). */
+  private readonly fastSinks: readonly VerdictSink[];
+  /** Run one verdict at a time, after the fast ones. */
   private readonly sinks: readonly VerdictSink[];
   /** Bytes of the preprocessed image when the configuration does not fix the model's input size (the last one seen). */
   private imageBytes = 0;
@@ -96,15 +99,23 @@ export class CameraWorker {
     this.lossless = (camera.source.type === 'folder' && !camera.source.replay) || (camera.source.type === 'genicam' && camera.source.acquisition.mode === 'hardware');
     const maxPreparing = Math.max(1, deps.maxPreparing ?? availableParallelism());
     this.scheduler = new FrameScheduler(
-      { bytesOf: (job) => this.bytesOf(job), prepare: (job) => this.prepare(job), inspect: (p) => this.inspect(p), deliver: (i) => this.deliver(i) },
+      {
+        bytesOf: (job) => this.bytesOf(job),
+        prepare: (job) => this.prepare(job),
+        inspect: (p) => this.inspect(p),
+        signal: (i) => signalSinks(this.fastSinks, i, this.deps.log),
+        deliver: (i) => this.deliver(i),
+      },
       { queueSize: camera.trigger?.queueSize ?? 64, alarmAt: camera.trigger?.alarmAt ?? 0.8, prefetchBytes: camera.prefetchBytes, maxPreparing },
     );
-    this.sinks = [...deps.sinks, this.countersSink(), this.previewSink()];
+    this.fastSinks = deps.sinks.filter((s) => s.fast === true);
+    this.sinks = [...deps.sinks.filter((s) => s.fast !== true), this.countersSink(), this.previewSink()];
     this.source = deps.createSource({
       freeRunning: !triggered,
       onFrame: (frame) => this.offer(frame),
-      // being prepared, at the model, and being delivered: enough to keep every stage busy
-      lookahead: maxPreparing + 2,
+      // being prepared and as many ready to start in their place, at the model, and being delivered or
+      // moved: a lossless source hands over its next input before a preparation slot is free
+      lookahead: 2 * maxPreparing + 2,
       log: deps.log.child({ stage: 'source' }),
     });
   }
@@ -323,7 +334,7 @@ export class CameraWorker {
     return { verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}), ...(mask?.pngBytes ? { maskPng: mask.pngBytes } : {}) };
   }
 
-  /** The verdict's sinks, in order; rejects when a required one (the outbox) failed. */
+  /** The verdict's delivering sinks, in order; rejects when a required one (the outbox) failed. */
   private async deliver(inspection: Inspection): Promise<Verdict> {
     try {
       await runSinks(this.sinks, inspection, this.deps.log);

@@ -15,6 +15,11 @@ export interface SchedulerPorts<J extends ScheduledJob<R>, P, I, R> {
   /** Model and rules: one job at a time (one model call in flight), in the order the jobs started. */
   inspect(prepared: P): Promise<I>;
   /**
+   * What must not wait for the previous job's delivery (the reject signal, PLC outputs): called once per
+   * inspected job, the moment its inspection resolved, in inspection order. Must not throw or wait.
+   */
+  signal(inspected: I): void;
+  /**
    * What happens after the verdict (sinks): one job at a time, in the same order, overlapping the next job's
    * inspect. Rejects when the result could not be made durable.
    */
@@ -60,8 +65,9 @@ interface Started<J, P> {
  * - Preparation of the next jobs overlaps the finish of the current one, several at once (up to
  *   `maxPreparing`), while the started jobs hold no more than `prefetchBytes` together.
  * - Inspection (the model) runs one job at a time in the order the jobs started (their arrival order);
- *   delivery too, one after the other in the same order, while the next job is inspected. So results are
- *   made durable and reported in arrival order.
+ *   its result is signalled at once (`signal`), then delivered: deliveries run one after the other in the
+ *   same order, while the next job is inspected and signalled. So results are signalled, made durable and
+ *   reported in arrival order, and a signal never waits for an earlier job's delivery.
  * - A job holds its bytes from the start of its preparation to the end of its delivery.
  */
 export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
@@ -230,6 +236,7 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
         inspected = { ok: false, error };
       }
       this.started.splice(this.started.indexOf(current), 1);
+      if (inspected.ok) this.ports.signal(inspected.value);
       this.delivering = this.delivering.then(() => this.deliver(current, inspected));
     }
     await this.delivering;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CameraConfig, DecideConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
 import { PART_ID_PATTERN, PART_ID_RULE } from '../core/frame.js';
-import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../core/inspector-status.js';
+import type { CameraStatus, EvidenceStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../core/inspector-status.js';
 import type { Logger } from '../core/log.js';
 import type { Verdict } from '../core/verdict.js';
 import type { InferenceClient } from '../inference/inference-client.js';
@@ -31,6 +31,8 @@ export interface InspectorDeps {
   readonly partErrors?: () => Record<string, { code: string; message: string; at: number }>;
   /** The PLC clients' counters by protocol, shown as status().plc (none without a PLC). */
   readonly plcStats?: () => Readonly<Record<string, PlcStatus>>;
+  /** The evidence store's counters, shown as status().evidence (none when evidence is off). */
+  readonly evidenceStats?: () => EvidenceStatus;
   readonly log: Logger;
 }
 
@@ -137,6 +139,7 @@ export class Inspector implements InspectorControl {
     Object.assign(lastErrors, this.deps.partErrors?.());
     const model = this.deps.model.status;
     const plc = this.deps.plcStats?.();
+    const evidence = this.deps.evidenceStats?.();
     return {
       thingName: this.deps.thingName,
       startedAt: this.startedAt,
@@ -158,6 +161,7 @@ export class Inspector implements InspectorControl {
         outbox: outbox.writable,
       },
       ...(plc && Object.keys(plc).length > 0 ? { plc } : {}),
+      ...(evidence ? { evidence } : {}),
     };
   }
 

@@ -15,15 +15,22 @@ export interface Inspection {
 
 /**
  * One thing done with every verdict once it is made: the reject signal, the outbox, a PLC output, evidence,
- * counters, the dashboard preview. A camera runs its sinks in their list's order, each awaited, one verdict
- * at a time in arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it
- * fails, the sinks after it are skipped and the source is told (a folder file goes to failed/). Any other
- * sink's failure is logged and the next one runs. A sink that must not hold the line up (the reject
- * signal) starts its work and returns.
+ * counters, the dashboard preview.
+ *
+ * A `fast` sink (the reject signal, PLC outputs) tells the line: a camera calls it the moment the verdict
+ * exists, before the verdict's other sinks and without waiting for the previous verdict's delivery; fast
+ * sinks are called in their list's order, verdict after verdict in arrival order, and never awaited (one
+ * that has work to wait for starts it and returns; a failure is logged).
+ *
+ * The other sinks deliver: a camera runs them in their list's order, each awaited, one verdict at a time in
+ * arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
+ * sinks after it are skipped and the source is told (a folder file goes to failed/). Any other sink's
+ * failure is logged and the next one runs.
  */
 export interface VerdictSink {
   readonly name: string;
   readonly required?: boolean;
+  readonly fast?: boolean;
   accept(inspection: Inspection): void | Promise<void>;
 }
 

@@ -16,3 +16,20 @@ export async function runSinks(sinks: readonly VerdictSink[], inspection: Inspec
     }
   }
 }
+
+/**
+ * Calls fast sinks (see VerdictSink) in order for one verdict without waiting for them; a sink that throws
+ * or whose promise rejects is logged with its name.
+ */
+export function signalSinks(sinks: readonly VerdictSink[], inspection: Inspection, log: Logger): void {
+  const failed = (sink: VerdictSink) => (err: unknown) =>
+    log.warn({ sink: sink.name, verdictId: inspection.verdict.id, err: toLookoutError(err).toJSON() }, 'a verdict sink failed; the verdict goes on');
+  for (const sink of sinks) {
+    try {
+      const pending = sink.accept(inspection);
+      if (pending) pending.catch(failed(sink));
+    } catch (err) {
+      failed(sink)(err);
+    }
+  }
+}

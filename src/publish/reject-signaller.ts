@@ -28,6 +28,7 @@ export interface RejectSignallerStats {
  */
 export class RejectSignaller implements VerdictSink {
   readonly name = 'reject-signal';
+  readonly fast = true;
   private sent = 0;
   private failed = 0;
   private lastError: RejectSignallerStats['lastError'];

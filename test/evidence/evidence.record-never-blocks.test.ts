@@ -16,7 +16,7 @@ describe('EvidenceSink.record', () => {
     const dir = await tempDir('burst');
     cleanups.push(dir.cleanup);
     const capacity = 8;
-    const store = makeStore(evidenceConfig(dir.path, { queueCapacity: capacity, keep: { normalSampleEvery: 1 } }));
+    const store = makeStore(evidenceConfig(dir.path, { queueCapacity: capacity, keep: { normalSampleEvery: 1, rejectsPerMinute: 0 } }));
     await store.start();
     cleanups.push(() => store.stop('test end'));
 

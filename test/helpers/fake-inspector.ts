@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import sharp from 'sharp';
 import { LookoutError } from '../../src/core/errors.js';
-import type { CameraStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../../src/core/inspector-status.js';
+import type { CameraStatus, EvidenceStatus, InspectorControl, InspectorEvents, InspectorStatus, PlcStatus } from '../../src/core/inspector-status.js';
 import type { Verdict, VerdictOutcome } from '../../src/core/verdict.js';
 
 /**
@@ -44,6 +44,8 @@ export class FakeInspector implements InspectorControl {
   readonly lastErrors: Record<string, { code: string; message: string; at: number }> = {};
   /** The PLC counters status() shows (a test's real PLC clients), none when unset. */
   plcStats: (() => Record<string, PlcStatus>) | undefined;
+  /** The evidence counters status() shows (a test's real evidence store), none when unset. */
+  evidenceStats: (() => EvidenceStatus) | undefined;
   /** What inspectNow decides next, and how long it takes. */
   nextOutcome: VerdictOutcome = 'pass';
   inspectDelayMs = 0;
@@ -157,6 +159,7 @@ export class FakeInspector implements InspectorControl {
       lastErrors: this.lastErrors,
       ready: { model: modelOk, sources: cameras.every((c) => c.source.grade !== 'bad'), outbox: this.outbox.writable },
       ...(this.plcStats ? { plc: this.plcStats() } : {}),
+      ...(this.evidenceStats ? { evidence: this.evidenceStats() } : {}),
     });
   }
 

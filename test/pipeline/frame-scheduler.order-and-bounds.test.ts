@@ -35,6 +35,8 @@ function harness(limits: Partial<SchedulerLimits> = {}) {
   const inspecting = new Map<string, ReturnType<typeof gate<string>>>();
   const delivering = new Map<string, ReturnType<typeof gate<string>>>();
   const events: string[] = [];
+  /** Jobs signalled (a fast sink's view), in call order. */
+  const signals: string[] = [];
   const stage = (map: Map<string, ReturnType<typeof gate<string>>>, name: string, id: string) => {
     events.push(`${name} ${id}`);
     const g = gate<string>();
@@ -46,6 +48,7 @@ function harness(limits: Partial<SchedulerLimits> = {}) {
       bytesOf: (job) => job.bytes,
       prepare: (job) => stage(preparing, 'prepare', job.id),
       inspect: (id) => stage(inspecting, 'inspect', id),
+      signal: (id) => void signals.push(id),
       deliver: (id) => stage(delivering, 'deliver', id),
     },
     { queueSize: 8, alarmAt: 0.5, prefetchBytes: 300, maxPreparing: 2, ...limits },
@@ -73,7 +76,7 @@ function harness(limits: Partial<SchedulerLimits> = {}) {
     delivering.get(id)?.open(`verdict ${id}`);
     await settle();
   };
-  return { scheduler, job, events, preparing, inspecting, delivering, through };
+  return { scheduler, job, events, signals, preparing, inspecting, delivering, through };
 }
 
 describe('frame scheduler', () => {
@@ -121,6 +124,35 @@ describe('frame scheduler', () => {
     h.delivering.get('c')?.open('verdict c');
     await settle();
     expect(h.events.filter((e) => e.startsWith('settled'))).toEqual(['settled a verdict a', 'settled b verdict b', 'settled c verdict c']);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('signals each result the moment it is inspected, in order, without waiting for the previous delivery', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 2 });
+    h.scheduler.start();
+    for (const id of ['a', 'b', 'c']) h.scheduler.enqueue(h.job(id));
+    await settle();
+    for (const id of ['a', 'b']) h.preparing.get(id)?.open(id);
+    await settle();
+    h.inspecting.get('a')?.open('a');
+    await settle();
+    expect(h.signals).toEqual(['a']);
+    expect(h.events.slice(-2)).toEqual(['deliver a', 'inspect b']);
+    h.inspecting.get('b')?.open('b'); // a's delivery (the outbox's fsync) is still pending
+    await settle();
+    expect(h.signals).toEqual(['a', 'b']);
+    expect(h.events).not.toContain('deliver b');
+    expect(h.events).not.toContain('settled a verdict a');
+    h.preparing.get('c')?.open('c');
+    await settle();
+    h.inspecting.get('c')?.fail(new Error('model gone')); // a failed inspection has nothing to signal
+    await settle();
+    expect(h.signals).toEqual(['a', 'b']);
+    h.delivering.get('a')?.open('verdict a');
+    await settle();
+    h.delivering.get('b')?.open('verdict b');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('settled'))).toEqual(['settled a verdict a', 'settled b verdict b', 'settled c error']);
     await h.scheduler.stop(new Error('stopped'));
   }, 10_000);
 

@@ -19,6 +19,10 @@ export const evidenceSchema = z
         normalSampleEvery: z.number().int().min(0).default(100),
         /** Keep 1 in N fail-safe verdicts per camera (model unreachable: every frame would qualify; 0 disables). */
         failSafeSampleEvery: z.number().int().min(0).default(10),
+        /** Rejects kept per camera and minute, in bursts of as many (a token bucket); 0 keeps every reject. */
+        rejectsPerMinute: z.number().int().min(0).max(1_000_000).default(60),
+        /** Past that budget (a reject storm), keep 1 in N of the camera's rejects and count the rest as skipped (0 keeps none). */
+        rejectStormSampleEvery: z.number().int().min(0).default(20),
       })
       .prefault({}),
     /** Frames waiting to be encoded and written; past it new frames are dropped and counted. */

@@ -57,6 +57,13 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
   const plcQueue = new Gauge({ name: 'lookout_edge_plc_queue_depth', help: 'Verdict writes waiting for the PLC.', labelNames: ['protocol'] as const, ...reg });
   const plcTriggers = new Counter({ name: 'lookout_edge_plc_triggers_total', help: 'Trigger edges seen on the PLC.', labelNames: ['protocol'] as const, ...reg });
   const plcTriggersFailed = new Counter({ name: 'lookout_edge_plc_triggers_failed_total', help: 'Trigger edges the inspector did not serve.', labelNames: ['protocol'] as const, ...reg });
+  const evidenceSkipped = new Counter({
+    name: 'lookout_edge_evidence_skipped_total',
+    help: 'Frames the evidence policy would have kept but did not, by camera and reason (reject-storm: rejects past evidence.keep.rejectsPerMinute outside the 1-in-N sample).',
+    labelNames: ['camera', 'reason'] as const,
+    ...reg,
+  });
+  const evidenceDropped = new Counter({ name: 'lookout_edge_evidence_dropped_total', help: 'Frames to keep dropped because the evidence encode queue was full.', ...reg });
 
   const perCamera = [verdicts, frameErrors, framesTotal, framesDropped, sourceEvents, fps, health, paused, reconnects, triggerDepth, threshold, modelRunning];
   const perPlc = [plcUp, plcWrites, plcQueue, plcTriggers, plcTriggersFailed];
@@ -102,6 +109,12 @@ export function createPromMetrics(options: { defaultMetrics?: boolean } = {}): S
         plcQueue.set({ protocol }, plc.queued);
         plcTriggers.inc({ protocol }, plc.triggers);
         plcTriggersFailed.inc({ protocol }, plc.triggersFailed);
+      }
+      evidenceSkipped.reset();
+      evidenceDropped.reset();
+      if (status.evidence) {
+        for (const [camera, n] of Object.entries(status.evidence.skipped)) evidenceSkipped.inc({ camera, reason: 'reject-storm' }, n);
+        evidenceDropped.inc(status.evidence.dropped);
       }
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
