@@ -12,7 +12,7 @@ import { alignmentWorthwhile, alignToReference, referenceProfile } from '../runt
 import { resizePlane, workingSize } from '../runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../runtimes/builtin/scorer.js';
 import { writeTensors } from '../runtimes/builtin/weights-file.js';
-import { OnnxFeatureExtractor } from '../runtimes/builtin/onnx-feature-extractor.js';
+import { IMAGENET, OnnxFeatureExtractor } from '../runtimes/builtin/onnx-feature-extractor.js';
 import type { OpenOnnxSession } from '../runtimes/onnx-session.js';
 import { type Augment, augmentations } from './augment.js';
 import { calibrateImage, calibratePixel } from './calibrate.js';
@@ -78,7 +78,6 @@ export function autoFeatures(working: { width: number; height: number }): PatchP
   const levels = Math.min(5, Math.max(2, Math.round(Math.log2(longest / (2 * size))) + 1));
   return { stride, size, levels, components: 10 };
 }
-const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
 
 /**
  * Trains the built-in anomaly model from the training split: normal images build the memory bank,
