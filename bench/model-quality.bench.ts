@@ -12,7 +12,7 @@
  *     30 + 5 to train, 30 + 30 held out.
  *   - each set again with a feature extractor learned from its normal training images
  *     (`feature-extractor learn`, then `train --feature-extractor`); `learn` seconds reported apart.
- * `--only <substring>` keeps the cases whose name contains it.
+ * `--only <regexp>` keeps the cases whose name matches it (e.g. `--only '^gears'`).
  * Run: `npx tsx bench/model-quality.bench.ts` (or `npm run bench -- model-quality`).
  */
 import { existsSync } from 'node:fs';
@@ -98,8 +98,8 @@ export async function run(): Promise<BenchResult[]> {
   try {
     const out: BenchResult[] = [];
     const only = process.argv.indexOf('--only');
-    const keep = only > 0 ? process.argv[only + 1] ?? '' : '';
-    for (const c of (await qualityCases(dir)).filter((k) => k.name.includes(keep))) {
+    const keep = new RegExp(only > 0 ? (process.argv[only + 1] ?? '') : '');
+    for (const c of (await qualityCases(dir)).filter((k) => keep.test(k.name))) {
       const q = await measure(c, dir, c.options);
       if (q.learnSeconds !== undefined) out.push({ name: `${c.name}: learn the extractor (${c.train.filter((e) => !e.anomalous).length} normal images)`, value: q.learnSeconds, unit: 's' });
       out.push({ name: `${c.name}: train (${c.train.length} images)`, value: q.trainSeconds, unit: 's', target: '<= 30 s' });
