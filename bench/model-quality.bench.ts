@@ -10,6 +10,9 @@
  *   - cast parts again, trained with `align: false` (the default turns and centres each part).
  *   - gears (generated, `synthetic.ts`): large defects (missing teeth, cracks, scratches, stains);
  *     30 + 5 to train, 30 + 30 held out.
+ *   - each set again with a feature extractor learned from its normal training images
+ *     (`feature-extractor learn`, then `train --feature-extractor`); `learn` seconds reported apart.
+ * `--only <regexp>` keeps the cases whose name matches it (e.g. `--only '^gears'`).
  * Run: `npx tsx bench/model-quality.bench.ts` (or `npm run bench -- model-quality`).
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +23,8 @@ import type { DatasetEntry } from '../src/model-server/train/dataset.js';
 import { evaluateModel } from '../src/model-server/train/evaluate.js';
 import { loadDataset } from '../src/model-server/train/load-dataset.js';
 import { generateDataset } from '../src/model-server/train/synthetic.js';
+import { learnFeatureExtractor } from '../src/model-server/train/learn-extractor.js';
+import { openOnnxSession } from '../src/model-server/runtimes/adapters/onnx-session.js';
 import { type TrainOptions, trainModel } from '../src/model-server/train/trainer.js';
 import type { BenchResult } from './types.js';
 
@@ -33,10 +38,13 @@ export interface QualityCase {
   readonly tests: Readonly<Record<string, readonly DatasetEntry[]>>;
   /** Training options of this case (the defaults otherwise). */
   readonly options?: Partial<TrainOptions>;
+  /** Learn a feature extractor from the training normals first and train on its features. */
+  readonly learnExtractor?: boolean;
 }
 
 export interface QualityFigures {
   readonly trainSeconds: number;
+  readonly learnSeconds?: number;
   readonly sets: Record<string, { auroc: number; f1: number; recall: number; precision: number; pixelAuroc?: number; inferMs: number }>;
 }
 
@@ -60,13 +68,21 @@ export async function qualityCases(dir: string): Promise<QualityCase[]> {
     // Round castings at any rotation: aligned by default (`alignmentWorthwhile`); measured without too.
     if (scene === 'cast') cases.push({ name: `${name} --no-align`, train: ds.train, tests: { test: ds.test }, options: { align: false } });
   }
-  return cases;
+  return [...cases, ...cases.filter((c) => !c.options).map((c) => ({ ...c, name: `${c.name} learned extractor`, learnExtractor: true }))];
 }
 
 export async function measure(c: QualityCase, dir: string, options: Partial<TrainOptions> = {}): Promise<QualityFigures> {
   const output = join(dir, `model-${c.name.replace(/\W/g, '-')}`);
+  let learnSeconds: number | undefined;
+  let extractor: Partial<TrainOptions> = {};
+  if (c.learnExtractor) {
+    const t = performance.now();
+    const fx = await learnFeatureExtractor(c.train, { output: `${output}.onnx`, overwrite: true, openOnnxSession });
+    learnSeconds = (performance.now() - t) / 1000;
+    extractor = { featureExtractor: fx.output, openOnnxSession };
+  }
   const t0 = performance.now();
-  await trainModel(c.train, { name: 'bench', version: '1.0.0', output, overwrite: true, ...options });
+  await trainModel(c.train, { name: 'bench', version: '1.0.0', output, overwrite: true, ...extractor, ...options });
   const trainSeconds = (performance.now() - t0) / 1000;
   const sets: QualityFigures['sets'] = {};
   for (const [name, entries] of Object.entries(c.tests)) {
@@ -74,15 +90,18 @@ export async function measure(c: QualityCase, dir: string, options: Partial<Trai
     const m = r.metrics;
     sets[name] = { auroc: r.imageAuroc, f1: m.f1, recall: m.recall, precision: m.precision, ...(r.pixelAuroc !== undefined ? { pixelAuroc: r.pixelAuroc } : {}), inferMs: r.meanInferMs };
   }
-  return { trainSeconds, sets };
+  return { trainSeconds, ...(learnSeconds !== undefined ? { learnSeconds } : {}), sets };
 }
 
 export async function run(): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'le-bench-quality-'));
   try {
     const out: BenchResult[] = [];
-    for (const c of await qualityCases(dir)) {
+    const only = process.argv.indexOf('--only');
+    const keep = new RegExp(only > 0 ? (process.argv[only + 1] ?? '') : '');
+    for (const c of (await qualityCases(dir)).filter((k) => keep.test(k.name))) {
       const q = await measure(c, dir, c.options);
+      if (q.learnSeconds !== undefined) out.push({ name: `${c.name}: learn the extractor (${c.train.filter((e) => !e.anomalous).length} normal images)`, value: q.learnSeconds, unit: 's' });
       out.push({ name: `${c.name}: train (${c.train.length} images)`, value: q.trainSeconds, unit: 's', target: '<= 30 s' });
       for (const [set, s] of Object.entries(q.sets)) {
         const label = `${c.name} ${set} (${c.tests[set]!.length} images)`;

@@ -6,6 +6,7 @@ import { datasetCommand } from './dataset.js';
 import { demoCommand } from './demo.js';
 import { deployCommand } from './deploy.js';
 import { evaluateCommand } from './evaluate.js';
+import { featureExtractorCommand } from './feature-extractor.js';
 import { inspectCommand } from './inspect.js';
 import { modelCommand } from './model.js';
 import { reportCommand } from './report.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(serveModelCommand());
   program.addCommand(trainCommand());
   program.addCommand(evaluateCommand());
+  program.addCommand(featureExtractorCommand());
   program.addCommand(demoCommand());
   program.addCommand(deployCommand());
   program.addCommand(inspectCommand());

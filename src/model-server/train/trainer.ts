@@ -12,7 +12,7 @@ import { alignmentWorthwhile, alignToReference, referenceProfile } from '../runt
 import { resizePlane, workingSize } from '../runtimes/builtin/resize.js';
 import { type FeatureExtractor, Scorer } from '../runtimes/builtin/scorer.js';
 import { writeTensors } from '../runtimes/builtin/weights-file.js';
-import { OnnxFeatureExtractor } from '../runtimes/builtin/onnx-feature-extractor.js';
+import { IMAGENET, OnnxFeatureExtractor } from '../runtimes/builtin/onnx-feature-extractor.js';
 import type { OpenOnnxSession } from '../runtimes/onnx-session.js';
 import { type Augment, augmentations } from './augment.js';
 import { calibrateImage, calibratePixel } from './calibrate.js';
@@ -78,7 +78,16 @@ export function autoFeatures(working: { width: number; height: number }): PatchP
   const levels = Math.min(5, Math.max(2, Math.round(Math.log2(longest / (2 * size))) + 1));
   return { stride, size, levels, components: 10 };
 }
-const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
+
+/**
+ * The anomaly map's weights for the eigen-patch levels: level l weighs 2^(l/2) in the distance to the
+ * nearest normal patch. The coarse levels see the part's shape around a defect (a crack's gap looks
+ * like the table up close), the fine ones its texture; the image score keeps the plain distance.
+ * Figures behind the choice: BENCHMARKS.md "model-quality".
+ */
+export function mapLevelWeights(levels: number): number[] {
+  return Array.from({ length: levels }, (_, l) => Math.round(2 ** (l / 2) * 1000) / 1000);
+}
 
 /**
  * Trains the built-in anomaly model from the training split: normal images build the memory bank,
@@ -171,7 +180,8 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
     const index = buildIndex(bank, dim, { owners: Int32Array.from(picked, (p) => owners[p]!) });
     progress({ stage: 'coreset', done: 1, total: 1, message: `${owners.length} patches → ${keep}` });
 
-    const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02, ...(even ? { evenLight: true } : {}) };
+    const mapWeights = featureParams.kind === 'patch-pca' && featureParams.levels > 1 ? mapLevelWeights(featureParams.levels) : undefined;
+    const params = { working, sigma: options.sigma ?? 1.25, topFraction: options.topFraction ?? 0.02, ...(even ? { evenLight: true } : {}), ...(mapWeights ? { mapWeights } : {}) };
     const scorer = new Scorer({ params, extractor, mean, std, index, ...(alignReference ? { alignReference } : {}) });
     const heldOut: number[] = [];
     const normalMaxima: number[] = [];
@@ -222,6 +232,7 @@ export async function trainModel(entries: readonly DatasetEntry[], options: Trai
       features: featureParams,
       ...(even ? { evenLight: true } : {}),
       ...(alignReference ? { align: 'round-part' as const } : {}),
+      ...(mapWeights ? { mapWeights } : {}),
       sigma: params.sigma,
       topFraction: params.topFraction,
       index: { probes: index.probes },

@@ -68,6 +68,26 @@ for (const kernels of ['simd', 'js'] as const) describe(`built-in nearest-neighb
     expect(exact / want.length).toBeGreaterThan(0.8);
   });
 
+  it('names the bank row it measured: the reported distance is the distance to that row (probed and held-out searches)', () => {
+    const dim = 50;
+    const owners = Int32Array.from({ length: 800 }, (_, i) => i % 5);
+    const index = buildIndex(vectors(800, dim, 6), dim, { lists: 28, probes: 4, owners });
+    const queries = vectors(300, dim, 7);
+    const search = new NearestSearch(index, { kernels });
+    for (const exclude of [undefined, 2]) {
+      const rows = new Int32Array(300).fill(-1);
+      const got = search.distances(queries, exclude, rows);
+      for (let q = 0; q < got.length; q++) {
+        const r = rows[q]!;
+        expect(r).toBeGreaterThanOrEqual(0);
+        if (exclude !== undefined) expect(index.owners![r]).not.toBe(exclude);
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += (index.bank[r * dim + d]! - queries[q * dim + d]!) ** 2;
+        expect(Math.abs(s - got[q]!)).toBeLessThanOrEqual(1e-3 * Math.max(1, s));
+      }
+    }
+  });
+
   it('skips one owner when scoring held-out training images', () => {
     const dim = 8;
     const bank = vectors(100, dim, 5);

@@ -58,6 +58,7 @@ export class BuiltinRuntime implements ModelRuntime {
     } else {
       extractor = await OnnxFeatureExtractor.open(join(dir, f.file), f, this.deps.openSession);
     }
+    if (params.mapWeights && dim % params.mapWeights.length !== 0) throw new LookoutError('MODEL_MANIFEST_INVALID', `${dir}: builtin.mapWeights has ${params.mapWeights.length} weights, which do not divide the ${dim} feature dimensions`);
     const alignReference = params.align ? need('align.profile') : undefined;
     if (alignReference && alignReference.length !== ANGLES * RINGS) throw new LookoutError('RUNTIME_LOAD_FAILED', `${dir}: tensor align.profile has ${alignReference.length} values, expected ${ANGLES * RINGS}`);
     const scorer = new Scorer({ params, extractor, mean, std: need('feat.std'), index, ...(alignReference ? { alignReference } : {}) });

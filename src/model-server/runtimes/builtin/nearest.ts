@@ -101,13 +101,14 @@ export class NearestSearch {
   }
 
   /**
-   * Squared distance from every query vector (`queries[q * dim + d]`) to its nearest bank vector.
+   * Squared distance from every query vector (`queries[q * dim + d]`) to its nearest bank vector;
+   * with `rows`, that vector's row in the index's bank is written at rows[q].
    * `excludeOwner` (training) skips one image's vectors and searches exhaustively.
    */
-  distances(queries: Float32Array, excludeOwner?: number): Float32Array {
+  distances(queries: Float32Array, excludeOwner?: number, rows?: Int32Array): Float32Array {
     const nq = queries.length / this.dim;
     const at = this.rotate(queries, nq);
-    if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner);
+    if (excludeOwner !== undefined && this.owners) return this.excluding(at, nq, this.owners, excludeOwner, rows);
     const { k, stride, bankAt, probes, probedAt } = this;
     const { listStart } = this.blocks;
     const blockFloats = 4 * this.dim;
@@ -116,7 +117,10 @@ export class NearestSearch {
     const lists = exhaustive ? 1 : probes;
     let nearest = 0;
     for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
-      let best = k.scan(q, bankAt + (nearest >> 2) * blockFloats, 1, Infinity);
+      const seedBlock = nearest >> 2;
+      let best = k.scan(q, bankAt + seedBlock * blockFloats, 1, Infinity);
+      const seeded = k.improved();
+      if (seeded >= 0) nearest = seedBlock * 4 + seeded;
       if (!exhaustive) k.rank(q, this.centroidsAt, this.lists, stride, probes, probedAt);
       for (let p = 0; p < lists; p++) {
         const list = k.ints[probedAt + probes + p]!;
@@ -127,6 +131,7 @@ export class NearestSearch {
         if (improved >= 0) nearest = from * 4 + improved;
       }
       out[qi] = best;
+      if (rows) rows[qi] = this.blocks.source[nearest]!;
     }
     return out;
   }
@@ -151,7 +156,7 @@ export class NearestSearch {
    * Exhaustive search skipping the vectors of one owner (held-out scoring while training): its rows
    * are moved far away (no distance to them can be the nearest) for the call, then put back.
    */
-  private excluding(at: number, nq: number, owners: Int32Array, exclude: number): Float32Array {
+  private excluding(at: number, nq: number, owners: Int32Array, exclude: number, rows?: Int32Array): Float32Array {
     const { k, dim, stride, bankAt, rotatedBank } = this;
     const { source, listStart } = this.blocks;
     const hidden: number[] = [];
@@ -160,7 +165,10 @@ export class NearestSearch {
     const out = new Float32Array(nq);
     try {
       for (const p of hidden) writeRow(k.heap, bankAt, dim, p, far, 0);
-      for (let qi = 0, q = at; qi < nq; qi++, q += stride) out[qi] = k.scan(q, bankAt, listStart[this.lists]!, Infinity);
+      for (let qi = 0, q = at; qi < nq; qi++, q += stride) {
+        out[qi] = k.scan(q, bankAt, listStart[this.lists]!, Infinity);
+        if (rows) rows[qi] = source[Math.max(0, k.improved())]!;
+      }
     } finally {
       for (const p of hidden) writeRow(k.heap, bankAt, dim, p, rotatedBank!, source[p]! * dim);
     }

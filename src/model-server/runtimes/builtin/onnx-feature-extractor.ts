@@ -5,6 +5,9 @@ import { toNchw } from '../onnx/image-tensor.js';
 import type { FeatureMap } from './feature-map.js';
 import type { FeatureExtractor } from './scorer.js';
 
+/** The normalisation a feature extractor's input gets: (x/255 − mean) / std per RGB channel. */
+export const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };
+
 /**
  * A user-supplied ONNX feature extractor in place of the patch-PCA descriptors: the working-size
  * image goes in as NCHW float32 (ImageNet-normalised), the first 4-D output (1×C×h×w) is the

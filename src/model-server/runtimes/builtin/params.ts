@@ -25,6 +25,12 @@ export const builtinParamsSchema = z.object({
    * of the reference profile in tensor `align.profile` (`align.ts`); absent in older models: off.
    */
   align: z.literal('round-part').optional(),
+  /**
+   * The anomaly map (masks, pixel threshold) weighs run g of the feature's dim / length dimensions by
+   * `mapWeights[g]` in the distance to the nearest normal patch (the one the image score measured).
+   * Absent (older models, ONNX features): the map is the image score's map.
+   */
+  mapWeights: z.array(z.number().positive()).min(1).max(64).optional(),
   /** Gaussian smoothing of the patch-distance map, in grid cells. */
   sigma: z.number().min(0),
   /** Image score = mean of this fraction of the highest map cells. */

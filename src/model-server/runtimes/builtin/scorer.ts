@@ -14,7 +14,10 @@ export interface FeatureExtractor {
 }
 
 export interface AnomalyMap {
-  /** Smoothed nearest-neighbour distance per grid cell (in the frame's own geometry, also when aligned). */
+  /**
+   * Smoothed distance per grid cell to the nearest normal patch, dimensions weighted by `mapWeights`
+   * when the model has them (in the frame's own geometry, also when aligned): masks and pixel scores.
+   */
   readonly map: Float32Array;
   readonly width: number;
   readonly height: number;
@@ -32,7 +35,7 @@ export class Scorer {
 
   constructor(
     private readonly deps: {
-      readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction' | 'evenLight'>;
+      readonly params: Pick<BuiltinParams, 'working' | 'sigma' | 'topFraction' | 'evenLight' | 'mapWeights'>;
       /** The reference angular profile when the model aligns round parts (`align.ts`). */
       readonly alignReference?: Float32Array;
       readonly extractor: FeatureExtractor;
@@ -57,11 +60,16 @@ export class Scorer {
   }
 
   scoreFeatures(f: FeatureMap, excludeOwner?: number): AnomalyMap {
-    const d = this.search.distances(f.data, excludeOwner);
+    const { sigma, topFraction, mapWeights } = this.deps.params;
+    const rows = mapWeights ? new Int32Array(f.width * f.height) : undefined;
+    const d = this.search.distances(f.data, excludeOwner, rows);
     for (let i = 0; i < d.length; i++) d[i] = Math.sqrt(d[i]!);
-    const map = gaussianBlur(d, f.width, f.height, this.deps.params.sigma);
-    const k = Math.max(1, Math.round(map.length * this.deps.params.topFraction));
-    return { map, width: f.width, height: f.height, score: imageScore(map, k) };
+    const map = gaussianBlur(d, f.width, f.height, sigma);
+    const k = Math.max(1, Math.round(map.length * topFraction));
+    const score = imageScore(map, k);
+    if (!mapWeights || !rows) return { map, width: f.width, height: f.height, score };
+    const weighted = weightedDistances(f, this.deps.index.bank, rows, mapWeights);
+    return { map: gaussianBlur(weighted, f.width, f.height, sigma), width: f.width, height: f.height, score };
   }
 }
 
@@ -69,4 +77,23 @@ export class Scorer {
 export function normaliseScore(raw: number, rawThreshold: number, scale: number): number {
   const z = (raw - rawThreshold) / scale;
   return 1 / (1 + Math.exp(-z));
+}
+
+/** Per cell: the distance to bank row rows[cell] with run g of dim / weights.length dimensions weighted by weights[g]. */
+function weightedDistances(f: FeatureMap, bank: Float32Array, rows: Int32Array, weights: readonly number[]): Float32Array {
+  const { dim, data } = f;
+  const run = dim / weights.length;
+  const w2 = Float32Array.from({ length: dim }, (_, d) => weights[Math.floor(d / run)]! ** 2);
+  const out = new Float32Array(rows.length);
+  for (let c = 0; c < rows.length; c++) {
+    const q = c * dim;
+    const b = rows[c]! * dim;
+    let s = 0;
+    for (let d = 0; d < dim; d++) {
+      const x = data[q + d]! - bank[b + d]!;
+      s += w2[d]! * x * x;
+    }
+    out[c] = Math.sqrt(s);
+  }
+  return out;
 }
