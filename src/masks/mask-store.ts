@@ -6,7 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { MasksConfig } from '../config/slices/masks.js';
 import { encodeMaskPng } from './encode-mask.js';
 import type { MaskImages } from './mask-images.js';
-import { safeStem } from './safe-name.js';
+import { safeStem } from '../core/safe-name.js';
 
 export interface MaskClass {
   readonly name: string;
