@@ -31,10 +31,13 @@ export interface RelayStats {
 /**
  * Moves messages from the outbox to a publisher: reads a batch in enqueue order, publishes it
  * (QoS 1, all in flight at once on the one connection, so order per topic holds), deletes what was
- * acknowledged. On a retryable failure nothing after the failed message on the same topic is deleted
- * (it is sent again after the failed one, in order: at-least-once, consumers drop duplicates by id),
- * and the relay backs off (capped, jittered; factor by error code). Non-retryable codes go to the
- * dead-letter table instead of blocking the queue.
+ * acknowledged. On a retryable failure the failed message is sent again later (at-least-once, consumers
+ * drop duplicates by id) and the relay backs off (capped, jittered; factor by error code). A message
+ * acknowledged after a refused one on its topic is deleted too (a full Greengrass spooler takes a smaller
+ * message after refusing a larger one: sending it again would only add a copy to a full spool), unless it
+ * is retained: the broker keeps the last retained message of a topic, so a retained one goes again after
+ * the failed one to stay the last. Non-retryable codes go to the dead-letter table instead of blocking the
+ * queue.
  */
 export class OutboxRelay {
   private running = false;
@@ -122,7 +125,7 @@ export class OutboxRelay {
     results.forEach((result, i) => {
       const m = batch[i] as StoredMessage;
       if (result.status === 'fulfilled') {
-        if (blocked.has(m.topic)) failed.push(m.seq);
+        if (m.retain === true && blocked.has(m.topic)) failed.push(m.seq);
         else acked.push(m.seq);
         return;
       }

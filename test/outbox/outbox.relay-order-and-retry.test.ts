@@ -31,31 +31,40 @@ afterAll(async () => {
 });
 
 describe('outbox relay', () => {
-  it('after a retryable failure re-sends the rest of that topic after the failed message, so the last copy of each id is in order', async () => {
-    const outbox = new SqliteOutbox({ config: { path: join(dir, 'order.sqlite'), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
+  async function drainWithOneRefusal(name: string, retain: boolean): Promise<number[][]> {
+    const outbox = new SqliteOutbox({ config: { path: join(dir, `${name}.sqlite`), maxBytes: 1 << 26, maxRows: 10_000, maxAgeMs: 3_600_000, synchronous: 'FULL', expireIntervalMs: 0 }, log });
     await outbox.start();
     for (let i = 0; i < 30; i++) {
-      outbox.enqueue({ id: `m${i}`, topic: `lookout/t/cam${i % 2}/verdict`, payload: Buffer.from(`${i}`), priority: 'normal' });
+      outbox.enqueue({ id: `m${i}`, topic: `lookout/t/cam${i % 2}/${name}`, payload: Buffer.from(`${i}`), priority: 'normal', retain });
     }
     peer.requests.length = 0;
-    // The 4th publish of the first batch fails (retryable ServiceError): later ones on its topic must go again.
+    // The first publish to reach the peer is refused (retryable ServiceError); the rest of its batch is taken.
     peer.failNext('PublishToIoTCore', 'ServiceError', 'spooler busy');
     const relay = new OutboxRelay({ outbox, publisher: new GreengrassPublisher({ ipc, target: 'iot-core' }), log, publishTimeoutMs: 1_000, config: { batchSize: 10, retry: { initialBackoffMs: 10, maxBackoffMs: 50 } } });
     await relay.start();
     await waitFor(() => outbox.stats().depth === 0, 5_000, 'the outbox to drain');
     await relay.stop();
     expect(relay.stats().failedAttempts).toBe(1);
-
+    expect(outbox.stats().delivered).toBe(30);
+    await outbox.stop();
     const publishes = peer.requests.filter((r) => r.operation === 'PublishToIoTCore');
-    for (const cam of ['cam0', 'cam1']) {
-      const seq = publishes.filter((r) => r.topic === `lookout/t/${cam}/verdict`).map((r) => Number(r.payload?.toString()));
+    return ['cam0', 'cam1'].map((cam) => publishes.filter((r) => r.topic === `lookout/t/${cam}/${name}`).map((r) => Number(r.payload?.toString())));
+  }
+
+  it('after a refused publish sends only the refused message again: what the path acknowledged is not copied', async () => {
+    const sent = await drainWithOneRefusal('verdict', false);
+    expect(sent.flat()).toHaveLength(31);
+    for (const seq of sent) expect(new Set(seq).size).toBe(15);
+  });
+
+  it('sends retained messages after a refused one on their topic again, so the newest stays the last retained copy', async () => {
+    const sent = await drainWithOneRefusal('status', true);
+    expect(sent.flat().length).toBeGreaterThan(31);
+    for (const seq of sent) {
       const lastCopies = seq.filter((n, i) => seq.lastIndexOf(n) === i);
       expect(lastCopies).toEqual([...lastCopies].sort((a, b) => a - b));
       expect(new Set(seq).size).toBe(15);
     }
-    expect(publishes.length).toBeGreaterThan(30);
-    expect(outbox.stats().delivered).toBe(30);
-    await outbox.stop();
   });
 
   it('classifies failures by error code, never by message text, and caps the backoff', () => {
