@@ -3,7 +3,7 @@ import { createLogger } from '../core/log.js';
 import { underGreengrass } from '../greengrass/component-config.js';
 import { InspectorService } from '../inspector-service.js';
 import { type ConfigOptions, resolveConfigLayers, withConfigOptions } from './config-options.js';
-import { runUntilSignal } from './until-signal.js';
+import { exitUnlessDrainedWithin, runUntilSignal } from './until-signal.js';
 
 /** `lookout-edge run`: the inspector, until SIGINT or SIGTERM. */
 export function runCommand(): Command {
@@ -27,6 +27,7 @@ export function runCommand(): Command {
       await runUntilSignal(service, log);
     } finally {
       await ipc?.stop('exit');
+      exitUnlessDrainedWithin();
     }
   });
 }

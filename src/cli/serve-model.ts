@@ -7,13 +7,12 @@ import { hasStatusSection } from '../model-server/config-changes.js';
 import { ModelServerService, SHUTDOWN_BUDGET } from '../model-server/model-server-service.js';
 import { runtimesFor } from '../model-server/runtimes/index.js';
 import { type ConfigOptions, resolveConfigLayers, withConfigOptions } from './config-options.js';
-import { runUntilSignal } from './until-signal.js';
+import { exitUnlessDrainedWithin, runUntilSignal } from './until-signal.js';
 
 /** Past this after SIGTERM the process exits whatever is left (the nucleus SIGKILLs at 5 s). */
 const HARD_STOP_MS = SHUTDOWN_BUDGET.drainMs + SHUTDOWN_BUDGET.unloadMs + 800;
 /** Closing the nucleus connection must not eat the rest of the budget. */
 const IPC_CLOSE_MS = 300;
-const EXIT_AFTER_MS = 200;
 
 /**
  * `lookout-edge serve-model`: our Edge-Agent-compatible model server, until SIGINT or SIGTERM. Under
@@ -57,9 +56,7 @@ export function serveModelCommand(): Command {
         await Promise.race([ipc.stop('exit'), new Promise((resolve) => (timer = setTimeout(resolve, IPC_CLOSE_MS)))]);
         clearTimeout(timer);
       }
-      // A runtime still busy with a call cut at shutdown (native inference, a hung model) must not keep
-      // the process past the nucleus's budget: exit shortly unless the event loop has drained by then.
-      setTimeout(() => process.exit(), EXIT_AFTER_MS).unref();
+      exitUnlessDrainedWithin();
     }
   });
 }

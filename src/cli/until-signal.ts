@@ -45,3 +45,12 @@ export async function runUntilSignal(service: Running, log: Logger, stopBudgetMs
     service.done?.then(resolve, reject);
   });
 }
+
+/**
+ * Ends the process `ms` from now unless its event loop has drained by then. After a clean stop nothing is
+ * left to finish, but a native handle can outlive it (an IPC stream the aws-crt guard leaves unclosed, a
+ * runtime busy with a call cut at shutdown) and must not keep the process past the nucleus's SIGKILL.
+ */
+export function exitUnlessDrainedWithin(ms = 200): void {
+  setTimeout(() => process.exit(), ms).unref();
+}

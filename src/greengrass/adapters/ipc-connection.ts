@@ -34,7 +34,7 @@ export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs
   const client = greengrasscoreipc.createClient(clientConfig(env));
   try {
     await withDeadline(client.connect(), timeoutMs, 'connect to the Greengrass nucleus', 'IPC_FAILED');
-    guardStreamsOnDisconnect(client, onDead);
+    guardStreams(client, onDead);
     return client;
   } catch (err) {
     void client.close().catch(() => undefined);
@@ -42,8 +42,12 @@ export async function connectIpc(env: NodeJS.ProcessEnv = process.env, timeoutMs
   }
 }
 
+interface SdkStream {
+  close(): void;
+  activate(options: unknown): Promise<unknown>;
+}
 interface SdkOperation {
-  stream?: { close(): void };
+  stream?: SdkStream;
 }
 interface SdkInternals {
   rpcClient?: {
@@ -53,33 +57,57 @@ interface SdkInternals {
   };
 }
 
+/** Makes closing the operation's event stream a no-op: its native memory is released without us, or leaks a few bytes. */
+function neuter(operation: SdkOperation): void {
+  if (operation.stream) operation.stream.close = () => undefined;
+}
+
 /**
- * Works around a native crash in aws-crt 1.33 (aws-iot-device-sdk-v2 1.28): when the connection to
- * the nucleus drops with operations in flight, the SDK closes their event streams afterwards, and
- * aws_napi_event_stream_client_stream_close releases a continuation the dead connection already
- * released ("corrupted double-linked list", SIGSEGV). Reproduced with test/peers/greengrass-ipc-peer.ts
- * by hanging up mid-publish. From the moment the connection drops, closing any of its streams
- * (existing ones, and any an in-flight call still opens before the SDK notices) is a no-op: their
- * native memory goes with the connection or leaks a few bytes per disconnection, far better than
- * the process dying on every nucleus restart. `onDead` runs at once, before the SDK's own
- * (deferred) `disconnection` event, so no new call starts on the dead connection.
+ * Works around two use-after-free crashes in aws-crt 1.33's event-stream binding (aws-iot-device-sdk-v2
+ * 1.28), both in aws_napi_event_stream_client_stream_close ("corrupted double-linked list", SIGSEGV in
+ * napi_delete_reference), both reproduced with test/peers/greengrass-ipc-peer.ts hanging up while
+ * publishes are being written (test/greengrass/ipc-connection.native-crash-guard.test.ts):
+ *
+ * - A stream whose activation message fails to flush because the connection is going away has its
+ *   native binding released twice (source/event_stream.c: once by the failed activation, once when
+ *   the dying connection closes the continuation), so the binding is freed without JS knowing; the
+ *   SDK then closes the operation (setImmediate) and stream.close() touches freed memory. Closing
+ *   such a stream is made a no-op the moment its activation rejects, before the SDK's close runs.
+ * - When the connection drops with operations in flight, the SDK closes their streams afterwards.
+ *   From that moment, closing any of its streams (existing ones, and any an in-flight call still
+ *   opens before the SDK notices) is a no-op: their memory goes with the connection.
+ *
+ * `onDead` runs at once, before the SDK's own (deferred) `disconnection` event, so no new call starts
+ * on the dead connection.
  */
-function guardStreamsOnDisconnect(client: IpcClient, onDead: () => void = () => undefined): void {
+function guardStreams(client: IpcClient, onDead: () => void = () => undefined): void {
   const rpc = (client as unknown as SdkInternals).rpcClient;
-  const neuter = (operation: SdkOperation): void => {
-    if (operation.stream) operation.stream.close = () => undefined;
-  };
-  rpc?.connection?.on('disconnection', () => {
+  if (!rpc) return;
+  let dead = false;
+  const register = rpc.registerUnclosedOperation?.bind(rpc);
+  if (register) {
+    rpc.registerUnclosedOperation = (operation) => {
+      if (dead) neuter(operation);
+      else neuterIfActivationFails(operation);
+      register(operation);
+    };
+  }
+  rpc.connection?.on('disconnection', () => {
+    dead = true;
     for (const operation of rpc.unclosedOperations ?? []) neuter(operation);
-    const register = rpc.registerUnclosedOperation?.bind(rpc);
-    if (register) {
-      rpc.registerUnclosedOperation = (operation) => {
-        neuter(operation);
-        register(operation);
-      };
-    }
     onDead();
   });
+}
+
+function neuterIfActivationFails(operation: SdkOperation): void {
+  const stream = operation.stream;
+  if (!stream) return;
+  const activate = stream.activate.bind(stream);
+  stream.activate = (options) =>
+    activate(options).catch((err: unknown) => {
+      neuter(operation);
+      throw err;
+    });
 }
 
 /** Lets operation streams scheduled to close (setImmediate in the SDK) do so before the connection goes. */
