@@ -26,6 +26,12 @@ export interface FolderSourceDeps extends FrameSourceDeps {
 /** How many frame ids markFailed() can still find (the newest). */
 const REMEMBERED = 1_000;
 const MIN_SCAN_GAP_MS = 20;
+/**
+ * A stop abandons the moves it waits on (the stall watchdog's abort), but the renames go on: the stop waits this
+ * long for them, so a healthy file system is never cut mid-move and nothing writes into the folder after the stop.
+ * A hung one is left behind; its file is finished from staging at the next start.
+ */
+const STOP_MOVE_GRACE_MS = 1_000;
 
 /**
  * Watches a folder that cameras or PLC PCs drop JPEG/PNG files into.
@@ -49,6 +55,8 @@ export class FolderSource implements FrameSource {
   private readonly supervisor: SourceSupervisor;
   private readonly settle: SettleTracker;
   private readonly inFlight = new Set<string>();
+  /** Moves out of the inbox still running, abandoned or not. */
+  private readonly moving = new Set<Promise<unknown>>();
   /** What each in-flight file looked like when read (a rewrite in place sends it back to the inbox). */
   private readonly stamps = new Map<string, Stamp>();
   private readonly processed = new Map<string, string>();
@@ -89,6 +97,7 @@ export class FolderSource implements FrameSource {
     this.wake?.();
     await this.supervisor.stop(reason);
     await this.captureChain.catch(() => undefined);
+    await withDeadline(Promise.allSettled([...this.moving]), STOP_MOVE_GRACE_MS, 'folder moves', 'SOURCE_STALLED').catch(() => undefined);
   }
 
   health(): SourceHealth {
@@ -247,7 +256,13 @@ export class FolderSource implements FrameSource {
   private async finish(dir: string, name: string, frameId: string, ok: boolean): Promise<void> {
     const read = this.stamps.get(name);
     try {
-      const target = await this.guard(moveOutOfInbox(dir, name, ok ? 'processed' : 'failed', ok ? this.processedDir : this.failedDir, read), `move of ${name}`);
+      const move = moveOutOfInbox(dir, name, ok ? 'processed' : 'failed', ok ? this.processedDir : this.failedDir, read);
+      this.moving.add(move);
+      void move.then(
+        () => this.moving.delete(move),
+        () => this.moving.delete(move),
+      );
+      const target = await this.guard(move, `move of ${name}`);
       if (ok && dirname(target) === this.processedDir) {
         this.processed.set(frameId, target);
         if (this.processed.size > REMEMBERED) {
