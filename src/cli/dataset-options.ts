@@ -3,8 +3,9 @@ import { LookoutError } from '../core/errors.js';
 import type { DatasetSource } from '../model-server/train/load-dataset.js';
 import type { TrainProgress } from '../model-server/train/progress.js';
 
-/** What the commands that learn from Lookout for Vision datasets (train, feature-extractor learn) share. */
+// What the commands that learn from Lookout for Vision datasets (train, feature-extractor learn) share.
 
+/** Commander's parser for a whole number (0 or more). */
 export function wholeNumber(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
