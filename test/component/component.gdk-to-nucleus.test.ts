@@ -167,7 +167,13 @@ describe('on a Greengrass core (nucleus emulator, default nucleus settings)', ()
     await waitFor(() => world.messages.some((m) => m.topic === `lookout/${THING}/state` && m.body.state === 'online'), 20_000, 'state online in IoT Core');
     expect(world.iotCore.refused).toEqual([]);
     expect(world.nucleus.ipcLog.filter((e) => !e.authorized)).toEqual([]);
-    const socket = await lstat(join(world.nucleus.root, 'work', SERVER, 'edge-agent.sock'));
+    // The model server ran the whole time: one process, never ended (a restart would also remove the socket).
+    const serverStory = (): string =>
+      `model server states ${world.nucleus.stateHistory(SERVER).join(' → ')}; process ends ${JSON.stringify(world.nucleus.processEnds(SERVER))}\n${world.nucleus.logs(SERVER).slice(-4000)}`;
+    expect(world.nucleus.processEnds(SERVER).filter((end) => end.step === 'run'), serverStory()).toEqual([]);
+    const socket = await lstat(join(world.nucleus.root, 'work', SERVER, 'edge-agent.sock')).catch((err: Error) => {
+      throw new Error(`${err.message}\n${serverStory()}`);
+    });
     expect([socket.isSocket(), socket.uid]).toEqual([true, world.nucleus.runAs.uid]);
   }, 300_000);
 
