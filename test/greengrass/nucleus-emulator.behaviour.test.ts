@@ -237,8 +237,9 @@ Manifests:
     await waitLog('ipc-done');
     await n.deploy({ deploymentId: 'd2', components: { [svc]: { componentVersion: '1.0.0', configurationUpdate: { reset: ['/list', '/nested/a'], merge: JSON.stringify({ nested: { c: 3 } }) } } } });
     expect(n.configuration(svc)).toEqual({ x: 1, nested: { a: 1, b: 2, c: 3 }, list: [1, 2] });
+    // one event per changed key; the component's output may bring them in separate chunks
     await waitLog('config-event ["nested","c"]');
-    expect(n.logs(svc)).toContain('config-event ["list"]');
+    await waitLog('config-event ["list"]');
     expect(started()).toBe(1);
     await n.deploy({ deploymentId: 'd3', components: { [svc]: { componentVersion: '1.0.0', configurationUpdate: { merge: JSON.stringify({ x: 2 }) } } } });
     await waitLog('start x=2');
