@@ -60,9 +60,14 @@ describe('inspector: trigger and verdict over OPC UA', () => {
       30_000,
       'verdict for A-77 written to the PLC',
     );
-    const written = peer.writes().filter((w) => w.status === 'Good');
-    const at = written.findIndex((w) => w.node === 'Line1.PartId' && w.value === 'A-77');
-    expect(written.slice(at - 2, at + 3).map((w) => [w.node, w.value])).toEqual([
+    // the verdict's nodes are written one after the other: the ones after PartId may still be on their way
+    const verdictWrites = () => {
+      const written = peer.writes().filter((w) => w.status === 'Good');
+      const at = written.findIndex((w) => w.node === 'Line1.PartId' && w.value === 'A-77');
+      return written.slice(at - 2, at + 3);
+    };
+    await waitFor(() => verdictWrites().length === 5, 5_000, 'every node of the verdict written');
+    expect(verdictWrites().map((w) => [w.node, w.value])).toEqual([
       ['Line1.Outcome', 'pass'],
       ['Line1.Score', expect.any(Number)],
       ['Line1.PartId', 'A-77'],
