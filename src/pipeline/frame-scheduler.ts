@@ -33,7 +33,7 @@ export interface SchedulerLimits {
   readonly alarmAt: number;
   /** Bytes that started jobs may hold together; one job always runs, however large. */
   readonly prefetchBytes: number;
-  /** Jobs being prepared at once (a free-running camera's frames: one at a time, see FrameScheduler). */
+  /** Jobs being prepared at once (a free-running camera's frames: see FrameScheduler for when fewer). */
   readonly maxPreparing: number;
 }
 
@@ -58,10 +58,13 @@ interface Started<J, P> {
  * - Lossless jobs (`enqueue`: triggers, folder drops) wait in a bounded FIFO and are never dropped; a full
  *   queue refuses the new job (QUEUE_FULL, counted). A free-running camera's frames (`offer`) keep only the
  *   newest: a frame replaced before it started is settled with no result and counted as skipped.
- * - Newest-frame-wins also holds for frames being prepared: a free-running camera's frames are prepared one
- *   at a time, one ahead of the model, and a prepared frame still waiting for the model is dropped (settled
- *   with no result, counted as skipped) as soon as a newer one of the same run of frames is prepared. So a
- *   stale frame never delays a fresh one; lossless jobs are never dropped and keep their place.
+ * - Newest-frame-wins also holds for frames being prepared: a prepared frame still waiting for the model is
+ *   dropped (settled with no result, counted as skipped) as soon as a newer one of the same run of frames is
+ *   prepared. So a stale frame never delays a fresh one; lossless jobs are never dropped and keep their place.
+ * - While none of a free-running camera's frames waits for the model (preparation is the bottleneck), its
+ *   frames are prepared on every preparer at once, so one camera can use every core. Once one waits (the
+ *   model is the bottleneck), only one more is prepared at a time: the frame that will replace the waiting
+ *   one, so no work is spent on frames that would only be dropped.
  * - Preparation of the next jobs overlaps the finish of the current one, several at once (up to
  *   `maxPreparing`), while the started jobs hold no more than `prefetchBytes` together.
  * - Inspection (the model) runs one job at a time in the order the jobs started (their arrival order);
@@ -75,7 +78,7 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
   private newest: J | undefined;
   private readonly started: Array<Started<J, P>> = [];
   private preparing = 0;
-  /** Free-running frames being prepared (at most one). */
+  /** Free-running frames being prepared. */
   private streamPreparing = 0;
   private heldBytes = 0;
   private running = false;
@@ -208,8 +211,8 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
     if (!candidate) return undefined;
     if (this.started.length > 0 && this.heldBytes + this.ports.bytesOf(candidate) > this.limits.prefetchBytes) return undefined;
     if (candidate === this.newest) {
-      // a stream's frame is worth less the longer it waits: one prepared at a time, the newest when it starts
-      if (this.streamPreparing > 0) return undefined;
+      // a stream's frame is worth less the longer it waits: once one waits for the model, the next is prepared alone
+      if (this.streamPreparing > 0 && this.started.some((e) => !e.lossless && e.ready && !e.atModel)) return undefined;
       this.newest = undefined;
       return { job: candidate, lossless: false };
     }
@@ -229,6 +232,7 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
         continue;
       }
       current.atModel = true;
+      this.pump(); // no frame waits for the model now: more may be prepared
       let inspected: { ok: true; value: I } | { ok: false; error: unknown };
       try {
         inspected = { ok: true, value: await this.ports.inspect(await current.prepared) };

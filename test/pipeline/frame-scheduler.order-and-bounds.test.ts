@@ -194,22 +194,40 @@ describe('frame scheduler', () => {
     await h.scheduler.stop(new Error('stopped'));
   }, 10_000);
 
-  it('prepares a free-running camera\'s frames one at a time, however many preparers there are', async () => {
+  it('prepares a free-running camera\'s frames on every preparer while none waits for the model, and one at a time once one does', async () => {
     const h = harness({ prefetchBytes: 10_000, maxPreparing: 2 });
     h.scheduler.start();
-    const [f1, f2, f3] = [h.job('f1'), h.job('f2'), h.job('f3')];
+    const [f1, f2, f3, f4, f5] = ['f1', 'f2', 'f3', 'f4', 'f5'].map((id) => h.job(id)) as [TestJob, TestJob, TestJob, TestJob, TestJob];
     h.scheduler.offer(f1);
     h.scheduler.offer(f2);
     await settle();
-    expect(h.events).toEqual(['prepare f1']); // f2 waits as the newest: if it started now it would be older than what comes next
-    h.scheduler.offer(f3);
-    expect(h.events.at(-1)).toBe('settled f2');
+    expect(h.events).toEqual(['prepare f1', 'prepare f2']); // preparation is the bottleneck: both preparers work for one camera
+    h.scheduler.offer(f3); // both busy: f3 waits as the newest
+    await settle();
     h.preparing.get('f1')?.open('f1');
     await settle();
-    expect(h.events.slice(2).sort()).toEqual(['inspect f1', 'prepare f3']); // f1 at the model while f3 is prepared
-    await h.through('f1');
-    await h.through('f3');
-    expect(f3.result).toBe('verdict f3');
+    expect(h.events.slice(2).sort()).toEqual(['inspect f1', 'prepare f3']); // f1 at the model frees a preparer for f3
+    h.preparing.get('f2')?.open('f2'); // f2 is ready and waits: now the model is the bottleneck
+    await settle();
+    h.scheduler.offer(f4);
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('prepare'))).toEqual(['prepare f1', 'prepare f2', 'prepare f3']); // f4 waits: f3 will replace f2
+    h.preparing.get('f3')?.open('f3');
+    await settle();
+    expect(f2.settled && f2.result === undefined && f2.error === undefined).toBe(true); // f3 replaced f2
+    expect(h.events.at(-1)).toBe('prepare f4'); // the one to replace f3, alone
+    h.scheduler.offer(f5);
+    await settle();
+    expect(h.events.at(-1)).toBe('prepare f4'); // still one at a time while f3 waits
+    h.inspecting.get('f1')?.open('f1');
+    await settle();
+    expect(h.events.slice(-3).sort()).toEqual(['deliver f1', 'inspect f3', 'prepare f5']); // f3 at the model: nothing waits, so f5 starts beside f4
+    h.delivering.get('f1')?.open('verdict f1');
+    await settle();
+    for (const id of ['f3', 'f4', 'f5']) await h.through(id);
+    expect([f1.result, f3.result, f4.result, f5.result]).toEqual(['verdict f1', 'verdict f3', 'verdict f4', 'verdict f5']);
+    expect(h.scheduler.skipped).toBe(1);
+    expect(h.scheduler.bytesInFlight).toBe(0);
     await h.scheduler.stop(new Error('stopped'));
   }, 10_000);
 
