@@ -9,22 +9,22 @@
  *             verdict at the broker to the last, every file verdicted and moved (lossless path);
  *   replay  — each camera replays the files as fast as the source offers them (free-running, newest
  *             frame wins); frames/s = verdicts at the broker over a measured window after a warm-up;
- *   rtsp    — each camera reads one shared live stream of a GStreamer RTSP server (test/peers: MJPEG over
- *             RTP, 1920x1080 at BENCH_RTSP_FPS, 60 by default: more than the pipeline can take), decoded
- *             and scaled by its ffmpeg child (free-running); frames/s as for replay.
+ *   rtsp    — each camera reads one shared live stream of a GStreamer RTSP server (test/peers: the same
+ *             JPEGs sent as they are over RTP, so that no encoder takes the cores from what is measured),
+ *             decoded and scaled by its ffmpeg child (free-running); frames/s as for replay.
+ * Replay and rtsp offer OFFERED_FPS frames a second between the cameras, more than the machine can take
+ * (an RTSP camera at most the 120 fps a source may be configured for).
  *
  * Baseline, measured in the same run right before each case: sharp alone decoding and resizing the same
- * files (rtsp: JPEG frames grabbed from the same stream) with one image in flight per core (the machine's
- * best); ratio = frames/s ÷ that. The inspector runs with recipe.yaml's Run environment. Also: p99 of
+ * files with one image in flight per core (the machine's best); ratio = frames/s ÷ that. The inspector runs with recipe.yaml's Run environment. Also: p99 of
  * frame → reject (the frame's capture time in the payload to the first reject message at a subscriber),
  * and CPU ms per frame of the inspector and the model server (/proc, Linux only).
  *
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
  *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3,
- *                                        BENCH_RTSP_FPS=60, BENCH_CASES=replay:1,rtsp:4 for some cases only)
+ *                                        BENCH_OFFERED_FPS=150, BENCH_CASES=replay:1,rtsp:4 for some cases only)
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -40,7 +40,9 @@ import type { BenchResult } from './types.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 240);
 const REPLAY_SECONDS = Number(process.env.BENCH_REPLAY_SECONDS ?? 6);
-const RTSP_FPS = Number(process.env.BENCH_RTSP_FPS ?? 60);
+const OFFERED_FPS = Number(process.env.BENCH_OFFERED_FPS ?? 150);
+/** The most an RTSP source may be configured for (config: sources.rtsp.fps). */
+const RTSP_MAX_FPS = 120;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Only these cases, e.g. `replay:1,folder:4` (default: all). */
 const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
@@ -138,18 +140,6 @@ class BrokerWatch {
   }
 }
 
-/** `count` JPEG frames of a live MJPEG stream as the camera sent them (ffmpeg copies them out of RTP). */
-async function grabJpegs(url: string, dir: string, count: number): Promise<Buffer[]> {
-  await mkdir(dir, { recursive: true });
-  await new Promise<void>((resolve, reject) =>
-    execFile('ffmpeg', ['-loglevel', 'error', '-rtsp_transport', 'tcp', '-i', url, '-frames:v', String(count), '-c:v', 'copy', '-f', 'image2', join(dir, 'g%04d.jpg')], { timeout: 60_000 }, (err) =>
-      err ? reject(err) : resolve(),
-    ),
-  );
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg')).sort();
-  return names.map((n) => readFileSync(join(dir, n)));
-}
-
 interface Case {
   readonly path: 'folder' | 'replay' | 'rtsp';
   readonly cameras: number;
@@ -190,19 +180,18 @@ export async function run(): Promise<BenchResult[]> {
       { path: 'rtsp', cameras: 4 },
     ];
     const runEnv = { ...process.env, ...recipeRunEnv() };
-    let rtsp: { url: string; jpegs: Buffer[] } | undefined;
     for (const [n, c] of cases.entries()) {
       if (ONLY && !ONLY.includes(`${c.path}:${c.cameras}`)) continue;
       const caseDir = join(dir, `case${n}`);
       await mkdir(caseDir);
-      if (c.path === 'rtsp' && !rtsp) {
-        // one live stream, shared by every camera's session (gst-rtsp-server's shared media: encoded once)
-        const stream = new RtspServer({ width: 1920, height: 1080, fps: RTSP_FPS });
+      const rtspFps = Math.min(RTSP_MAX_FPS, Math.round(OFFERED_FPS / c.cameras));
+      let stream: RtspServer | undefined;
+      if (c.path === 'rtsp') {
+        // one live stream, shared by every camera's session (gst-rtsp-server's shared media)
+        stream = new RtspServer({ jpegs: images, fps: rtspFps });
         await stream.start();
-        cleanup.unshift(() => stream.kill());
-        rtsp = { url: stream.url, jpegs: await grabJpegs(stream.url, join(dir, 'rtsp-frames'), 120) };
+        cleanup.unshift(() => (stream as RtspServer).kill());
       }
-      const input = c.path === 'rtsp' ? (rtsp as { jpegs: Buffer[] }).jpegs : jpegs;
       const ids = Array.from({ length: c.cameras }, (_, i) => `cam${i + 1}`);
       const inbox = (id: string) => join(caseDir, id);
       for (const id of ids) await mkdir(inbox(id));
@@ -212,8 +201,7 @@ export async function run(): Promise<BenchResult[]> {
           for (const [k, jpeg] of jpegs.entries()) if (k % c.cameras === i) await writeFile(join(inbox(id), `f${String(k).padStart(4, '0')}.jpg`), jpeg);
         }
       }
-      // replay offers frames faster than sharp can take them (≥ 2x the machine's best between the cameras)
-      const intervalMs = Math.max(1, Math.floor((1000 / 150) * c.cameras));
+      const intervalMs = Math.max(1, Math.floor((1000 / OFFERED_FPS) * c.cameras));
       const configPath = await writeInspectorConfig(caseDir, {
         thingName: 'bench',
         logging: { level: 'warn' },
@@ -223,7 +211,7 @@ export async function run(): Promise<BenchResult[]> {
           id,
           source:
             c.path === 'rtsp'
-              ? { type: 'rtsp', url: (rtsp as { url: string }).url, fps: RTSP_FPS }
+              ? { type: 'rtsp', url: (stream as RtspServer).url, fps: rtspFps }
               : { type: 'folder', path: inbox(id), ...(c.path === 'replay' ? { replay: true, intervalMs } : {}) },
           preprocess: MODEL,
         })),
@@ -240,7 +228,7 @@ export async function run(): Promise<BenchResult[]> {
       });
       // the baseline with nothing else of ours running (a replaying camera never idles); again after
       // each folder burst and once the replaying inspector stopped: the machine's load comes and goes
-      const bases = [await sharpRate(input, CORES)];
+      const bases = [await sharpRate(jpegs, CORES)];
       const inspector = startInspectorProcess(configPath, [], undefined, runEnv);
       const alive = () =>
         inspector.child.exitCode !== null || server.child.exitCode !== null ? `a process exited: ${JSON.stringify(inspector.recent.slice(-5))} ${server.stderr().slice(-500)}` : undefined;
@@ -259,7 +247,7 @@ export async function run(): Promise<BenchResult[]> {
         cpu.children += childrenCpuMs(ip) - k0;
         return out;
       };
-      let note = c.path === 'rtsp' ? `one 1920x1080 stream at ${RTSP_FPS} fps read by each camera` : `one frame offered every ${intervalMs} ms per camera`;
+      let note = c.path === 'rtsp' ? `one 1920x1080 stream at ${rtspFps} fps read by each camera` : `one frame offered every ${intervalMs} ms per camera`;
       try {
         watch.reset();
         if (c.path === 'folder') {
@@ -314,7 +302,8 @@ export async function run(): Promise<BenchResult[]> {
       } finally {
         await inspector.stop();
       }
-      if (c.path !== 'folder') bases.push(await sharpRate(input, CORES));
+      await stream?.kill();
+      if (c.path !== 'folder') bases.push(await sharpRate(jpegs, CORES));
       report(results, c, median(rates), median(bases), latencies, cpu, note);
     }
     results.push({ name: `sharp decode+resize alone, one image at a time (${FRAMES} files)`, value: await sharpRate(jpegs, 1), unit: 'frames/s' });

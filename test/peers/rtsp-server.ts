@@ -14,6 +14,12 @@ export interface RtspServerOptions {
   readonly password?: string;
   /** How the server asks for them: Basic (default) or Digest only, as most IP cameras. */
   readonly authScheme?: 'basic' | 'digest';
+  /**
+   * A directory of JPEGs to send as they are, in name order and in a loop, `fps` a second, instead of
+   * encoding a test pattern (width and height are then the files'): a camera whose encoder costs the
+   * machine nothing, for benchmarks.
+   */
+  readonly jpegs?: string;
 }
 
 /** A GStreamer RTSP server as a child process on loopback (TCP and UDP). */
@@ -32,6 +38,7 @@ export class RtspServer {
     const o = this.options;
     const args = [SCRIPT, String(port), o.path ?? '/cam', String(o.width ?? 320), String(o.height ?? 240), String(o.fps ?? 10)];
     if (o.username && o.password) args.push(o.username, o.password, o.authScheme ?? 'basic');
+    if (o.jpegs) args.push('--jpegs', o.jpegs);
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let stderr = '';
