@@ -14,8 +14,6 @@ export interface VerdictParts {
   readonly result?: DetectResult;
   /** Why the model did not answer (fail-safe) or the frame could not be inspected. */
   readonly error?: LookoutError;
-  /** The mask files, when one was saved. */
-  readonly mask?: { readonly png: string; readonly overlay?: string; readonly bytes: number };
   readonly capturedAt: number;
   readonly decidedAt: number;
   readonly timings: StageTimings;
@@ -23,7 +21,7 @@ export interface VerdictParts {
 
 /** The verdict record that is published, counted and kept. Pure. */
 export function buildVerdict(p: VerdictParts): Verdict {
-  const { decision, result, error, mask } = p;
+  const { decision, result, error } = p;
   return {
     id: p.frameId,
     frameId: p.frameId,
@@ -39,9 +37,17 @@ export function buildVerdict(p: VerdictParts): Verdict {
     anomalies: decision.anomalies,
     ...(decision.reason ? { reason: decision.reason } : {}),
     ...(error ? { error: { code: error.code, message: error.message } } : {}),
-    ...(mask ? { mask: { png: mask.png, ...(mask.overlay ? { overlay: mask.overlay } : {}), bytes: mask.bytes } } : {}),
     capturedAt: p.capturedAt,
     decidedAt: p.decidedAt,
     timings: p.timings,
+  };
+}
+
+/** The verdict once its mask is saved (or failed to be, `mask` undefined): the files, and the time it took. Pure. */
+export function withSavedMask(verdict: Verdict, mask: NonNullable<Verdict['mask']> | undefined, maskMs: number): Verdict {
+  return {
+    ...verdict,
+    ...(mask ? { mask: { png: mask.png, ...(mask.overlay ? { overlay: mask.overlay } : {}), bytes: mask.bytes } } : {}),
+    timings: { ...verdict.timings, maskMs },
   };
 }

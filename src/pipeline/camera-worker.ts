@@ -9,7 +9,7 @@ import type { Logger } from '../core/log.js';
 import type { DetectResult } from '../core/model.js';
 import type { StageTimings, Verdict } from '../core/verdict.js';
 import { type DecisionInput, decide } from '../decide/rules.js';
-import { buildVerdict } from '../decide/verdict.js';
+import { buildVerdict, withSavedMask } from '../decide/verdict.js';
 import type { InferenceClient } from '../inference/inference-client.js';
 import type { PreprocessedFrame, Preprocessor } from '../preprocess/preprocessor.js';
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
@@ -305,17 +305,6 @@ export class CameraWorker {
     });
     timings.decideMs = ms(performance.now() - t);
 
-    let mask: SavedMask | undefined;
-    if (result?.mask && decision.isAnomalous) {
-      const tm = performance.now();
-      try {
-        mask = await this.deps.masks.save({ verdictId: frameId, cameraId: this.id, mask: result.mask, ...(image ? { frame: image } : {}), classes: decision.anomalies });
-      } catch (err) {
-        this.deps.log.child({ frameId }).warn({ err: toLookoutError(err).toJSON() }, 'mask not saved');
-      }
-      timings.maskMs = ms(performance.now() - tm);
-    }
-
     timings.totalMs = ms(performance.now() - t0 + (timings.queueMs ?? 0));
     const partId = job.partId ?? frame?.partId;
     const verdict = buildVerdict({
@@ -326,16 +315,16 @@ export class CameraWorker {
       decision,
       ...(result ? { result } : {}),
       ...(input && input.kind !== 'result' ? { error: input.error } : {}),
-      ...(mask ? { mask } : {}),
       capturedAt: frame?.capturedAt ?? startedAt,
       decidedAt: this.now(),
       timings,
     });
-    return { verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}), ...(mask?.pngBytes ? { maskPng: mask.pngBytes } : {}) };
+    return { verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}) };
   }
 
-  /** The verdict's delivering sinks, in order; rejects when a required one (the outbox) failed. */
-  private async deliver(inspection: Inspection): Promise<Verdict> {
+  /** The verdict's mask saved, then its delivering sinks in order; rejects when a required one (the outbox) failed. */
+  private async deliver(inspected: Inspection): Promise<Verdict> {
+    const inspection = await this.saveMask(inspected);
     try {
       await runSinks(this.sinks, inspection, this.deps.log);
     } catch (err) {
@@ -345,6 +334,28 @@ export class CameraWorker {
       throw err;
     }
     return inspection.verdict;
+  }
+
+  /**
+   * Saves an anomalous verdict's mask (PNG and overlay) and adds its files to the verdict. It is the first
+   * step of delivery, not part of inspect: the reject signal never waits for a mask's encoding or its disk.
+   * A mask that cannot be saved is logged; the verdict goes on without it.
+   */
+  private async saveMask(inspection: Inspection): Promise<Inspection> {
+    const { verdict, mask, frame } = inspection;
+    if (!mask || !verdict.isAnomalous) return inspection;
+    const t = performance.now();
+    let saved: SavedMask | undefined;
+    try {
+      saved = await this.deps.masks.save({ verdictId: verdict.frameId, cameraId: this.id, mask, ...(frame ? { frame } : {}), classes: verdict.anomalies });
+    } catch (err) {
+      this.deps.log.child({ frameId: verdict.frameId }).warn({ err: toLookoutError(err).toJSON() }, 'mask not saved');
+    }
+    return {
+      ...inspection,
+      verdict: withSavedMask(verdict, saved, ms(performance.now() - t)),
+      ...(saved ? { maskPng: saved.pngBytes } : {}),
+    };
   }
 
   /** Counters, stage latencies, the log line and the `verdict` event. */

@@ -9,7 +9,7 @@ export interface Inspection {
   readonly frame?: RgbImage;
   /** The model's mask, when it sent one. */
   readonly mask?: NonNullable<DetectResult['mask']>;
-  /** The saved mask as PNG, for inline payloads when small. */
+  /** The saved mask as PNG, for inline payloads when small (delivering sinks only: see VerdictSink). */
   readonly maskPng?: Buffer;
 }
 
@@ -20,10 +20,11 @@ export interface Inspection {
  * A `fast` sink (the reject signal, PLC outputs) tells the line: a camera calls it the moment the verdict
  * exists, before the verdict's other sinks and without waiting for the previous verdict's delivery; fast
  * sinks are called in their list's order, verdict after verdict in arrival order, and never awaited (one
- * that has work to wait for starts it and returns; a failure is logged).
+ * that has work to wait for starts it and returns; a failure is logged). They see the verdict before its
+ * mask is saved: no `verdict.mask` files and no `maskPng` yet.
  *
- * The other sinks deliver: a camera runs them in their list's order, each awaited, one verdict at a time in
- * arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
+ * The other sinks deliver: a camera saves the verdict's mask, then runs them in their list's order, each
+ * awaited, one verdict at a time in arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
  * sinks after it are skipped and the source is told (a folder file goes to failed/). Any other sink's
  * failure is logged and the next one runs.
  */

@@ -9,7 +9,7 @@ import { ModelSupervisor } from '../../src/pipeline/model-supervisor.js';
 import type { PreviewRenderer, VerdictSink } from '../../src/pipeline/ports.js';
 import { createPreprocessor } from '../../src/preprocess/create-preprocessor.js';
 import { createFrameSource } from '../../src/sources/create-frame-source.js';
-import { removeDir, startServer, tempDir } from '../peers/edge-agent-peer.js';
+import { removeDir, type Script, startServer, tempDir } from '../peers/edge-agent-peer.js';
 import type { HttpCamera } from '../peers/http-camera.js';
 import { greyCamera, inspectorConfig } from './kit.js';
 
@@ -20,6 +20,8 @@ import { greyCamera, inspectorConfig } from './kit.js';
  */
 export interface PartsRig {
   readonly inspector: Inspector;
+  /** The masks directory. */
+  readonly masksDir: string;
   /** Its `jpeg` is what the next capture gets. */
   readonly camera: HttpCamera;
   /** Stops the inspector and every part, removes the files. */
@@ -31,6 +33,10 @@ export interface PartsRigOptions {
   readonly sinks: readonly VerdictSink[];
   /** Default: the sharp renderer the app uses. */
   readonly previews?: PreviewRenderer;
+  /** How `m1` answers (default: the grey frame's score, no mask). */
+  readonly script?: Script;
+  /** `m1`'s defect classes (default none; a segmenting script paints the first). */
+  readonly classes?: ReadonlyArray<{ name: string; hexColor: string }>;
 }
 
 export async function startPartsRig(o: PartsRigOptions): Promise<PartsRig> {
@@ -41,7 +47,7 @@ export async function startPartsRig(o: PartsRigOptions): Promise<PartsRig> {
     for (const step of stops.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const agent = await startServer([{ component: 'm1', script: {}, manifest: { input: { width: 96, height: 96 } } }], { dir });
+    const agent = await startServer([{ component: 'm1', script: o.script ?? {}, manifest: { input: { width: 96, height: 96 }, classes: [...(o.classes ?? [])] } }], { dir });
     stops.push(() => agent.stop());
     const camera = await greyCamera(0x20);
     stops.push(() => camera.stop());
@@ -73,7 +79,7 @@ export async function startPartsRig(o: PartsRigOptions): Promise<PartsRig> {
     await inspector.start();
     stops.push(() => inspector.stop());
     await model.ensure();
-    return { inspector, camera, stop };
+    return { inspector, camera, masksDir: config.masks.dir, stop };
   } catch (err) {
     await stop();
     throw err;
