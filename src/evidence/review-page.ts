@@ -1,14 +1,17 @@
+import { type RenderedPage, selfContainedPage } from '../status/page-shell.js';
+
 /**
- * The review page: self-contained HTML with inline CSS and JS (no CDN). Lists kept frames with the mask
- * blended over them, lets an operator mark each correct/wrong (→ normal/anomaly), accept the model's
- * mask or paint one on a canvas. A bearer token, when the status server needs one, is read once from
+ * The review page: self-contained HTML with inline CSS and JS (no CDN), allowed by a per-response nonce
+ * (page-shell.ts). Lists kept frames with the mask blended over them, lets an operator mark each
+ * correct/wrong (→ normal/anomaly), accept the model's mask or paint one on a canvas. A bearer token, when the status server needs one, is read once from
  * `#token=…` in the address and kept in sessionStorage.
  */
-export function reviewPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>lookout-edge · review</title>
-<style>
+export function reviewPage(): RenderedPage {
+  // the frames and masks are fetched with the token and shown as blob: URLs
+  return selfContainedPage({ title: 'lookout-edge · review', css: REVIEW_CSS, body: REVIEW_BODY, script: REVIEW_JS, imgSrc: "'self' blob: data:" });
+}
+
+const REVIEW_CSS = `
 body{font:14px system-ui,sans-serif;margin:0;background:#f4f5f7;color:#222}
 header{display:flex;gap:12px;align-items:center;padding:10px 16px;background:#1f2933;color:#fff;flex-wrap:wrap}
 header h1{font-size:16px;margin:0 12px 0 0}header a{color:#9fd3ff}
@@ -29,14 +32,15 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:
 button{border:1px solid #bbb;background:#fff;border-radius:5px;padding:5px 9px;cursor:pointer}
 button.ok{border-color:#067647;color:#067647}button.bad{border-color:#b42318;color:#b42318}
 button.on{background:#1f2933;color:#fff}
-#msg{padding:0 16px;color:#b42318}
-</style></head><body>
-<header><h1>Review kept frames</h1>
+#msg{padding:0 16px;color:#b42318}`;
+
+const REVIEW_BODY = `<header><h1>Review kept frames</h1>
 <label>Show <select id="status"><option value="unreviewed">unreviewed</option><option value="reviewed">reviewed</option><option value="all">all</option></select></label>
 <label>Reviewer <input id="reviewer" size="12" maxlength="128" placeholder="operator"></label>
 <span id="stats"></span><a href="report">defect report</a></header>
-<div id="msg"></div><main id="list"></main>
-<script>
+<div id="msg"></div><main id="list"></main>`;
+
+const REVIEW_JS = `
 "use strict";
 const tokenMatch = /token=([^&]+)/.exec(location.hash);
 if (tokenMatch) { sessionStorage.setItem('token', decodeURIComponent(tokenMatch[1])); history.replaceState(null, '', location.pathname + location.search); }
@@ -132,6 +136,4 @@ async function card(item) {
     el('div', { className: 'row' }, [color, size]));
   return div;
 }
-load();
-</script></body></html>`;
-}
+load();`;

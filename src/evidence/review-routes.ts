@@ -17,7 +17,6 @@ export interface ReviewRoutesDeps {
 
 const MAX_LIST = 500;
 const REVIEWER = /^[\p{L}\p{N} ._@+-]{1,128}$/u;
-const REVIEW_PAGE_CSP = "default-src 'self'; img-src 'self' blob: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'";
 
 /** The JSON an item is listed as; URLs are relative to the server root. */
 export function evidenceSummary(r: EvidenceRecord): Record<string, unknown> {
@@ -115,7 +114,10 @@ export function createReviewRoutes(deps: ReviewRoutesDeps): Mount {
     {
       method: 'GET',
       pattern: /^\/review$/,
-      handle: ({ res }) => send(res, 200, 'text/html; charset=utf-8', reviewPage(), { 'content-security-policy': REVIEW_PAGE_CSP }),
+      handle: ({ res }) => {
+        const page = reviewPage();
+        send(res, 200, 'text/html; charset=utf-8', page.html, page.headers);
+      },
     },
     {
       method: 'GET',

@@ -44,9 +44,14 @@ describe('status server security headers', () => {
     expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   });
 
-  it('keeps each page its own policy (the review page may still run its inline script)', async () => {
+  it('keeps each page its own policy: the review page runs its inline script by nonce, never unsafe-inline', async () => {
     const res = await fetch(`${h.url}/review`);
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'unsafe-inline'/);
+    const policy = res.headers.get('content-security-policy') ?? '';
+    const nonce = /script-src 'nonce-([^']+)'/.exec(policy)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(policy).not.toMatch(/unsafe-inline/);
+    expect(policy).toMatch(/img-src 'self' blob: data:/);
+    expect(await res.text()).toContain(`<script nonce="${nonce}">`);
   });
 });

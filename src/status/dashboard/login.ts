@@ -1,4 +1,4 @@
-import { type RenderedPage, selfContainedPage } from './page.js';
+import { type RenderedPage, selfContainedPage } from '../page-shell.js';
 
 const LOGIN_CSS = `
 body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center; background: #0f1419;

@@ -1,50 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { DASHBOARD_JS } from './client-script.js';
 import { DASHBOARD_CSS } from './styles.js';
-
-export interface RenderedPage {
-  readonly html: string;
-  readonly headers: Record<string, string>;
-}
-
-/** Inline script and style only, allowed by a per-response nonce; nothing from the network but us. */
-export function securityHeaders(nonce: string): Record<string, string> {
-  return {
-    'content-security-policy': [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src 'nonce-${nonce}'`,
-      "img-src 'self' data:",
-      "connect-src 'self'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
-    'x-frame-options': 'DENY',
-    'cache-control': 'no-store',
-  };
-}
-
-/** A self-contained page: its style and script inline under a fresh nonce, with the headers that allow only those. */
-export function selfContainedPage(o: { readonly title: string; readonly css: string; readonly body: string; readonly script: string; readonly bodyAttributes?: string }): RenderedPage {
-  const nonce = randomBytes(16).toString('base64');
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${o.title}</title>
-<link rel="icon" href="data:,">
-<style nonce="${nonce}">${o.css}</style>
-</head>
-<body${o.bodyAttributes ? ` ${o.bodyAttributes}` : ''}>
-${o.body}
-<script nonce="${nonce}">${o.script}</script>
-</body>
-</html>
-`;
-  return { html, headers: securityHeaders(nonce) };
-}
+import { type RenderedPage, selfContainedPage } from '../page-shell.js';
 
 const DASHBOARD_BODY = `<header>
   <h1>lookout-edge<span class="thing" id="thing"></span></h1>
