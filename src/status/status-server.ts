@@ -1,7 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatusConfig } from '../config/schema.js';
 import { sleep } from '../core/deadline.js';
 import { LookoutError, toLookoutError } from '../core/errors.js';
@@ -15,12 +13,11 @@ import { renderLogin } from './dashboard/login.js';
 import { EventStream } from './event-stream.js';
 import { assessHealth } from './health.js';
 import { httpError, httpStatusOf, send, sendError } from './http-io.js';
+import { type HttpListener, listenHttp } from './http-listener.js';
 import type { StatusMetrics } from './metrics.js';
 import { type Mount, matchRoute, methodNotAllowed } from './router.js';
 import { buildRoutes } from './routes.js';
-import { limitConnections } from './connection-limit.js';
 import { refuseCrossOrigin, refuseForeignHost } from './request-origin.js';
-import { SecureResponse, TlsSecureResponse } from './secure-response.js';
 import { readTlsPair } from './tls-files.js';
 
 export interface StatusServerDeps {
@@ -48,7 +45,6 @@ export interface StatusServer {
 const STOP_GRACE_MS = 1_000;
 /** Wrong tokens one address may present per minute; more are answered 429 (the right token still passes). */
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
-const MAX_HEADER_BYTES = 16 * 1024;
 /** Below this a token is guessable at the throttled rate (tens a second per address): warned at start-up. */
 const MIN_TOKEN_CHARS = 16;
 /** How long a token from an address past the limit waits before it is checked (the connection caps bound how many wait). */
@@ -72,10 +68,8 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   const secure = config.tls !== undefined;
   const routes = buildRoutes({ config, control, metrics, stream, audit });
 
-  let server: Server | undefined;
-  const sockets = new Set<Socket>();
+  let listener: HttpListener | undefined;
   let ticker: NodeJS.Timeout | undefined;
-  let bound: AddressInfo | undefined;
 
   const onVerdict = (verdict: Verdict): void => {
     try {
@@ -119,7 +113,7 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     const throttled = triesToken && throttle.retryAfterMs(client) > 0;
     if (throttled) await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     try {
-      const listen = { host: config.host, port: bound?.port ?? config.port, secure };
+      const listen = { host: config.host, port: listener?.port ?? config.port, secure };
       const refused = (config.token === undefined ? refuseForeignHost(req, listen) : undefined) ?? refuseCrossOrigin(req, secure);
       if (refused) throw refused;
       const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
@@ -151,68 +145,20 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
   };
 
   const address = (): { host: string; port: number; url: string } => {
-    if (!bound) throw new LookoutError('INTERNAL', 'status server is not started');
-    const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-    return { host: bound.address, port: bound.port, url: `${secure ? 'https' : 'http'}://${host}:${bound.port}` };
+    if (!listener) throw new LookoutError('INTERNAL', 'status server is not started');
+    return { host: listener.host, port: listener.port, url: listener.url };
   };
 
   return {
     async start() {
-      if (server) return;
-      const options: ServerOptions = {
-        headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
-        requestTimeout: config.requestTimeoutMs,
-        maxHeaderSize: MAX_HEADER_BYTES,
-        ServerResponse: SecureResponse,
-        keepAliveTimeout: config.keepAliveTimeoutMs,
-        // How often header/request timeouts are checked (Node's default, 30 s, would make them lax).
-        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
-      };
-      // A TLS handshake gets no longer than the request headers would (Node's default is 120 s).
-      const s: Server = config.tls
-        ? createHttpsServer({ ...options, ...(await readTlsPair(config.tls)), ServerResponse: TlsSecureResponse, handshakeTimeout: config.headersTimeoutMs })
-        : createServer(options);
+      if (listener) return;
       if (config.token !== undefined && config.token.length < MIN_TOKEN_CHARS) {
         log.warn({ key: 'status.token', minLength: MIN_TOKEN_CHARS }, 'status.token is short: the right token always passes, so a guesser is slowed, never stopped; use a long random one (openssl rand -hex 16)');
       }
       if (!config.tls && !isLoopbackHost(config.host)) {
         log.warn({ host: config.host, key: 'status.tls' }, 'status server is not on loopback and speaks plain HTTP: its token and session cookie cross the network in clear; set status.tls.certFile and status.tls.keyFile');
       }
-      limitConnections(s, config, log);
-      // every accepted socket, a TLS one still in its handshake included (closeAllConnections knows only HTTP ones)
-      s.on('connection', (socket: Socket) => {
-        sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
-      });
-      s.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        req.on('error', () => undefined);
-        res.on('error', () => undefined);
-        handle(req, res).catch((err: unknown) => {
-          log.error({ err: toLookoutError(err).toJSON() }, 'request handler escaped');
-          res.destroy();
-        });
-      });
-      s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-        const status =
-          err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        // A failed TLS handshake (https forwards it here) gets no HTTP answer: there is no channel to send it on.
-        const http = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code?.startsWith('HPE_') === true;
-        if (http && socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-        else socket.destroy();
-      });
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: NodeJS.ErrnoException): void => {
-          reject(new LookoutError('CONFIG_INVALID', `status server cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
-        };
-        s.once('error', onError);
-        s.listen(config.port, config.host, () => {
-          s.off('error', onError);
-          resolve();
-        });
-      });
-      s.on('error', (err) => log.error({ err: toLookoutError(err).toJSON() }, 'status server error'));
-      server = s;
-      bound = s.address() as AddressInfo;
+      listener = await listenHttp({ name: 'status server', config, ...(config.tls ? { tls: await readTlsPair(config.tls) } : {}), log, handle });
       events.on('verdict', onVerdict);
       events.on('preview', onPreview);
       ticker = setInterval(tick, config.statusIntervalMs);
@@ -221,21 +167,14 @@ export function createStatusServer(deps: StatusServerDeps): StatusServer {
     },
 
     async stop(reason = 'stop') {
-      const s = server;
-      if (!s) return;
-      server = undefined;
+      const l = listener;
+      if (!l) return;
+      listener = undefined;
       events.off('verdict', onVerdict);
       events.off('preview', onPreview);
       clearInterval(ticker);
       stream.closeAll();
-      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-      s.closeIdleConnections();
-      const grace = setTimeout(() => {
-        s.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      }, STOP_GRACE_MS);
-      await closed;
-      clearTimeout(grace);
+      await l.close(STOP_GRACE_MS);
       log.info({ reason }, 'status server stopped');
     },
 

@@ -1,5 +1,4 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StatusConfig } from '../../config/schema.js';
 import { sleep } from '../../core/deadline.js';
 import { LookoutError, toLookoutError } from '../../core/errors.js';
@@ -7,6 +6,7 @@ import type { Logger } from '../../core/log.js';
 import { isAuthorized, isLoopbackHost, presentedToken } from '../../status/auth.js';
 import { AuthThrottle } from '../../status/auth-throttle.js';
 import { httpError, httpStatusOf, send, sendError, sendJson } from '../../status/http-io.js';
+import { type HttpListener, listenHttp } from '../../status/http-listener.js';
 import { refuseForeignHost } from '../../status/request-origin.js';
 import { matchRoute, methodNotAllowed, type Route } from '../../status/router.js';
 import type { ModelServerMetrics } from './metrics.js';
@@ -21,8 +21,7 @@ export interface HealthServerDeps {
 }
 
 const AUTH_LIMITS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
-const MAX_HEADER_BYTES = 16 * 1024;
-/** Scrapers and probes only: a handful of connections at once is plenty. */
+/** Scrapers and probes only: a handful of connections at once is plenty (status.maxConnections when lower). */
 const MAX_CONNECTIONS = 32;
 const STOP_GRACE_MS = 500;
 /** As the status server: past the limit every token an address presents waits this long before it is checked. */
@@ -37,8 +36,7 @@ const THROTTLED_DELAY_MS = 500;
  * while the right one always passes, as on the status server. Plain HTTP only: `status.tls` is refused.
  */
 export class HealthServer {
-  private server: Server | undefined;
-  private bound: AddressInfo | undefined;
+  private listener: HttpListener | undefined;
   private readonly throttle = new AuthThrottle(AUTH_LIMITS);
   private readonly routes: Route[];
 
@@ -74,57 +72,26 @@ export class HealthServer {
   }
 
   address(): { host: string; port: number; url: string } {
-    if (!this.bound) throw new LookoutError('INTERNAL', 'health server is not started');
-    const host = this.bound.family === 'IPv6' ? `[${this.bound.address}]` : this.bound.address;
-    return { host: this.bound.address, port: this.bound.port, url: `http://${host}:${this.bound.port}` };
+    if (!this.listener) throw new LookoutError('INTERNAL', 'health server is not started');
+    return { host: this.listener.host, port: this.listener.port, url: this.listener.url };
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
+    if (this.listener) return;
     const { config, log } = this.deps;
-    const s = createServer({
-      headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs),
-      requestTimeout: config.requestTimeoutMs,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      keepAliveTimeout: 5_000,
-      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.headersTimeoutMs / 2))),
+    this.listener = await listenHttp({
+      name: 'health server',
+      config: { ...config, maxConnections: Math.min(config.maxConnections, MAX_CONNECTIONS) },
+      log,
+      handle: (req, res) => this.handle(req, res),
     });
-    s.maxConnections = MAX_CONNECTIONS;
-    s.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      req.on('error', () => undefined);
-      res.on('error', () => undefined);
-      this.handle(req, res).catch(() => res.destroy());
-    });
-    s.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      else socket.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        reject(new LookoutError('CONFIG_INVALID', `health server cannot listen on ${config.host}:${config.port}: ${err.code ?? err.message}`, { cause: err }));
-      };
-      s.once('error', onError);
-      s.listen(config.port, config.host, () => {
-        s.off('error', onError);
-        resolve();
-      });
-    });
-    s.on('error', (err) => log.error({ err: toLookoutError(err).toJSON() }, 'health server error'));
-    this.server = s;
-    this.bound = s.address() as AddressInfo;
-    log.info({ url: this.address().url, auth: config.token !== undefined }, 'health server listening');
+    log.info({ url: this.listener.url, auth: config.token !== undefined }, 'health server listening');
   }
 
   async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-    s.closeIdleConnections();
-    const grace = setTimeout(() => s.closeAllConnections(), STOP_GRACE_MS);
-    await closed;
-    clearTimeout(grace);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close(STOP_GRACE_MS);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -135,7 +102,7 @@ export class HealthServer {
     const throttled = triesToken && this.throttle.retryAfterMs(client) > 0;
     if (throttled) await sleep(THROTTLED_DELAY_MS, undefined, { ref: false });
     try {
-      const refused = config.token === undefined ? refuseForeignHost(req, { host: config.host, port: this.bound?.port ?? config.port, secure: false }) : undefined;
+      const refused = config.token === undefined ? refuseForeignHost(req, { host: config.host, port: this.listener?.port ?? config.port, secure: false }) : undefined;
       if (refused) throw refused;
       const match = matchRoute(this.routes, req.method ?? 'GET', url.pathname);
       if (match.kind === 'none' || match.kind === 'malformed') throw httpError('NOT_FOUND', `no route ${req.method ?? ''} ${url.pathname}`);
