@@ -121,12 +121,17 @@ async function waitUntil(check: () => boolean, what: string, timeoutMs: number, 
 class BrokerWatch {
   readonly verdicts: Array<{ id: string; at: number }> = [];
   readonly rejectLatency = new Map<string, number>();
+  /** Each verdict's stage timings (ms), as its payload reports them: where a frame's time went. */
+  readonly timings: Array<Record<string, number>> = [];
 
   constructor(private readonly client: mqtt.MqttClient) {
     client.on('message', (topic, payload) => {
       const at = performance.timeOrigin + performance.now();
-      const body = JSON.parse(payload.toString()) as { verdictId?: string; id?: string; capturedAt?: string };
-      if (topic.endsWith('/verdict')) this.verdicts.push({ id: String(body.verdictId ?? body.id), at });
+      const body = JSON.parse(payload.toString()) as { verdictId?: string; id?: string; capturedAt?: string; timings?: Record<string, number> };
+      if (topic.endsWith('/verdict')) {
+        this.verdicts.push({ id: String(body.verdictId ?? body.id), at });
+        if (body.timings) this.timings.push(body.timings);
+      }
       else if (topic.endsWith('/reject')) {
         const id = String(body.verdictId ?? body.id);
         if (!this.rejectLatency.has(id) && body.capturedAt) this.rejectLatency.set(id, at - Date.parse(body.capturedAt));
@@ -137,6 +142,17 @@ class BrokerWatch {
   reset(): void {
     this.verdicts.length = 0;
     this.rejectLatency.clear();
+    this.timings.length = 0;
+  }
+
+  /** Median of each stage's time over the verdicts seen since the last reset, e.g. `queue 3.1, preprocess 20.4`. */
+  stages(): string {
+    const keys = ['queueMs', 'captureMs', 'preprocessMs', 'inferenceMs', 'totalMs'];
+    return keys
+      .map((k) => [k, this.timings.map((t) => t[k]).filter((v): v is number => typeof v === 'number')] as const)
+      .filter(([, values]) => values.length > 0)
+      .map(([k, values]) => `${k.replace(/Ms$/, '')} ${median(values).toFixed(1)}`)
+      .join(', ');
   }
 }
 
@@ -234,6 +250,8 @@ export async function run(): Promise<BenchResult[]> {
         inspector.child.exitCode !== null || server.child.exitCode !== null ? `a process exited: ${JSON.stringify(inspector.recent.slice(-5))} ${server.stderr().slice(-500)}` : undefined;
       const rates: number[] = [];
       const latencies: number[] = [];
+      /** Median stage times (ms) of each round's verdicts. */
+      const stages: string[] = [];
       const cpu = { inspector: 0, server: 0, inspectorMain: 0, serverMain: 0, children: 0, frames: 0 };
       const measure = async <T>(work: () => Promise<T>): Promise<T> => {
         const [ip, sp] = [inspector.pid, server.child.pid];
@@ -274,6 +292,7 @@ export async function run(): Promise<BenchResult[]> {
             const last = watch.verdicts[watch.verdicts.length - 1]?.at ?? 0;
             rates.push((FRAMES - 1) / ((last - first) / 1000));
             latencies.push(...watch.rejectLatency.values());
+            stages.push(watch.stages());
             cpu.frames += FRAMES;
             const count = async () => {
               moved = 0;
@@ -296,6 +315,7 @@ export async function run(): Promise<BenchResult[]> {
             if (alive()) throw new Error(alive());
             rates.push(counted / ((t1 - t0) / 1000));
             latencies.push(...watch.rejectLatency.values());
+            stages.push(watch.stages());
             cpu.frames += counted;
           }
         }
@@ -304,6 +324,7 @@ export async function run(): Promise<BenchResult[]> {
       }
       await stream?.kill();
       if (c.path !== 'folder') bases.push(await sharpRate(jpegs, CORES));
+      process.stderr.write(`throughput: ${c.path}:${c.cameras} median stage times (ms) by round: ${stages.map((t) => `[${t}]`).join(' ')}\n`);
       report(results, c, median(rates), median(bases), latencies, cpu, note);
     }
     results.push({ name: `sharp decode+resize alone, one image at a time (${FRAMES} files)`, value: await sharpRate(jpegs, 1), unit: 'frames/s' });
