@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ModelServerConfig } from '../config/schema.js';
 import { LookoutError } from '../core/errors.js';
@@ -50,7 +50,11 @@ export class EdgeAgentServer {
   private grpc: RpcServer | undefined;
   private service: EdgeAgentService | undefined;
   private boundAddress: string | undefined;
-  private socketPath: string | undefined;
+  /**
+   * The socket file we put in place, and which file it was (a later server may have replaced it): the inode
+   * and its change time, since a file system may give a new file the inode number of one just deleted.
+   */
+  private socketFile: { readonly path: string; readonly id: string } | undefined;
 
   constructor(private readonly deps: EdgeAgentServerDeps) {
     this.modelSet = new ModelSet({ entries: deps.entries, log: deps.log });
@@ -110,7 +114,7 @@ export class EdgeAgentServer {
         this.grpc = grpcServer;
         await secureSocket(staging, config.socketMode, config.socketGroup);
         await rename(staging, socket);
-        this.socketPath = socket;
+        this.socketFile = { path: socket, id: await fileIdentity(socket) };
       } catch (err) {
         await this.grpc?.stop(0);
         this.grpc = undefined;
@@ -149,8 +153,21 @@ export class EdgeAgentServer {
       log.warn({ unloadGraceMs, models: left }, 'models still loading or unloading at shutdown; leaving them');
     }
     clearTimeout(timer);
-    if (this.socketPath) await unlink(this.socketPath).catch(() => undefined);
+    await this.removeSocketFile();
     log.info({ reason }, 'edge agent server stopped');
+  }
+
+  /**
+   * Removes our socket file, unless the path now holds another one: a server started while this one was
+   * stopping (its models unloading) found our socket dead, replaced it, and must keep its own.
+   */
+  private async removeSocketFile(): Promise<void> {
+    const ours = this.socketFile;
+    this.socketFile = undefined;
+    if (!ours) return;
+    const now = await fileIdentity(ours.path).catch(() => undefined);
+    if (now === ours.id) await unlink(ours.path).catch(() => undefined);
+    else if (now !== undefined) this.deps.log.warn({ socket: ours.path }, 'the socket path holds another server\'s socket now; leaving it');
   }
 
   models(): ModelInfo[] {
@@ -176,4 +193,10 @@ export class EdgeAgentServer {
     const queue = this.executor.stats();
     return { ...queue, ...this.admission.stats(), skipped: queue.abandoned + (this.service?.skipped ?? 0) };
   }
+}
+
+/** Device, inode and change time (ns) of a path itself (not what a link points to). */
+async function fileIdentity(path: string): Promise<string> {
+  const st = await lstat(path, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.ctimeNs}`;
 }

@@ -85,4 +85,24 @@ describe('the socket directory', () => {
     });
     expect((await lstat(socket)).uid).toBe(65534);
   });
+
+  it('a server stopping slowly leaves alone the socket a newer server put on its path', async () => {
+    const dir = await base();
+    const socket = join(dir, 'agent.sock');
+    // the old server's model takes a while to unload: its socket is dead but still on the path meanwhile
+    const old = await startServer([{ component: 'm', script: { unloadDelayMs: 1_500 } }], { dir, config: { socket } });
+    let oldStopped = false;
+    const stopping = old.stop().then(() => (oldStopped = true));
+    await new Promise((r) => setTimeout(r, 200)); // past its gRPC stop, into the unload
+    const fresh = await serveAt(dir, socket); // finds the dead socket, replaces it
+    expect(oldStopped).toBe(false);
+    await stopping;
+    expect((await lstat(socket)).isSocket()).toBe(true);
+    const c = rawClient(fresh.address);
+    try {
+      expect((await c.call<{ models: unknown[] }>('ListModels', {})).models).toHaveLength(1);
+    } finally {
+      c.close();
+    }
+  }, 20_000);
 });

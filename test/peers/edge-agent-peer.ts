@@ -42,6 +42,8 @@ export interface Script {
   lastWantMask?: boolean;
   /** Counted by load(). */
   loads?: number;
+  /** unload() takes this long (a model that frees slowly at shutdown). */
+  unloadDelayMs?: number;
   /** Infer started (to synchronise races). */
   onInfer?: () => void;
   unloads?: number;
@@ -82,6 +84,7 @@ export function scriptedRuntime(script: Script): ModelRuntime {
           return { ...base, anomalies, mask: { width: image.width, height: image.height, pixels } };
         },
         async unload() {
+          if (script.unloadDelayMs) await new Promise((r) => setTimeout(r, script.unloadDelayMs));
           script.unloads = (script.unloads ?? 0) + 1;
         },
       };
