@@ -13,12 +13,12 @@ import { buildVerdict, withSavedMask } from '../decide/verdict.js';
 import type { InferenceClient } from '../inference/inference-client.js';
 import type { PreprocessedFrame, Preprocessor } from '../preprocess/preprocessor.js';
 import type { FrameSource, FrameSourceDeps } from '../sources/frame-source.js';
-import { FrameScheduler } from './frame-scheduler.js';
+import { FrameScheduler, type Settled } from './frame-scheduler.js';
 import { LatestPreview, type PreviewJpeg } from './latest-preview.js';
 import type { ModelSupervisor } from './model-supervisor.js';
 import type { Inspection, MaskSink, PreviewRenderer, SavedMask, VerdictSink } from './ports.js';
 import type { StageStats } from './stage-stats.js';
-import { runSinks, signalSinks } from './verdict-sinks.js';
+import { runSinksForBatch, signalSinks } from './verdict-sinks.js';
 
 export interface CameraWorkerDeps {
   readonly camera: CameraConfig;
@@ -322,18 +322,21 @@ export class CameraWorker {
     return { verdict, ...(image ? { frame: image } : {}), ...(result?.mask ? { mask: result.mask } : {}) };
   }
 
-  /** The verdict's mask saved, then its delivering sinks in order; rejects when a required one (the outbox) failed. */
-  private async deliver(inspected: Inspection): Promise<Verdict> {
-    const inspection = await this.saveMask(inspected);
-    try {
-      await runSinks(this.sinks, inspection, this.deps.log);
-    } catch (err) {
-      // Delivery failed (outbox not writable): the frame is not accepted; the source keeps its input.
+  /**
+   * A batch of verdicts (see FrameScheduler): each one's mask saved, then the delivering sinks in order.
+   * A verdict a required sink (the outbox) refused is not accepted: the source keeps its input.
+   */
+  private async deliver(batch: readonly Inspection[]): Promise<Array<Settled<Verdict>>> {
+    const inspections: Inspection[] = [];
+    for (const inspected of batch) inspections.push(await this.saveMask(inspected)); // one at a time: the store does so anyway
+    const failures = await runSinksForBatch(this.sinks, inspections, this.deps.log);
+    return inspections.map(({ verdict }, k) => {
+      const failure = failures[k];
+      if (!failure) return { ok: true, value: verdict };
       this.counts.errors += 1;
-      this.deps.log.error({ err: toLookoutError(err).toJSON() }, 'verdict could not be made durable');
-      throw err;
-    }
-    return inspection.verdict;
+      this.deps.log.error({ frameId: verdict.frameId, err: toLookoutError(failure.error).toJSON() }, 'verdict could not be made durable');
+      return { ok: false, error: failure.error };
+    });
   }
 
   /**

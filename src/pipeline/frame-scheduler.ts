@@ -20,11 +20,15 @@ export interface SchedulerPorts<J extends ScheduledJob<R>, P, I, R> {
    */
   signal(inspected: I): void;
   /**
-   * What happens after the verdict (sinks): one job at a time, in the same order, overlapping the next job's
-   * inspect. Rejects when the result could not be made durable.
+   * What happens after the verdict (sinks), overlapping the next jobs' inspection: the jobs inspected while
+   * the previous delivery ran, together and in order (a batch: their outbox writes share one commit). One
+   * batch at a time. Answers each job's result, or the error that kept it from being made durable.
    */
-  deliver(inspected: I): Promise<R>;
+  deliver(inspected: readonly I[]): Promise<ReadonlyArray<Settled<R>>>;
 }
+
+/** A job's result, or why it has none. */
+export type Settled<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
 
 export interface SchedulerLimits {
   /** Lossless jobs waiting to start (triggers, folder drops); more are refused with QUEUE_FULL. */
@@ -69,7 +73,9 @@ interface Started<J, P> {
  *   `maxPreparing`), while the started jobs hold no more than `prefetchBytes` together.
  * - Inspection (the model) runs one job at a time in the order the jobs started (their arrival order);
  *   its result is signalled at once (`signal`), then delivered: deliveries run one after the other in the
- *   same order, while the next job is inspected and signalled. So results are signalled, made durable and
+ *   same order, while the next jobs are inspected and signalled; the jobs inspected meanwhile are delivered
+ *   together, so a slow disk's commit is shared by as many verdicts as arrived while it ran (group commit)
+ *   instead of capping the camera at one verdict per commit. So results are signalled, made durable and
  *   reported in arrival order, and a signal never waits for an earlier job's delivery.
  * - A job holds its bytes from the start of its preparation to the end of its delivery.
  */
@@ -84,7 +90,10 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  /** The delivery of the last inspected job (deliveries run one after the other). */
+  /** Inspected jobs waiting for the running delivery to end, in order: the next batch. */
+  private readonly undelivered: Array<{ readonly entry: Started<J, P>; readonly inspected: Settled<I> }> = [];
+  private deliveryRunning = false;
+  /** Settles once no delivery runs. */
   private delivering: Promise<void> = Promise.resolve();
   skipped = 0;
 
@@ -233,7 +242,7 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
       }
       current.atModel = true;
       this.pump(); // no frame waits for the model now: more may be prepared
-      let inspected: { ok: true; value: I } | { ok: false; error: unknown };
+      let inspected: Settled<I>;
       try {
         inspected = { ok: true, value: await this.ports.inspect(await current.prepared) };
       } catch (error) {
@@ -241,19 +250,39 @@ export class FrameScheduler<J extends ScheduledJob<R>, P, I, R> {
       }
       this.started.splice(this.started.indexOf(current), 1);
       if (inspected.ok) this.ports.signal(inspected.value);
-      this.delivering = this.delivering.then(() => this.deliver(current, inspected));
+      this.undelivered.push({ entry: current, inspected });
+      this.startDelivery();
     }
-    await this.delivering;
+    while (this.deliveryRunning) await this.delivering;
   }
 
-  private async deliver(current: Started<J, P>, inspected: { ok: true; value: I } | { ok: false; error: unknown }): Promise<void> {
-    try {
-      if (!inspected.ok) throw inspected.error;
-      current.job.settle(await this.ports.deliver(inspected.value));
-    } catch (err) {
-      current.job.settle(undefined, err);
-    } finally {
-      this.heldBytes -= current.bytes;
+  private startDelivery(): void {
+    if (this.deliveryRunning) return;
+    this.deliveryRunning = true;
+    this.delivering = this.deliverBatches().finally(() => {
+      this.deliveryRunning = false;
+      if (this.undelivered.length > 0) this.startDelivery(); // pushed after the loop's last look
+    });
+  }
+
+  /** Delivers what waits, batch after batch, until nothing does; settles each job in order. */
+  private async deliverBatches(): Promise<void> {
+    while (this.undelivered.length > 0) {
+      const batch = this.undelivered.splice(0);
+      const inspected = batch.flatMap((b) => (b.inspected.ok ? [b.inspected.value] : []));
+      let delivered: ReadonlyArray<Settled<R>>;
+      try {
+        delivered = inspected.length > 0 ? await this.ports.deliver(inspected) : [];
+      } catch (error) {
+        delivered = inspected.map(() => ({ ok: false, error }));
+      }
+      let next = 0;
+      for (const { entry, inspected: i } of batch) {
+        const result: Settled<R> = i.ok ? (delivered[next++] ?? { ok: false, error: new LookoutError('INTERNAL', 'delivery answered fewer results than it was given') }) : i;
+        if (result.ok) entry.job.settle(result.value);
+        else entry.job.settle(undefined, result.error);
+        this.heldBytes -= entry.bytes;
+      }
       this.pump();
     }
   }

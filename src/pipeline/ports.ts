@@ -24,7 +24,8 @@ export interface Inspection {
  * mask is saved: no `verdict.mask` files and no `maskPng` yet.
  *
  * The other sinks deliver: a camera saves the verdict's mask, then runs them in their list's order, each
- * awaited, one verdict at a time in arrival order. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
+ * awaited, in arrival order. Verdicts made while the previous delivery ran come as a batch: each sink is
+ * given all of them (in order, without waiting between them) before the next sink starts. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
  * sinks after it are skipped and the source is told (a folder file goes to failed/). Any other sink's
  * failure is logged and the next one runs.
  */

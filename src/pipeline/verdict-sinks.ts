@@ -7,14 +7,33 @@ import type { Inspection, VerdictSink } from './ports.js';
  * other sinks' errors are logged with the sink's name.
  */
 export async function runSinks(sinks: readonly VerdictSink[], inspection: Inspection, log: Logger): Promise<void> {
+  const [failure] = await runSinksForBatch(sinks, [inspection], log);
+  if (failure) throw failure.error;
+}
+
+/**
+ * Runs `sinks` in order for several verdicts at once (a camera's batch, see FrameScheduler): each sink is
+ * given every verdict, in order, without waiting between them (so the outbox commits them together), and
+ * the next sink starts once it is done with all of them. A verdict a required sink refused skips the sinks
+ * after it. Answers, per verdict, undefined or the required sink's error; other errors are logged.
+ */
+export async function runSinksForBatch(sinks: readonly VerdictSink[], inspections: readonly Inspection[], log: Logger): Promise<Array<{ error: unknown } | undefined>> {
+  const failures: Array<{ error: unknown } | undefined> = inspections.map(() => undefined);
   for (const sink of sinks) {
-    try {
-      await sink.accept(inspection);
-    } catch (err) {
-      if (sink.required) throw err;
-      log.warn({ sink: sink.name, verdictId: inspection.verdict.id, err: toLookoutError(err).toJSON() }, 'a verdict sink failed; the verdict goes on');
-    }
+    const live = inspections.flatMap((inspection, k) => (failures[k] ? [] : [{ inspection, k }]));
+    const outcomes = await Promise.allSettled(
+      live.map(async ({ inspection }) => {
+        await sink.accept(inspection);
+      }),
+    );
+    outcomes.forEach((outcome, j) => {
+      if (outcome.status === 'fulfilled') return;
+      const { inspection, k } = live[j] as { inspection: Inspection; k: number };
+      if (sink.required) failures[k] = { error: outcome.reason };
+      else log.warn({ sink: sink.name, verdictId: inspection.verdict.id, err: toLookoutError(outcome.reason).toJSON() }, 'a verdict sink failed; the verdict goes on');
+    });
   }
+  return failures;
 }
 
 /**

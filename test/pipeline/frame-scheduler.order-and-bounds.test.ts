@@ -49,7 +49,11 @@ function harness(limits: Partial<SchedulerLimits> = {}) {
       prepare: (job) => stage(preparing, 'prepare', job.id),
       inspect: (id) => stage(inspecting, 'inspect', id),
       signal: (id) => void signals.push(id),
-      deliver: (id) => stage(delivering, 'deliver', id),
+      // a batch: every job's own gate, opened (or failed) by the test one by one
+      deliver: async (ids) => {
+        const outcomes = await Promise.allSettled(ids.map((id) => stage(delivering, 'deliver', id)));
+        return outcomes.map((o) => (o.status === 'fulfilled' ? { ok: true as const, value: o.value } : { ok: false as const, error: o.reason }));
+      },
     },
     { queueSize: 8, alarmAt: 0.5, prefetchBytes: 300, maxPreparing: 2, ...limits },
   );
@@ -153,6 +157,36 @@ describe('frame scheduler', () => {
     h.delivering.get('b')?.open('verdict b');
     await settle();
     expect(h.events.filter((e) => e.startsWith('settled'))).toEqual(['settled a verdict a', 'settled b verdict b', 'settled c error']);
+    await h.scheduler.stop(new Error('stopped'));
+  }, 10_000);
+
+  it('delivers together the jobs inspected while a delivery ran (group commit), and settles each in order', async () => {
+    const h = harness({ prefetchBytes: 10_000, maxPreparing: 3 });
+    h.scheduler.start();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => h.job(id)) as [TestJob, TestJob, TestJob];
+    for (const j of [a, b, c]) h.scheduler.enqueue(j);
+    await settle();
+    for (const id of ['a', 'b', 'c']) h.preparing.get(id)?.open(id);
+    await settle();
+    h.inspecting.get('a')?.open('a');
+    await settle();
+    h.inspecting.get('b')?.open('b'); // a's commit is still running: b and c wait for it
+    await settle();
+    h.inspecting.get('c')?.open('c');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('deliver'))).toEqual(['deliver a']);
+    expect(h.signals).toEqual(['a', 'b', 'c']); // the line heard of all three meanwhile
+    h.delivering.get('a')?.open('verdict a');
+    await settle();
+    // one batch: c's delivery starts before b's ends
+    expect(h.events.filter((e) => e.startsWith('deliver'))).toEqual(['deliver a', 'deliver b', 'deliver c']);
+    h.delivering.get('c')?.fail(new Error('outbox full'));
+    await settle();
+    expect(c.settled).toBe(false); // not before b
+    h.delivering.get('b')?.open('verdict b');
+    await settle();
+    expect(h.events.filter((e) => e.startsWith('settled'))).toEqual(['settled a verdict a', 'settled b verdict b', 'settled c error']);
+    expect(h.scheduler.bytesInFlight).toBe(0);
     await h.scheduler.stop(new Error('stopped'));
   }, 10_000);
 
