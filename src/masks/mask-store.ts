@@ -51,7 +51,7 @@ interface StoredFile {
  * `.overlay.jpg`; the oldest files are deleted first once the total passes `quotaBytes` or the count
  * passes `maxFiles` (the directory is scanned at start, so files from earlier runs count). Writes go
  * to a temp name and are renamed into place. The store remembers every file it keeps (name, size,
- * age: ~120 bytes each), so `maxFiles` also bounds its memory.
+ * age: ~350 bytes of heap each, 7 MB at the default 20000), so `maxFiles` also bounds its memory.
  */
 export class MaskStore {
   /** Oldest first (a Map keeps insertion order; a rewritten name moves to the end). */
