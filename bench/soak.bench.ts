@@ -44,7 +44,7 @@ const FROM = process.env.BENCH_SOAK_FROM ?? 'build';
 const GOAL = { slopeMbPerHour: 5, inspectorMb: 200 };
 /**
  * The mask store's file cap for the run. At the default (20000) the 4 cameras' rejects fill it in about 21
- * minutes, so an hour's slope would measure the store filling (its memory of the files it keeps, ~5 MB at
+ * minutes, so an hour's slope would measure the store filling (its memory of the files it keeps, ~7 MB at
  * the cap), not a leak. The bench caps it lower so the cap is reached within the warm-up; the store's
  * memory is bounded by its cap either way.
  */
