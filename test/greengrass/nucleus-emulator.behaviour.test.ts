@@ -201,6 +201,11 @@ describe('nucleus emulator: stopping', () => {
     cloud.add('com.ex.Polite', '1.0.0', recipe('com.ex.Polite', '1.0.0', `Manifests:\n  - Lifecycle: { Run: "trap 'echo bye; exit 0' TERM; echo up; while true; do sleep 0.2; done" }\n`));
     const n = await boot();
     await n.deploy({ deploymentId: 'd1', components: { 'com.ex.Stubborn': { componentVersion: '1.0.0' }, 'com.ex.Polite': { componentVersion: '1.0.0' } } });
+    // The deployment is done once the Run steps are spawned, not once their shells have set their traps: a SIGTERM
+    // before `trap` kills the shell outright, which is not what this test is about.
+    for (let i = 0; i < 100 && !['com.ex.Stubborn', 'com.ex.Polite'].every((c) => n.logs(c).includes('up')); i += 1) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await n.stop();
     nucleus = undefined;
     const stubborn = n.processEnds('com.ex.Stubborn').find((e) => e.step === 'run');
