@@ -51,17 +51,15 @@ describe('folder source against hostile files', () => {
     for (let i = 0; i < 300; i += 1) {
       await writeFile(join(dir, 'part.jpg'), jpeg);
       mkfifo(join(dir, 'trap'));
-      const reading = readRegularFile(dir, 'part.jpg', 1 << 20);
+      // the outcome is taken at once: the read may end (refused) while the swap below is still awaited
+      const reading = readRegularFile(dir, 'part.jpg', 1 << 20).then(
+        ({ bytes }) => (bytes.equals(jpeg) ? 'read' : 'wrong bytes'),
+        (err: { code?: string }) => (err.code === 'PATH_ESCAPE' ? 'refused' : err.code === 'ENOENT' ? 'gone' : `error ${err.code}`),
+      );
       // land the swap at a different point of the read each time
       for (let k = 0; k < i % 5; k += 1) await new Promise((r) => setImmediate(r));
       await rename(join(dir, 'trap'), join(dir, 'part.jpg'));
-      const settled = await Promise.race([
-        reading.then(
-          ({ bytes }) => (bytes.equals(jpeg) ? 'read' : 'wrong bytes'),
-          (err: { code?: string }) => (err.code === 'PATH_ESCAPE' ? 'refused' : err.code === 'ENOENT' ? 'gone' : `error ${err.code}`),
-        ),
-        new Promise<string>((r) => setTimeout(() => r('blocked'), 2_000)),
-      ]);
+      const settled = await Promise.race([reading, new Promise<string>((r) => setTimeout(() => r('blocked'), 2_000))]);
       if (settled === 'blocked') {
         closeSync(openSync(join(dir, 'part.jpg'), constants.O_WRONLY | constants.O_NONBLOCK)); // let the stuck open go
       }
@@ -105,6 +103,8 @@ describe('folder source against hostile files', () => {
     await writeFile(join(dir, 'b.jpg'), jpeg);
     await waitFor(() => frames.length === 2, 'a frame after the file system came back', 10_000);
     expect(source.health().state).toBe('streaming');
+    // the move follows the hand-over of the frame
+    await waitFor(async () => (await list(join(dir, 'processed'))).length === 2, 'b.jpg in processed/');
     expect(await list(join(dir, 'processed'))).toEqual(['a.jpg', 'b.jpg']);
   });
 

@@ -103,6 +103,22 @@ describe('folder source', () => {
     expect(frame.data.kind === 'encoded' && frame.data.bytes.equals(jpeg)).toBe(true);
   });
 
+  it('makes processed/ and its staging folder again when they are removed while it runs', async () => {
+    const dir = await tempDir();
+    const frames: Frame[] = [];
+    const source = folderSource(dir, (f) => void frames.push(f));
+    await source.start();
+    await writeFile(join(dir, 'a.jpg'), jpeg);
+    await waitFor(async () => (await list(join(dir, 'processed'))).includes('a.jpg'), 'a.jpg in processed/');
+    // an operator clears the output (and our staging folder with it) between two parts
+    await rm(join(dir, 'processed'), { recursive: true });
+    await rm(join(dir, '.lookout-moving'), { recursive: true });
+    await writeFile(join(dir, 'b.jpg'), jpeg);
+    await waitFor(async () => (await list(join(dir, 'processed'))).includes('b.jpg'), 'b.jpg in a new processed/');
+    expect(frames.map((f) => f.origin)).toEqual(['a.jpg', 'b.jpg']);
+    expect(await list(dir)).toEqual(['.lookout-moving', 'processed']);
+  });
+
   it('never overwrites: a second file with the same name gets a suffix in processed/', async () => {
     const dir = await tempDir();
     await mkdir(join(dir, 'processed'));

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { LookoutError } from '../../core/errors.js';
 import type { Frame, RawFrameData } from '../../core/frame.js';
@@ -9,7 +8,7 @@ import type { PreprocessedFrame, Preprocessor } from '../preprocessor.js';
 import { jpegHeader } from './jpeg-header.js';
 
 export interface SharpSettings {
-  /** libvips threads per image; default: the machine's cores. */
+  /** libvips threads per image; default 1 (see configureSharp). */
   readonly threads?: number;
 }
 
@@ -17,13 +16,15 @@ let configured = false;
 
 /**
  * Process-wide sharp settings for a long-running agent: no operation/file cache (every frame is
- * new; the cache only grows memory), and a bounded number of libvips threads per image.
+ * new; the cache only grows memory), and one libvips thread per image by default. A JPEG decodes
+ * serially whatever the count, so more threads per image buy a frame no lower latency and cost CPU in
+ * hand-overs; the cores are used instead by preparing several frames at once (FrameScheduler).
  */
 export function configureSharp(settings: SharpSettings = {}): void {
   if (configured) return;
   configured = true;
   sharp.cache(false);
-  sharp.concurrency(Math.max(1, settings.threads ?? availableParallelism()));
+  sharp.concurrency(Math.max(1, settings.threads ?? 1));
 }
 
 /**

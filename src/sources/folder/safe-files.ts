@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { type Stats, constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, open, readdir, readlink, realpath, rename, unlink } from 'node:fs/promises';
 import { basename, extname, join, relative, isAbsolute } from 'node:path';
 import { LookoutError } from '../../core/errors.js';
@@ -29,7 +29,8 @@ function inside(root: string, candidate: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-export type Entry = { readonly kind: 'file'; readonly size: number; readonly mtimeMs: number } | { readonly kind: 'other' };
+/** A file to read (`path`: the entry itself, or the file inside the folder that its symlink names), or something else. */
+export type Entry = { readonly kind: 'file'; readonly path: string; readonly size: number; readonly mtimeMs: number } | { readonly kind: 'other' };
 
 /**
  * Looks at `dir/name` without following it out of `dir`: a regular file (or a symlink to a regular
@@ -38,19 +39,18 @@ export type Entry = { readonly kind: 'file'; readonly size: number; readonly mti
  */
 export async function checkInside(dirReal: string, name: string): Promise<Entry> {
   if (!isSafeName(name)) throw new LookoutError('PATH_ESCAPE', `unsafe file name ${JSON.stringify(name)}`);
-  const path = join(dirReal, name);
+  let path = join(dirReal, name);
   let st = await lstat(path);
   if (st.isSymbolicLink()) {
-    let target: string;
     try {
-      target = await realpath(path);
+      path = await realpath(path);
     } catch (err) {
       throw new LookoutError('PATH_ESCAPE', `dangling symlink ${name}`, { cause: err });
     }
-    if (!inside(dirReal, target)) throw new LookoutError('PATH_ESCAPE', `symlink ${name} points outside the folder`);
-    st = await lstat(target);
+    if (!inside(dirReal, path)) throw new LookoutError('PATH_ESCAPE', `symlink ${name} points outside the folder`);
+    st = await lstat(path);
   }
-  return st.isFile() ? { kind: 'file', size: st.size, mtimeMs: st.mtimeMs } : { kind: 'other' };
+  return st.isFile() ? { kind: 'file', path, size: st.size, mtimeMs: st.mtimeMs } : { kind: 'other' };
 }
 
 /**
@@ -72,9 +72,9 @@ export interface Stamp {
  * Files over `maxBytes` throw FRAME_TOO_LARGE unread.
  */
 export async function readRegularFile(dirReal: string, name: string, maxBytes: number): Promise<{ bytes: Buffer; stamp: Stamp }> {
-  if ((await checkInside(dirReal, name)).kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is not a regular file`);
-  const path = join(dirReal, name);
-  const resolved = (await lstat(path)).isSymbolicLink() ? await realpath(path) : path;
+  const entry = await checkInside(dirReal, name);
+  if (entry.kind !== 'file') throw new LookoutError('PATH_ESCAPE', `${name} is not a regular file`);
+  const resolved = entry.path;
   let handle;
   try {
     handle = await open(resolved, OPEN_FLAGS);
@@ -104,16 +104,20 @@ export async function readRegularFile(dirReal: string, name: string, maxBytes: n
 }
 
 /**
- * Moves `from` into `toDir` without ever overwriting: `a.jpg`, then `a-1.jpg`, `a-2.jpg`…
- * `link` fails on an existing name, so there is no check-then-act race. Across file systems it
+ * Moves `from` into `toDir` (made when missing) without ever overwriting: `a.jpg`, then `a-1.jpg`,
+ * `a-2.jpg`… `link` fails on an existing name, so there is no check-then-act race. Across file systems it
  * copies exclusively, then unlinks the source. Symlinks are moved as links (rename), never followed.
+ * `st`: `from`'s lstat when the caller has just taken it.
  */
-export async function moveNoClobber(from: string, toDir: string): Promise<string> {
-  await mkdir(toDir, { recursive: true });
+export async function moveNoClobber(from: string, toDir: string, st?: Stats): Promise<string> {
+  return withDir(toDir, 0o777, () => placeNoClobber(from, toDir, st));
+}
+
+async function placeNoClobber(from: string, toDir: string, known?: Stats): Promise<string> {
   const name = basename(from);
   const ext = extname(name);
   const stem = name.slice(0, name.length - ext.length);
-  const st = await lstat(from);
+  const st = known ?? (await lstat(from));
   for (let n = 0; n < 10_000; n += 1) {
     const target = join(toDir, n === 0 ? name : `${stem}-${n}${ext}`);
     try {
@@ -146,6 +150,21 @@ export async function moveNoClobber(from: string, toDir: string): Promise<string
   throw new LookoutError('INTERNAL', `no free name for ${name} in ${toDir}`);
 }
 
+/**
+ * Runs `step`, which needs `dir`; when it fails with ENOENT, makes `dir` (and its parents) and runs it
+ * once more. A folder is made once, not checked before every file; a second ENOENT (the source itself
+ * gone) is thrown.
+ */
+async function withDir<T>(dir: string, mode: number, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dir, { recursive: true, mode });
+    return step();
+  }
+}
+
 /** Inbox files are renamed into `<inbox>/.lookout-moving/<processed|failed>/` before they move on. */
 const STAGING = '.lookout-moving';
 export type Outcome = 'processed' | 'failed';
@@ -161,19 +180,16 @@ export type Outcome = 'processed' | 'failed';
  */
 export async function moveOutOfInbox(dirReal: string, name: string, outcome: Outcome, toDir: string, read?: Stamp): Promise<string> {
   const staging = join(dirReal, STAGING, outcome);
-  await mkdir(staging, { recursive: true, mode: 0o700 });
   const staged = join(staging, name);
   const leftover = await lstat(staged).then(
     () => true,
     () => false,
   );
   if (leftover) await moveNoClobber(staged, toDir); // an earlier move of this name failed half-way
-  await rename(join(dirReal, name), staged);
-  if (read) {
-    const now = await lstat(staged);
-    if (now.isFile() && (now.size !== read.size || now.mtimeMs !== read.mtimeMs)) return moveNoClobber(staged, dirReal);
-  }
-  return moveNoClobber(staged, toDir);
+  await withDir(staging, 0o700, () => rename(join(dirReal, name), staged));
+  const now = await lstat(staged);
+  if (read && now.isFile() && (now.size !== read.size || now.mtimeMs !== read.mtimeMs)) return moveNoClobber(staged, dirReal, now);
+  return moveNoClobber(staged, toDir, now);
 }
 
 /** Finishes moves a crash interrupted (see moveOutOfInbox); returns how many files it moved. */
