@@ -3,8 +3,8 @@ import { type RenderedPage, selfContainedPage } from '../status/page-shell.js';
 /**
  * The review page: self-contained HTML with inline CSS and JS (no CDN), allowed by a per-response nonce
  * (page-shell.ts). Lists kept frames with the mask blended over them, lets an operator mark each
- * correct/wrong (→ normal/anomaly), accept the model's mask or paint one on a canvas. A bearer token, when the status server needs one, is read once from
- * `#token=…` in the address and kept in sessionStorage.
+ * correct/wrong (→ normal/anomaly), accept the model's mask or paint one on a canvas. A bearer token, when
+ * the status server needs one, is read once from `#token=…` in the address and kept in sessionStorage.
  */
 export function reviewPage(): RenderedPage {
   // the frames and masks are fetched with the token and shown as blob: URLs

@@ -25,9 +25,10 @@ export interface Inspection {
  *
  * The other sinks deliver: a camera saves the verdict's mask, then runs them in their list's order, each
  * awaited, in arrival order. Verdicts made while the previous delivery ran come as a batch: each sink is
- * given all of them (in order, without waiting between them) before the next sink starts. A `required` sink (the outbox) decides whether the frame is accepted: when it fails, the
- * sinks after it are skipped and the source is told (a folder file goes to failed/). Any other sink's
- * failure is logged and the next one runs.
+ * given all of them (in order, without waiting between them) before the next sink starts. A `required`
+ * sink (the outbox) decides whether the frame is accepted: when it fails, the sinks after it are skipped
+ * and the source is told (a folder file goes to failed/). Any other sink's failure is logged and the next
+ * one runs.
  */
 export interface VerdictSink {
   readonly name: string;
