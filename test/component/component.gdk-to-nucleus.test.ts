@@ -171,9 +171,12 @@ describe('on a Greengrass core (nucleus emulator, default nucleus settings)', ()
     const serverStory = (): string =>
       `model server states ${world.nucleus.stateHistory(SERVER).join(' → ')}; process ends ${JSON.stringify(world.nucleus.processEnds(SERVER))}\n${world.nucleus.logs(SERVER).slice(-4000)}`;
     expect(world.nucleus.processEnds(SERVER).filter((end) => end.step === 'run'), serverStory()).toEqual([]);
-    const socket = await lstat(join(world.nucleus.root, 'work', SERVER, 'edge-agent.sock')).catch((err: Error) => {
-      throw new Error(`${err.message}\n${serverStory()}`);
-    });
+    // The inspector goes online without its model (it retries the socket), so the server may still be starting:
+    // RUNNING only says the nucleus started its Run script (CI once caught it before the socket existed).
+    const socketPath = join(world.nucleus.root, 'work', SERVER, 'edge-agent.sock');
+    await waitFor(() => lstat(socketPath).then(() => true, () => false), 60_000, () => `the model server's socket\n${serverStory()}`);
+    expect(world.nucleus.processEnds(SERVER).filter((end) => end.step === 'run'), serverStory()).toEqual([]);
+    const socket = await lstat(socketPath);
     expect([socket.isSocket(), socket.uid]).toEqual([true, world.nucleus.runAs.uid]);
   }, 300_000);
 
