@@ -15,14 +15,15 @@ export function recipeRunEnv(): Record<string, string | undefined> {
 }
 
 /**
- * `BENCH_RUN_ENV='MALLOC_ARENA_MAX=4 UV_THREADPOOL_SIZE='`: entries that replace the recipe's for one run
- * (an empty value unsets it: undefined, which spawn leaves out), to measure what a setting costs or buys.
+ * `BENCH_RUN_ENV='MALLOC_ARENA_MAX=4 UV_THREADPOOL_SIZE= NODE_OPTIONS=--require=p.cjs --max-semi-space-size=8'`:
+ * entries that replace the recipe's for one run (an empty value unsets it: undefined, which spawn leaves out), to
+ * measure what a setting costs or buys. An entry starts at each NAME=, so a value may hold spaces.
  */
 function benchEnvOverrides(): Record<string, string | undefined> {
   const spec = process.env.BENCH_RUN_ENV?.trim();
   if (!spec) return {};
   return Object.fromEntries(
-    spec.split(/\s+/).map((pair) => {
+    spec.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*=)/).map((pair) => {
       const eq = pair.indexOf('=');
       if (eq <= 0) throw new Error(`BENCH_RUN_ENV: "${pair}" is not NAME=value`);
       return [pair.slice(0, eq), pair.slice(eq + 1) || undefined];
