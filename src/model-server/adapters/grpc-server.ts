@@ -60,9 +60,14 @@ export class GrpcEdgeAgentServer implements RpcServer {
       DetectAnomalies: this.unary('DetectAnomalies', (req, call) => {
         const want = call.metadata.get(WANT_MASK_METADATA)[0];
         const gaveUp = new AbortController();
-        call.once('cancelled', () => gaveUp.abort());
+        let settled = false;
+        // grpc-js emits 'cancelled' whenever the stream closes, after a normal answer too: only a call still
+        // running has been given up (aborting a finished one costs a DOMException per call, for nothing)
+        call.once('cancelled', () => settled || gaveUp.abort());
         const admitted = this.readAdmission.claim(req);
-        return h.detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal, ...(admitted ? { admitted } : {}) });
+        return h
+          .detectAnomalies(req as never, { wantMask: want !== '0', cancelled: () => call.cancelled, signal: gaveUp.signal, ...(admitted ? { admitted } : {}) })
+          .finally(() => (settled = true));
       }),
       StartModel: this.unary('StartModel', (req) => h.startModel(req as never)),
       StopModel: this.unary('StopModel', (req) => h.stopModel(req as never)),
