@@ -1,18 +1,16 @@
 import { Command } from 'commander';
 import { createLogger } from '../core/log.js';
-import { underGreengrass } from '../greengrass/component-config.js';
 import { createGrpcEdgeAgentServer } from '../model-server/adapters/grpc-server.js';
 import { createModelServerMetrics } from '../model-server/adapters/prom-metrics.js';
 import { hasStatusSection } from '../model-server/config-changes.js';
 import { ModelServerService, SHUTDOWN_BUDGET } from '../model-server/model-server-service.js';
 import { runtimesFor } from '../model-server/runtimes/index.js';
 import { type ConfigOptions, resolveConfigLayers, withConfigOptions } from './config-options.js';
-import { exitUnlessDrainedWithin, runUntilSignal } from './until-signal.js';
+import { reportingErrored, withNucleus } from './nucleus-session.js';
+import { runUntilSignal } from './until-signal.js';
 
 /** Past this after SIGTERM the process exits whatever is left (the nucleus SIGKILLs at 5 s). */
 const HARD_STOP_MS = SHUTDOWN_BUDGET.drainMs + SHUTDOWN_BUDGET.unloadMs + 800;
-/** Closing the nucleus connection must not eat the rest of the budget. */
-const IPC_CLOSE_MS = 300;
 
 /**
  * `lookout-edge serve-model`: our Edge-Agent-compatible model server, until SIGINT or SIGTERM. Under
@@ -20,21 +18,11 @@ const IPC_CLOSE_MS = 300;
  * The health endpoint (/healthz, /readyz, /metrics) opens when the configuration has a `status` section.
  */
 export function serveModelCommand(): Command {
-  return withConfigOptions(new Command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(async (opts: ConfigOptions) => {
-    const env = process.env;
-    const bootLog = createLogger(opts.logLevel === undefined ? 'info' : (opts.logLevel as 'info'));
-    // Loaded only under Greengrass: the IPC client (aws-iot-device-sdk-v2, native aws-crt) costs ~20 MB of RSS.
-    const ipc = underGreengrass(env)
-      ? new (await import('../greengrass/adapters/ipc-client.js')).GreengrassIpc({ log: bootLog.child({ stage: 'greengrass' }), env, callTimeoutMs: 10_000 })
-      : undefined;
-    await ipc?.start();
-    try {
+  return withConfigOptions(new Command('serve-model').description('serve models over the Edge Agent gRPC protocol')).action(async (opts: ConfigOptions) =>
+    withNucleus(opts.logLevel, async (ipc) => {
       let fromGreengrass: unknown;
       const readGreengrass = ipc ? async () => (fromGreengrass = await ipc.getConfiguration([])) : undefined;
-      const resolved = await resolveConfigLayers(opts, env, readGreengrass).catch(async (err: unknown) => {
-        await ipc?.updateState('ERRORED').catch(() => undefined);
-        throw err;
-      });
+      const resolved = await reportingErrored(ipc, resolveConfigLayers(opts, process.env, readGreengrass));
       const { config, below, above } = resolved;
       const log = createLogger(config.logging.level).child({ stage: 'model-server' });
       const service = new ModelServerService({
@@ -50,13 +38,6 @@ export function serveModelCommand(): Command {
       });
       await service.start();
       await runUntilSignal(service, log, HARD_STOP_MS);
-    } finally {
-      if (ipc) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([ipc.stop('exit'), new Promise((resolve) => (timer = setTimeout(resolve, IPC_CLOSE_MS)))]);
-        clearTimeout(timer);
-      }
-      exitUnlessDrainedWithin();
-    }
-  });
+    }),
+  );
 }
