@@ -24,12 +24,15 @@
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
  *   npx tsx bench/run.ts throughput     (BENCH_FRAMES=240, BENCH_REPLAY_SECONDS=6, BENCH_ROUNDS=3,
- *                                        BENCH_OFFERED_FPS=150, BENCH_CASES=replay:1,rtsp:4 for some cases only)
+ *                                        BENCH_OFFERED_FPS=150, BENCH_CASES=replay:1,rtsp:4 for some cases only,
+ *                                        BENCH_PROFILE=DIR: a CPU profile of the inspector's and the model
+ *                                        server's main threads per case in DIR; see bench/profile-summary.ts)
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { startServeModel } from '../test/model-server/serve-model-process.js';
@@ -49,6 +52,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
 const MODEL = { width: 512, height: 384 };
 const CORES = availableParallelism();
+/** A folder for CPU profiles of the processes under test (bench/cpu-profile-preload.cjs), or undefined. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+
+/** `env` with the profiling preload added to its NODE_OPTIONS when BENCH_PROFILE is set. */
+function profiled(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!PROFILE_DIR) return env;
+  const preload = fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url));
+  return { ...env, LOOKOUT_PROFILE_DIR: PROFILE_DIR, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import=${preload}`.trim() };
+}
 
 /** FRAMES distinct camera-like 1080p JPEGs: one blurred noise field, a different window of it each. */
 async function makeJpegs(count: number): Promise<Buffer[]> {
@@ -189,7 +201,7 @@ export async function run(): Promise<BenchResult[]> {
     await mkdir(modelDir, { recursive: true });
     await writeFile(join(modelDir, 'manifest.json'), JSON.stringify({ formatVersion: 1, runtime: 'noop', name: 'noop', version: '1', input: MODEL, threshold: 0.5, classes: [] }));
     const socket = join(dir, 'agent.sock');
-    const server = startServeModel(['--log-level', 'warn', '--set', `modelServer.socket=${socket}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`], process.env);
+    const server = startServeModel(['--log-level', 'warn', '--set', `modelServer.socket=${socket}`, '--set', `modelServer.modelsDir=${join(dir, 'models')}`], profiled(process.env));
     cleanup.unshift(async () => {
       server.child.kill('SIGTERM');
       await server.exited();
@@ -209,7 +221,7 @@ export async function run(): Promise<BenchResult[]> {
       { path: 'rtsp', cameras: 1 },
       { path: 'rtsp', cameras: 4 },
     ];
-    const runEnv = { ...process.env, ...recipeRunEnv() };
+    const runEnv = profiled({ ...process.env, ...recipeRunEnv() });
     for (const [n, c] of cases.entries()) {
       if (ONLY && !ONLY.includes(`${c.path}:${c.cameras}`)) continue;
       const caseDir = join(dir, `case${n}`);
