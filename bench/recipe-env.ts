@@ -15,7 +15,7 @@ export function recipeRunEnv(): Record<string, string | undefined> {
 }
 
 /**
- * `BENCH_RUN_ENV='MALLOC_ARENA_MAX=4 UV_THREADPOOL_SIZE= NODE_OPTIONS=--require=p.cjs --max-semi-space-size=8'`:
+ * `BENCH_RUN_ENV='MALLOC_ARENA_MAX=4 UV_THREADPOOL_SIZE= NODE_OPTIONS=--import=p.mjs --max-semi-space-size=8'`:
  * entries that replace the recipe's for one run (an empty value unsets it: undefined, which spawn leaves out), to
  * measure what a setting costs or buys. An entry starts at each NAME=, so a value may hold spaces.
  */

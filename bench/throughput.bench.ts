@@ -18,8 +18,9 @@
  * Baseline, measured in the same run right before each case: sharp alone decoding and resizing the same
  * files with one image in flight per core (the machine's best); ratio = frames/s ÷ that. The inspector runs with
  * recipe.yaml's Run environment. Also: p99 of frame → reject (the frame's capture time in the payload to the first
- * reject message at a subscriber), and CPU ms per frame of the inspector, its ffmpeg children and the model server
- * (/proc, Linux only) against sharp's alone: their ratio is the case's ceiling on a CPU-bound machine.
+ * reject message at a subscriber), CPU ms per frame of the inspector, its ffmpeg children and the model server
+ * (/proc, Linux only), and the case's ceiling: the frames/s that CPU per frame allows with every core busy, over
+ * sharp's frames/s.
  *
  * Each case runs BENCH_ROUNDS (3) bursts or windows; frames/s and the baseline are medians over them.
  *
@@ -52,7 +53,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ONLY = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
 const MODEL = { width: 512, height: 384 };
 const CORES = availableParallelism();
-/** A folder for CPU profiles of the processes under test (bench/cpu-profile-preload.cjs), or undefined. */
+/** A folder for CPU profiles of the processes under test (bench/cpu-profile-preload.mjs), or undefined. */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 /** `env` with the profiling preload added to its NODE_OPTIONS when BENCH_PROFILE is set. */
