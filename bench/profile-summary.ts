@@ -1,5 +1,5 @@
 /**
- * Where a process's main thread spent its busy time, from a .cpuprofile (bench/cpu-profile-preload.cjs, or Chrome's):
+ * Where a process's main thread spent its busy time, from a .cpuprofile (bench/cpu-profile-preload.mjs, or Chrome's):
  * self time by file (node_modules folded to their package) and by function, as shares of the busy (non-idle) time.
  *
  *   npx tsx bench/profile-summary.ts <file.cpuprofile> [--skip SECONDS] [--top N]
