@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
@@ -130,6 +130,32 @@ describe('nucleus emulator: artifacts, users and environment', () => {
     expect(secret.uid).toBe(n.runAs.uid);
     const work = await stat(join(root, 'work', 'com.ex.Unzip'));
     expect(work.mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('nucleus emulator: redeploying a version already on the device', () => {
+  it('unarchives again only the entries missing or of another size; what the component wrote there stays', async () => {
+    cloud.artifacts.set('s3://bucket/keep.zip', await zip({ 'a.txt': 'original-a', 'b.txt': 'original-b', 'c.txt': 'original-c' }));
+    cloud.add('com.ex.Keep', '1.0.0', recipe('com.ex.Keep', '1.0.0', `Manifests:
+  - Platform: { os: linux }
+    Artifacts:
+      - { URI: s3://bucket/keep.zip, Unarchive: ZIP, Permission: { Read: ALL } }
+    Lifecycle:
+      Run: "true"
+`));
+    const n = await boot();
+    expect((await n.deploy({ deploymentId: 'd1', components: { 'com.ex.Keep': { componentVersion: '1.0.0' } } })).reason).toBeUndefined();
+    await n.waitForState('com.ex.Keep', 'FINISHED');
+    const folder = join(dir, 'v2', 'packages/artifacts-unarchived/com.ex.Keep/1.0.0/keep');
+    await writeFile(join(folder, 'a.txt'), 'changed!!!'); // same size: the nucleus leaves it
+    await writeFile(join(folder, 'b.txt'), 'short'); // another size: written again
+    await rm(join(folder, 'c.txt')); // missing: written again
+    await writeFile(join(folder, 'written-by-the-component.txt'), 'x');
+    // A second deployment with the same version (a configuration change): every component in it is prepared again.
+    const again = await n.deploy({ deploymentId: 'd2', components: { 'com.ex.Keep': { componentVersion: '1.0.0', configurationUpdate: { merge: '{"k":1}' } } } });
+    expect(again.reason).toBeUndefined();
+    const read = (f: string) => readFile(join(folder, f), 'utf8');
+    expect([await read('a.txt'), await read('b.txt'), await read('c.txt'), await read('written-by-the-component.txt')]).toEqual(['changed!!!', 'original-b', 'original-c', 'x']);
   });
 });
 

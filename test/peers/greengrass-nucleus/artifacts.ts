@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import yauzl from 'yauzl';
 import type { ArtifactSpec } from './recipe.js';
@@ -19,6 +19,12 @@ import type { PosixUser } from './users.js';
  * - A failed download fails the deployment before any component changes (DeploymentService: download is the
  *   "prepare" phase).
  * - Zip entries escaping the target folder are refused (zip-slip check in the nucleus's unarchiver).
+ * - Every deployment prepares every component version in it, unchanged ones too (ComponentManager.preparePackages),
+ *   but an artifact already in the store is not downloaded again (ArtifactDownloader.downloadRequired: the file
+ *   exists and its digest matches the recipe's, which the cloud computed from the same S3 object; here: the same
+ *   bytes), and unarchiving writes only the entries whose file is missing or of another size (Unarchiver.unzip:
+ *   "Only unarchive when the destination file doesn't exist or the file sizes don't match"). Nothing is removed
+ *   from the unarchived folder: what a component wrote there stays. Permissions are applied again each time.
  */
 
 export function fileNameOf(uri: string): string {
@@ -64,17 +70,23 @@ export async function unzipInto(zip: Buffer, target: string): Promise<void> {
         mkdir(dest, { recursive: true }).then(() => file.readEntry(), fail);
         return;
       }
-      file.openReadStream(entry, (err, stream) => {
-        if (err || !stream) return fail(err ?? new Error('zip entry unreadable'));
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('error', fail);
-        stream.on('end', () => {
-          mkdir(dirname(dest), { recursive: true })
-            .then(() => writeFile(dest, Buffer.concat(chunks)))
-            .then(() => file.readEntry(), fail);
+      const extract = () =>
+        file.openReadStream(entry, (err, stream) => {
+          if (err || !stream) return fail(err ?? new Error('zip entry unreadable'));
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', fail);
+          stream.on('end', () => {
+            mkdir(dirname(dest), { recursive: true })
+              .then(() => rm(dest, { force: true })) // an earlier version's file, perhaps read-only
+              .then(() => writeFile(dest, Buffer.concat(chunks)))
+              .then(() => file.readEntry(), fail);
+          });
         });
-      });
+      // already there at its size: left as it is (the nucleus's Unarchiver does the same)
+      lstat(dest)
+        .then((st) => st.isFile() && st.size === entry.uncompressedSize, () => false)
+        .then((present) => (present ? file.readEntry() : extract()), fail);
     });
     file.readEntry();
   });
@@ -85,7 +97,7 @@ export interface ArtifactPaths {
   unarchived: string;
 }
 
-/** Downloads and prepares every artifact of one component version. Idempotent for an already-prepared version. */
+/** Downloads (unless already stored) and prepares every artifact of one component version. */
 export async function prepareArtifacts(
   specs: ArtifactSpec[],
   paths: ArtifactPaths,
@@ -98,12 +110,14 @@ export async function prepareArtifacts(
     const name = fileNameOf(spec.uri);
     const file = join(paths.artifacts, name);
     const bytes = await fetch(spec.uri);
-    await rm(file, { force: true });
-    await writeFile(file, bytes);
+    const stored = await readFile(file).catch(() => undefined);
+    if (!stored?.equals(bytes)) {
+      await rm(file, { force: true });
+      await writeFile(file, bytes);
+    }
     const files = [file];
     if (spec.unarchive === 'ZIP') {
       const target = join(paths.unarchived, name.replace(/\.zip$/i, ''));
-      await rm(target, { recursive: true, force: true });
       await unzipInto(bytes, target);
       files.push(...(await walkFiles(target)));
       for (const d of await walkDirs(target)) {
