@@ -1,3 +1,4 @@
+import { sleep } from '../core/deadline.js';
 import { createLogger } from '../core/log.js';
 import { underGreengrass } from '../greengrass/component-config.js';
 import type { NucleusIpc } from '../greengrass/nucleus-ipc.js';
@@ -22,11 +23,7 @@ export async function withNucleus(logLevel: string | undefined, body: (ipc: Nucl
   try {
     await body(ipc);
   } finally {
-    if (ipc) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([ipc.stop('exit'), new Promise((resolve) => (timer = setTimeout(resolve, IPC_CLOSE_MS)))]);
-      clearTimeout(timer);
-    }
+    if (ipc) await Promise.race([ipc.stop('exit'), sleep(IPC_CLOSE_MS, undefined, { ref: false })]);
     exitUnlessDrainedWithin();
   }
 }
